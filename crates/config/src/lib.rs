@@ -1,0 +1,13 @@
+//! streamvault's configuration: defaults < TOML file (`--config`) < `STREAMVAULT_*` environment
+//! < command-line flags. [`Settings`] is what the layers deserialize into; [`Config`] is the
+//! validated result the rest of the program uses. Every key is documented in `docs/config.md`.
+
+mod error;
+mod mask;
+mod roles;
+mod settings;
+
+pub use error::ConfigError;
+pub use mask::mask_url;
+pub use roles::{Role, RoleSet};
+pub use settings::{Config, LogFormat, Playback, Settings, load};

@@ -1,0 +1,403 @@
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::{Figment, Provider};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::error::{ConfigError, env_name};
+use crate::mask::mask_url;
+use crate::roles::RoleSet;
+
+/// The raw layered settings, one field per configuration key (`STREAMVAULT_<FIELD>`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    #[serde(deserialize_with = "lenient_string")]
+    pub roles: String,
+    #[serde(deserialize_with = "lenient_string")]
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// Empty means `sqlite://<data_dir>/streamvault.db`.
+    #[serde(deserialize_with = "lenient_string")]
+    pub database_url: String,
+    /// Empty means `fs://<data_dir>/blobs`.
+    #[serde(deserialize_with = "lenient_string")]
+    pub storage_url: String,
+    /// Empty means sessions live in the metadata store.
+    #[serde(deserialize_with = "lenient_string")]
+    pub session_url: String,
+    /// Empty means jobs live in the metadata store.
+    #[serde(deserialize_with = "lenient_string")]
+    pub queue_url: String,
+    /// Empty means an in-process event bus.
+    #[serde(deserialize_with = "lenient_string")]
+    pub bus_url: String,
+    pub session_idle_secs: u64,
+    pub session_absolute_secs: u64,
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    pub shutdown_grace_secs: u64,
+    /// How long a deleted video's bytes are kept before the worker removes them.
+    pub delete_grace_secs: u64,
+    /// The largest upload taken, in bytes.
+    pub max_upload_bytes: u64,
+    /// An unfinished upload untouched for this long is abandoned; its bytes are removed.
+    pub upload_expiry_secs: u64,
+    /// Concurrent streams per replica; one more gets 429.
+    pub max_streams: u32,
+    /// `redirect` (to a presigned URL) or `proxy`, for blobs in object storage.
+    #[serde(deserialize_with = "lenient_string")]
+    pub playback: String,
+    pub db_max_connections: u32,
+    /// `auto` (JSON unless stderr is a terminal), `json` or `text`.
+    #[serde(deserialize_with = "lenient_string")]
+    pub log_format: String,
+    /// A tracing filter, e.g. `info` or `streamvault=debug,sqlx=warn`.
+    #[serde(deserialize_with = "lenient_string")]
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            roles: "all".into(),
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            storage_url: String::new(),
+            session_url: String::new(),
+            queue_url: String::new(),
+            bus_url: String::new(),
+            session_idle_secs: 14 * 24 * 3600,
+            session_absolute_secs: 90 * 24 * 3600,
+            login_max_failures: 5,
+            login_window_secs: 300,
+            shutdown_grace_secs: 30,
+            delete_grace_secs: 600,
+            max_upload_bytes: 4 * 1024 * 1024 * 1024,
+            upload_expiry_secs: 24 * 3600,
+            max_streams: 512,
+            playback: "redirect".into(),
+            db_max_connections: 16,
+            log_format: "auto".into(),
+            log: "info".into(),
+        }
+    }
+}
+
+/// Environment values are parsed as TOML-ish scalars by figment, so `STREAMVAULT_LOG=1` would
+/// arrive as a number; string keys take any scalar as its text.
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        S(String),
+        U(u64),
+        I(i64),
+        F(f64),
+        B(bool),
+    }
+    Ok(match Scalar::deserialize(d)? {
+        Scalar::S(s) => s,
+        Scalar::U(v) => v.to_string(),
+        Scalar::I(v) => v.to_string(),
+        Scalar::F(v) => v.to_string(),
+        Scalar::B(v) => v.to_string(),
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Playback {
+    Redirect,
+    Proxy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Text,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub roles: RoleSet,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub storage_url: String,
+    pub session_url: Option<String>,
+    pub queue_url: Option<String>,
+    pub bus_url: Option<String>,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub login_max_failures: u32,
+    pub login_window: Duration,
+    pub shutdown_grace: Duration,
+    pub delete_grace: Duration,
+    pub max_upload_bytes: u64,
+    pub upload_expiry: Duration,
+    pub max_streams: u32,
+    pub playback: Playback,
+    pub db_max_connections: u32,
+    pub log_format: LogFormat,
+    pub log: String,
+}
+
+/// Reads the layers and validates them. `flags` is the top layer (command-line options that
+/// were given); pass `Serialized::globals(())`-like empty providers when there are none.
+pub fn load(config_file: Option<&Path>, flags: impl Provider) -> Result<Config, ConfigError> {
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    if let Some(path) = config_file {
+        if !path.is_file() {
+            return Err(ConfigError {
+                key: "--config".into(),
+                source_hint: String::new(),
+                message: format!("{} is not a readable file", path.display()),
+            });
+        }
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    let figment = figment.merge(Env::prefixed("STREAMVAULT_")).merge(flags);
+    let settings: Settings = figment.extract().map_err(|e| from_figment(&figment, e))?;
+    validate(settings, |field| source_hint(&figment, field))
+}
+
+fn from_figment(figment: &Figment, e: figment::Error) -> ConfigError {
+    let field = e.path.first().cloned().unwrap_or_else(|| "config".into());
+    let message = e.kind.to_string();
+    ConfigError::new(&field, source_hint(figment, &field), message)
+}
+
+fn source_hint(figment: &Figment, field: &str) -> String {
+    match figment.find_metadata(field) {
+        Some(m) if m.name.contains("TOML") => match &m.source {
+            Some(src) => format!(" (from {src})"),
+            None => " (from the config file)".into(),
+        },
+        Some(m) if m.name.contains("environment") => " (from the environment)".into(),
+        _ => String::new(),
+    }
+}
+
+fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, ConfigError> {
+    let bad = |field: &str, msg: String| ConfigError::new(field, hint(field), msg);
+
+    let roles = RoleSet::parse(&s.roles).map_err(|m| bad("roles", m))?;
+    let listen: SocketAddr =
+        s.listen.parse().map_err(|_| bad("listen", format!("{:?} is not an address like 127.0.0.1:8080", s.listen)))?;
+    if s.data_dir.as_os_str().is_empty() {
+        return Err(bad("data_dir", "must not be empty".into()));
+    }
+
+    let database_url = if s.database_url.is_empty() {
+        format!("sqlite://{}?mode=rwc", s.data_dir.join("streamvault.db").display())
+    } else {
+        s.database_url.clone()
+    };
+    let database_url = check_scheme(&database_url, &["sqlite", "mysql", "mariadb", "postgres", "postgresql"])
+        .map_err(|m| bad("database_url", m))?;
+
+    let storage_url = if s.storage_url.is_empty() {
+        format!("fs://{}", s.data_dir.join("blobs").display())
+    } else {
+        s.storage_url.clone()
+    };
+    check_scheme(&storage_url, &["fs", "s3", "oss"]).map_err(|m| bad("storage_url", m))?;
+
+    let optional = |field: &str, raw: &str, schemes: &[&str]| -> Result<Option<String>, ConfigError> {
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        check_scheme(raw, schemes).map(Some).map_err(|m| bad(field, m))
+    };
+    let session_url = optional("session_url", &s.session_url, &["redis", "rediss"])?;
+    let queue_url = optional("queue_url", &s.queue_url, &["amqp", "amqps"])?;
+    let bus_url = optional("bus_url", &s.bus_url, &["redis", "rediss"])?;
+
+    let positive = |field: &str, v: u64| -> Result<Duration, ConfigError> {
+        if v == 0 { Err(bad(field, "must be greater than 0".into())) } else { Ok(Duration::from_secs(v)) }
+    };
+    let session_idle = positive("session_idle_secs", s.session_idle_secs)?;
+    let session_absolute = positive("session_absolute_secs", s.session_absolute_secs)?;
+    let login_window = positive("login_window_secs", s.login_window_secs)?;
+    if s.login_max_failures == 0 {
+        return Err(bad("login_max_failures", "must be greater than 0".into()));
+    }
+    if s.max_upload_bytes == 0 {
+        return Err(bad("max_upload_bytes", "must be greater than 0".into()));
+    }
+    if s.max_streams == 0 {
+        return Err(bad("max_streams", "must be greater than 0".into()));
+    }
+    let playback = match s.playback.as_str() {
+        "redirect" => Playback::Redirect,
+        "proxy" => Playback::Proxy,
+        other => return Err(bad("playback", format!("{other:?} is not one of redirect, proxy"))),
+    };
+    if s.db_max_connections == 0 {
+        return Err(bad("db_max_connections", "must be greater than 0".into()));
+    }
+    let log_format = match s.log_format.as_str() {
+        "auto" => LogFormat::Auto,
+        "json" => LogFormat::Json,
+        "text" => LogFormat::Text,
+        other => return Err(bad("log_format", format!("{other:?} is not one of auto, json, text"))),
+    };
+
+    Ok(Config {
+        roles,
+        listen,
+        data_dir: s.data_dir,
+        database_url,
+        storage_url,
+        session_url,
+        queue_url,
+        bus_url,
+        session_idle,
+        session_absolute,
+        login_max_failures: s.login_max_failures,
+        login_window,
+        shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
+        delete_grace: Duration::from_secs(s.delete_grace_secs),
+        max_upload_bytes: s.max_upload_bytes,
+        upload_expiry: positive("upload_expiry_secs", s.upload_expiry_secs)?,
+        max_streams: s.max_streams,
+        playback,
+        db_max_connections: s.db_max_connections,
+        log_format,
+        log: s.log,
+    })
+}
+
+/// Checks that `raw` is a URL with one of `schemes`; `mariadb://` is normalised to `mysql://`.
+fn check_scheme(raw: &str, schemes: &[&str]) -> Result<String, String> {
+    let url = Url::parse(raw).map_err(|e| format!("{:?} is not a URL ({e})", mask_url(raw)))?;
+    if !schemes.contains(&url.scheme()) {
+        let expected: Vec<String> = schemes.iter().map(|s| format!("{s}://")).collect();
+        return Err(format!("unsupported scheme {:?} (expected {})", url.scheme(), expected.join(", ")));
+    }
+    if url.scheme() == "mariadb" {
+        return Ok(raw.replacen("mariadb://", "mysql://", 1));
+    }
+    Ok(raw.to_owned())
+}
+
+impl Config {
+    /// The effective configuration as `(KEY, value)` lines with secrets masked, for
+    /// `streamvault config check`.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        let opt = |v: &Option<String>, default: &str| v.as_deref().map(mask_url).unwrap_or_else(|| default.to_owned());
+        vec![
+            (env_name("roles"), self.roles.to_string()),
+            (env_name("listen"), self.listen.to_string()),
+            (env_name("data_dir"), self.data_dir.display().to_string()),
+            (env_name("database_url"), mask_url(&self.database_url)),
+            (env_name("storage_url"), mask_url(&self.storage_url)),
+            (env_name("session_url"), opt(&self.session_url, "(metadata store)")),
+            (env_name("queue_url"), opt(&self.queue_url, "(metadata store)")),
+            (env_name("bus_url"), opt(&self.bus_url, "(in-process)")),
+            (env_name("session_idle_secs"), self.session_idle.as_secs().to_string()),
+            (env_name("session_absolute_secs"), self.session_absolute.as_secs().to_string()),
+            (env_name("login_max_failures"), self.login_max_failures.to_string()),
+            (env_name("login_window_secs"), self.login_window.as_secs().to_string()),
+            (env_name("shutdown_grace_secs"), self.shutdown_grace.as_secs().to_string()),
+            (env_name("delete_grace_secs"), self.delete_grace.as_secs().to_string()),
+            (env_name("max_upload_bytes"), self.max_upload_bytes.to_string()),
+            (env_name("upload_expiry_secs"), self.upload_expiry.as_secs().to_string()),
+            (env_name("max_streams"), self.max_streams.to_string()),
+            (env_name("playback"), format!("{:?}", self.playback).to_ascii_lowercase()),
+            (env_name("db_max_connections"), self.db_max_connections.to_string()),
+            (env_name("log_format"), format!("{:?}", self.log_format).to_ascii_lowercase()),
+            (env_name("log"), self.log.clone()),
+        ]
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn no_flags() -> Serialized<serde_json::Value> {
+        Serialized::globals(serde_json::json!({}))
+    }
+
+    #[test]
+    fn defaults_are_the_laptop_setup() {
+        Jail::expect_with(|_| {
+            let c = load(None, no_flags()).unwrap();
+            assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+            assert_eq!(c.roles, RoleSet::all());
+            assert_eq!(c.database_url, "sqlite://./data/streamvault.db?mode=rwc");
+            assert_eq!(c.storage_url, "fs://./data/blobs");
+            assert_eq!(c.session_url, None);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        Jail::expect_with(|jail| {
+            jail.create_file("sv.toml", "listen = \"127.0.0.1:1\"\ndata_dir = \"/from-file\"\nlog = \"debug\"")?;
+            jail.set_env("STREAMVAULT_LISTEN", "127.0.0.1:2");
+            jail.set_env("STREAMVAULT_SESSION_IDLE_SECS", "60");
+            jail.set_env("STREAMVAULT_DATABASE_URL", "mariadb://root@127.0.0.1/x");
+            let flags = Serialized::globals(serde_json::json!({"listen": "127.0.0.1:3"}));
+            let c = load(Some(Path::new("sv.toml")), flags).unwrap();
+            assert_eq!(c.listen.to_string(), "127.0.0.1:3");
+            assert_eq!(c.data_dir, PathBuf::from("/from-file"));
+            assert_eq!(c.log, "debug");
+            assert_eq!(c.session_idle, Duration::from_secs(60));
+            assert_eq!(c.database_url, "mysql://root@127.0.0.1/x");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("STREAMVAULT_LISTEN", "nowhere");
+            let e = load(None, no_flags()).unwrap_err().to_string();
+            assert!(e.contains("STREAMVAULT_LISTEN") && e.contains("environment"), "{e}");
+            jail.set_env("STREAMVAULT_LISTEN", "127.0.0.1:0");
+            jail.set_env("STREAMVAULT_SESSION_IDLE_SECS", "soon");
+            let e = load(None, no_flags()).unwrap_err().to_string();
+            assert!(e.contains("STREAMVAULT_SESSION_IDLE_SECS"), "{e}");
+            jail.set_env("STREAMVAULT_SESSION_IDLE_SECS", "5");
+            jail.set_env("STREAMVAULT_DATABASE_URL", "oracle://x");
+            let e = load(None, no_flags()).unwrap_err().to_string();
+            assert!(e.contains("STREAMVAULT_DATABASE_URL") && e.contains("oracle"), "{e}");
+            jail.set_env("STREAMVAULT_DATABASE_URL", "");
+            jail.set_env("STREAMVAULT_ROLES", "api,cdn");
+            let e = load(None, no_flags()).unwrap_err().to_string();
+            assert!(e.contains("STREAMVAULT_ROLES") && e.contains("cdn"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn numeric_looking_strings_stay_strings() {
+        Jail::expect_with(|jail| {
+            jail.set_env("STREAMVAULT_LOG", "1");
+            assert_eq!(load(None, no_flags()).unwrap().log, "1");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn describe_masks_secrets() {
+        Jail::expect_with(|jail| {
+            jail.set_env("STREAMVAULT_DATABASE_URL", "postgres://u:pw@h/db");
+            jail.set_env("STREAMVAULT_SESSION_URL", "redis://:sekrit@h:6379");
+            let text = format!("{:?}", load(None, no_flags()).unwrap().describe());
+            assert!(!text.contains("pw@") && !text.contains("sekrit"), "{text}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,11 @@
+//! Accounts and sessions: sign-up, login, authentication of a bearer token, logout.
+
+mod password;
+mod service;
+mod token;
+mod username;
+
+pub use password::{PasswordHasher, validate_password};
+pub use service::{Accounts, Authenticated, ClientInfo, Issued, SessionPolicy, now_ms};
+pub use token::{SessionToken, hash_token};
+pub use username::{username_key, validate_username};

@@ -1,0 +1,197 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::password::{PasswordHasher, validate_password};
+use super::token::{SessionToken, hash_token};
+use super::username::{username_key, validate_username};
+use crate::ports::{LoginThrottle, Session, SessionStore, User, UserRepo};
+use crate::{Error, Result, ids};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// A session unused for this long dies.
+    pub idle: Duration,
+    /// A session dies this long after login, however busy.
+    pub absolute: Duration,
+    /// `last_seen_at` is written at most this often per session, so reads do not become writes.
+    pub touch_every: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(14 * 24 * 3600),
+            absolute: Duration::from_secs(90 * 24 * 3600),
+            touch_every: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the client said about itself at login, shown in the session list.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub user_agent: Option<String>,
+}
+
+/// A freshly created session, with the only copy of its token.
+#[derive(Debug)]
+pub struct Issued {
+    pub user: User,
+    pub session: Session,
+    pub token: SessionToken,
+}
+
+/// The caller of a request, once its token checked out.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: User,
+    pub session: Session,
+}
+
+#[derive(Clone)]
+pub struct Accounts {
+    users: Arc<dyn UserRepo>,
+    sessions: Arc<dyn SessionStore>,
+    throttle: Arc<dyn LoginThrottle>,
+    hasher: PasswordHasher,
+    policy: SessionPolicy,
+}
+
+impl Accounts {
+    pub fn new(
+        users: Arc<dyn UserRepo>,
+        sessions: Arc<dyn SessionStore>,
+        throttle: Arc<dyn LoginThrottle>,
+        policy: SessionPolicy,
+    ) -> Self {
+        Self { users, sessions, throttle, hasher: PasswordHasher::default(), policy }
+    }
+
+    pub async fn signup(&self, name: &str, pwd: &str, client: ClientInfo) -> Result<Issued> {
+        validate_username(name)?;
+        validate_password(pwd)?;
+        // Cheap pre-check so a taken name does not cost an argon2 hash; the unique index
+        // still decides races.
+        if self.users.find_by_name(name).await?.is_some() {
+            return Err(taken());
+        }
+        let user = User {
+            id: ids::new_id(),
+            name: name.to_owned(),
+            password_hash: self.hasher.hash(pwd).await?,
+            created_at: now_ms(),
+        };
+        self.users.insert(&user).await?;
+        tracing::info!(user_id = %user.id, "account created");
+        self.issue(user, client).await
+    }
+
+    pub async fn login(&self, name: &str, pwd: &str, client: ClientInfo) -> Result<Issued> {
+        // A name that cannot exist is a bad credential, not a malformed request: do not tell
+        // an attacker which rule it broke.
+        let key = username_key(name);
+        if let Some(retry_after) = self.throttle.locked_for(&key).await? {
+            return Err(Error::TooManyRequests { retry_after });
+        }
+        let user = if validate_username(name).is_ok() { self.users.find_by_name(name).await? } else { None };
+        let ok = self.hasher.verify(pwd, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+        match user {
+            Some(user) if ok => {
+                self.throttle.reset(&key).await?;
+                self.issue(user, client).await
+            }
+            _ => {
+                if let Some(retry_after) = self.throttle.record_failure(&key).await? {
+                    tracing::warn!(account = %key, "login throttled after repeated failures");
+                    return Err(Error::TooManyRequests { retry_after });
+                }
+                Err(Error::Unauthenticated("wrong user name or password"))
+            }
+        }
+    }
+
+    async fn issue(&self, user: User, client: ClientInfo) -> Result<Issued> {
+        let token = SessionToken::generate();
+        let now = now_ms();
+        let session = Session {
+            id: ids::new_id(),
+            token_hash: token.hash(),
+            user_id: user.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + chrono::Duration::from_std(self.policy.absolute).map_err(Error::internal)?,
+            user_agent: client.user_agent.map(|ua| ua.chars().take(256).collect()),
+        };
+        self.sessions.create(&session, self.policy.idle).await?;
+        Ok(Issued { user, session, token })
+    }
+
+    /// Resolves a bearer token to its user; any failure is a plain 401.
+    pub async fn authenticate(&self, token: &str) -> Result<Authenticated> {
+        const INVALID: Error = Error::Unauthenticated("invalid or expired session");
+        if token.is_empty() || token.len() > 128 {
+            return Err(INVALID);
+        }
+        let Some(session) = self.sessions.find_by_token_hash(&hash_token(token)).await? else {
+            return Err(INVALID);
+        };
+        let now = Utc::now();
+        if !session.is_live(now, self.policy.idle) {
+            // Expired: gone for good. A failed delete only leaves it to the periodic purge.
+            let _ = self.sessions.delete(session.user_id, session.id).await;
+            return Err(INVALID);
+        }
+        let Some(user) = self.users.find_by_id(session.user_id).await? else {
+            return Err(INVALID);
+        };
+        // Short idle timeouts need finer-grained touches than the default minute.
+        let touch_every = self.policy.touch_every.min(self.policy.idle / 4);
+        let stale = (now - session.last_seen_at).to_std().unwrap_or_default() >= touch_every;
+        if stale {
+            self.sessions.touch(&session, now, self.policy.idle).await?;
+        }
+        Ok(Authenticated { user, session })
+    }
+
+    pub async fn logout(&self, auth: &Authenticated) -> Result<()> {
+        self.sessions.delete(auth.user.id, auth.session.id).await?;
+        Ok(())
+    }
+
+    /// The user's live sessions, newest first.
+    pub async fn sessions_of(&self, user_id: Uuid) -> Result<Vec<Session>> {
+        let now = Utc::now();
+        let mut all = self.sessions.list_for_user(user_id).await?;
+        all.retain(|s| s.is_live(now, self.policy.idle));
+        all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        Ok(all)
+    }
+
+    /// Ends one of the user's sessions; another user's session id is simply not found.
+    pub async fn end_session(&self, user_id: Uuid, session_id: Uuid) -> Result<()> {
+        if self.sessions.delete(user_id, session_id).await? { Ok(()) } else { Err(Error::NotFound("session")) }
+    }
+
+    /// "Sign out everywhere else".
+    pub async fn end_other_sessions(&self, auth: &Authenticated) -> Result<u64> {
+        self.sessions.delete_all_for_user(auth.user.id, Some(auth.session.id)).await
+    }
+
+    pub async fn purge_expired_sessions(&self) -> Result<u64> {
+        self.sessions.purge_expired(Utc::now(), self.policy.idle).await
+    }
+}
+
+fn taken() -> Error {
+    Error::Conflict { code: "username_taken", message: "that user name is taken".into() }
+}
+
+/// Stored times have millisecond precision on every backend; truncate up front so that what
+/// the domain holds equals what a read returns.
+pub fn now_ms() -> chrono::DateTime<Utc> {
+    let now = Utc::now();
+    chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}

@@ -1,0 +1,18 @@
+//! The domain core of streamvault.
+//!
+//! Everything here is independent of HTTP and of any storage engine: the roles call the
+//! services in this crate, and the services reach state only through the traits in [`ports`],
+//! which the adapter crates (`streamvault-metadata`, `streamvault-redis`) implement.
+
+pub mod accounts;
+pub mod cleanup;
+pub mod drive;
+pub mod error;
+pub mod ids;
+pub mod paging;
+pub mod ports;
+pub mod storage;
+pub mod text;
+pub mod videos;
+
+pub use error::{Error, Result};

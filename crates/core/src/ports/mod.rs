@@ -1,0 +1,22 @@
+//! The ports: what the domain needs from the outside world. Each has an embedded default and a
+//! scale-out adapter (see DESIGN.md, section 2).
+
+pub mod blobs;
+pub mod comments;
+pub mod files;
+pub mod health;
+pub mod jobs;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+pub mod videos;
+
+pub use blobs::{BlobIndex, BlobStore, ByteStream, blob_key};
+pub use comments::{Comment, CommentRepo};
+pub use files::{DriveFile, FileRepo};
+pub use health::HealthCheck;
+pub use jobs::{JobAdmin, JobInfo, JobQueue, LeasedJob, NewJob, PeriodicLease, QueueStats};
+pub use sessions::{Session, SessionStore};
+pub use throttle::LoginThrottle;
+pub use users::{User, UserRepo};
+pub use videos::{Video, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus, Visibility};

@@ -1,0 +1,114 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::Result;
+use crate::paging::{Page, PageRequest};
+use crate::ports::jobs::NewJob;
+
+/// Where a video is in its life. Only `uploaded`, `processing` and `ready` videos are public;
+/// the owner sees all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VideoStatus {
+    /// Created, no bytes yet.
+    Created,
+    Uploaded,
+    Processing,
+    Ready,
+    Failed,
+}
+
+impl VideoStatus {
+    pub const PUBLIC: [VideoStatus; 3] = [VideoStatus::Uploaded, VideoStatus::Processing, VideoStatus::Ready];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VideoStatus::Created => "created",
+            VideoStatus::Uploaded => "uploaded",
+            VideoStatus::Processing => "processing",
+            VideoStatus::Ready => "ready",
+            VideoStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Created, Self::Uploaded, Self::Processing, Self::Ready, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+
+    pub fn is_public(self) -> bool {
+        Self::PUBLIC.contains(&self)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Video {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    /// The author's user name, joined in on reads.
+    pub author_name: String,
+    pub name: String,
+    pub description: String,
+    pub status: VideoStatus,
+    pub views: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The uploaded original, once bytes have arrived.
+    pub source: Option<VideoSource>,
+}
+
+/// A video's original bytes: a content-addressed blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoSource {
+    pub sha256: String,
+    pub size: u64,
+    /// The container's media type, sniffed from its first bytes (e.g. `video/mp4`).
+    pub mime: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VideoSort {
+    Latest,
+    Popular,
+}
+
+/// Which of an author's videos a reader may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    PublicOnly,
+    All,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VideoPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[async_trait]
+pub trait VideoRepo: Send + Sync {
+    async fn insert(&self, video: &Video) -> Result<()>;
+    /// A video that is not deleted.
+    async fn get(&self, id: Uuid) -> Result<Option<Video>>;
+    /// An author's videos, newest first.
+    async fn list_by_author(&self, author_id: Uuid, visibility: Visibility, page: PageRequest) -> Result<Page<Video>>;
+    /// Public videos of everyone, optionally matching `query` (already lower-cased) in the title
+    /// or description.
+    async fn discover(&self, sort: VideoSort, query: Option<&str>, page: PageRequest) -> Result<Page<Video>>;
+    async fn count_public_by_author(&self, author_id: Uuid) -> Result<u64>;
+    /// Applies the patch; `None` when the video does not exist (or is deleted).
+    async fn update(&self, id: Uuid, patch: &VideoPatch, at: DateTime<Utc>) -> Result<Option<Video>>;
+    /// Hides the video and queues `job` in one transaction, so a crash cannot lose the job;
+    /// `false` when there was nothing to delete.
+    async fn soft_delete(&self, id: Uuid, at: DateTime<Utc>, job: &NewJob) -> Result<bool>;
+    /// Records the uploaded original and moves the video to `uploaded`; `false` when the video
+    /// is gone or already has one.
+    async fn attach_source(&self, id: Uuid, source: &VideoSource) -> Result<bool>;
+    /// Adds `n` views (batched by the view counter).
+    async fn add_views(&self, id: Uuid, n: u64) -> Result<()>;
+    /// For a video that was soft-deleted: removes the row (and its comments) for good and
+    /// returns the blob its source used. `None` when the video is not deleted (or is gone).
+    async fn purge_deleted(&self, id: Uuid) -> Result<Option<Option<String>>>;
+}

@@ -1,0 +1,15 @@
+//! HTTP plumbing every role shares: the error body, authentication of the caller, JSON bodies,
+//! health and readiness, Prometheus metrics and the per-request log line.
+
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod health;
+pub mod json;
+pub mod observe;
+pub mod query;
+
+pub use auth::{Auth, HasAccounts, SESSION_COOKIE};
+pub use error::ApiError;
+pub use json::JsonBody;
+pub use query::QueryParams;

@@ -1,0 +1,108 @@
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
+use streamvault_core::ports::HealthCheck;
+use streamvault_core::{Error, Result};
+
+use crate::error::db_err;
+use crate::migration::Migrator;
+
+/// A pool on the metadata database, shared by every repository.
+#[derive(Clone)]
+pub struct MetadataStore {
+    db: DatabaseConnection,
+}
+
+impl MetadataStore {
+    /// Connects to `url` (`sqlite://`, `mysql://`, `postgres://`). For SQLite the parent
+    /// directory is created, and WAL with a busy timeout lets readers and one writer overlap.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        if let Some(path) = sqlite_path(url)
+            && let Some(dir) = Path::new(&path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        let db = Database::connect(opts).await.map_err(|e| Error::Unavailable(format!("database: {e}")))?;
+        Ok(Self { db })
+    }
+
+    pub fn from_connection(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Applies every pending migration. Safe to run from several replicas at once on MySQL and
+    /// PostgreSQL only when one of them runs `streamvault migrate` first; see docs/deploy.md.
+    pub async fn migrate(&self) -> Result<()> {
+        Migrator::up(&self.db, None).await.map_err(|e| Error::Internal(format!("migration failed: {e}")))
+    }
+
+    /// The applied and pending migrations, oldest first, as `(name, applied)`.
+    pub async fn migration_status(&self) -> Result<Vec<(String, bool)>> {
+        let status = Migrator::get_migration_with_status(&self.db).await.map_err(db_err)?;
+        Ok(status
+            .into_iter()
+            .map(|m| (m.name().to_owned(), matches!(m.status(), sea_orm_migration::MigrationStatus::Applied)))
+            .collect())
+    }
+
+    pub async fn close(self) {
+        let _ = self.db.close().await;
+    }
+}
+
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
+}
+
+#[async_trait]
+impl HealthCheck for MetadataStore {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+
+    async fn check(&self) -> Result<()> {
+        tokio_timeout(self.db.ping()).await
+    }
+}
+
+async fn tokio_timeout(fut: impl std::future::Future<Output = Result<(), sea_orm::DbErr>>) -> Result<()> {
+    // sqlx has no per-query timeout on every backend; a hung server must still fail readiness.
+    match tokio::time::timeout(Duration::from_secs(3), fut).await {
+        Ok(r) => r.map_err(|e| Error::Unavailable(format!("database: {e}"))),
+        Err(_) => Err(Error::Unavailable("database: ping timed out".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(super::sqlite_path("sqlite://./data/x.db?mode=rwc").as_deref(), Some("./data/x.db"));
+        assert_eq!(super::sqlite_path("sqlite::memory:"), None);
+        assert_eq!(super::sqlite_path("mysql://x"), None);
+    }
+}

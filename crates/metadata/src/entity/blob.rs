@@ -1,0 +1,16 @@
+use sea_orm::entity::prelude::*;
+
+/// A stored blob, once per content: its SHA-256 is its key.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "blobs")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub sha256: String,
+    pub size: i64,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,11 @@
+//! sea-orm entities. Times are stored as UTC milliseconds in BIGINT columns: one type that
+//! behaves the same on all three databases and does not end in 2038.
+
+pub(crate) mod blob;
+pub(crate) mod comment;
+pub(crate) mod file;
+pub(crate) mod job;
+pub(crate) mod periodic_lease;
+pub(crate) mod session;
+pub(crate) mod user;
+pub(crate) mod video;

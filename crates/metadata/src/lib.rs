@@ -1,0 +1,18 @@
+//! The metadata-store port: one sea-orm code path over SQLite (the embedded default),
+//! MySQL/MariaDB and PostgreSQL, with versioned migrations in Rust.
+
+mod connect;
+mod entity;
+mod error;
+pub mod migration;
+mod repo;
+
+pub use connect::MetadataStore;
+pub use repo::blobs::SqlBlobIndex;
+pub use repo::comments::SqlCommentRepo;
+pub use repo::files::SqlFileRepo;
+pub use repo::jobs::SqlJobQueue;
+pub use repo::periodic::SqlPeriodicLease;
+pub use repo::sessions::SqlSessionStore;
+pub use repo::users::SqlUserRepo;
+pub use repo::videos::SqlVideoRepo;

@@ -1,0 +1,25 @@
+//! Versioned schema migrations. A migration, once released, is never edited: add a new one.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_accounts;
+mod m20261122_000002_videos_comments_jobs;
+mod m20261122_000003_blobs_and_video_sources;
+mod m20261122_000004_files;
+mod m20261122_000005_periodic_leases;
+mod util;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_accounts::Migration),
+            Box::new(m20261122_000002_videos_comments_jobs::Migration),
+            Box::new(m20261122_000003_blobs_and_video_sources::Migration),
+            Box::new(m20261122_000004_files::Migration),
+            Box::new(m20261122_000005_periodic_leases::Migration),
+        ]
+    }
+}

@@ -1,0 +1,102 @@
+use async_trait::async_trait;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait, Select, Set,
+};
+use streamvault_core::Result;
+use streamvault_core::paging::{Cursor, Page, PageRequest};
+use streamvault_core::ports::{Comment, CommentRepo};
+use uuid::Uuid;
+
+use super::{from_ms, to_ms};
+use crate::MetadataStore;
+use crate::entity::{comment, user};
+use crate::error::db_err;
+
+#[derive(Clone)]
+pub struct SqlCommentRepo {
+    store: MetadataStore,
+}
+
+impl SqlCommentRepo {
+    pub fn new(store: MetadataStore) -> Self {
+        Self { store }
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Row {
+    id: Uuid,
+    video_id: Uuid,
+    author_id: Uuid,
+    author_name: String,
+    content: String,
+    created_at: i64,
+}
+
+impl From<Row> for Comment {
+    fn from(r: Row) -> Self {
+        Comment {
+            id: r.id,
+            video_id: r.video_id,
+            author_id: r.author_id,
+            author_name: r.author_name,
+            content: r.content,
+            created_at: from_ms(r.created_at),
+        }
+    }
+}
+
+fn with_author() -> Select<comment::Entity> {
+    comment::Entity::find()
+        .select_only()
+        .columns([
+            comment::Column::Id,
+            comment::Column::VideoId,
+            comment::Column::AuthorId,
+            comment::Column::Content,
+            comment::Column::CreatedAt,
+        ])
+        .column_as(user::Column::Name, "author_name")
+        .join(JoinType::InnerJoin, comment::Relation::Author.def())
+}
+
+async fn fetch(store: &MetadataStore, q: Select<comment::Entity>) -> Result<Vec<Comment>> {
+    let rows = q.into_model::<Row>().all(store.connection()).await.map_err(db_err)?;
+    Ok(rows.into_iter().map(Comment::from).collect())
+}
+
+#[async_trait]
+impl CommentRepo for SqlCommentRepo {
+    async fn insert(&self, c: &Comment) -> Result<()> {
+        comment::ActiveModel {
+            id: Set(c.id),
+            video_id: Set(c.video_id),
+            author_id: Set(c.author_id),
+            content: Set(c.content.clone()),
+            created_at: Set(to_ms(c.created_at)),
+        }
+        .insert(self.store.connection())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Comment>> {
+        Ok(fetch(&self.store, with_author().filter(comment::Column::Id.eq(id))).await?.pop())
+    }
+
+    async fn list(&self, video_id: Uuid, page: PageRequest) -> Result<Page<Comment>> {
+        let mut q = with_author().filter(comment::Column::VideoId.eq(video_id));
+        if let Some(after) = page.after {
+            q = q.filter(comment::Column::Id.gt(after.id));
+        }
+        let rows = fetch(&self.store, q.order_by_asc(comment::Column::Id).limit(page.limit + 1)).await?;
+        Ok(Page::from_rows(rows, page.limit, |c| Cursor { id: c.id, rank: None }))
+    }
+
+    async fn delete(&self, id: Uuid) -> Result<bool> {
+        let res = comment::Entity::delete_by_id(id).exec(self.store.connection()).await.map_err(db_err)?;
+        Ok(res.rows_affected > 0)
+    }
+}

@@ -1,0 +1,236 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use streamvault_core::Result;
+use streamvault_core::ports::{JobAdmin, JobInfo, JobQueue, LeasedJob, NewJob, QueueStats};
+
+use super::{from_ms, to_ms};
+use crate::MetadataStore;
+use crate::entity::job;
+use crate::error::db_err;
+
+/// Attempts before a job is dead-lettered, unless the worker says otherwise.
+pub(crate) const DEFAULT_MAX_ATTEMPTS: i32 = 10;
+
+/// Inserts a queued job on `conn` (a transaction, so it commits with the change that caused
+/// it). A pending job with the same de-duplication key wins; the new one is dropped.
+pub(crate) async fn enqueue(conn: &impl ConnectionTrait, new: &NewJob) -> Result<()> {
+    let now = to_ms(chrono::Utc::now());
+    let row = job::ActiveModel {
+        id: Set(streamvault_core::ids::new_id()),
+        kind: Set(new.kind.to_owned()),
+        payload: Set(new.payload.clone()),
+        dedup_key: Set(new.dedup_key.clone()),
+        state: Set("queued".into()),
+        run_at: Set(to_ms(new.run_at)),
+        attempts: Set(0),
+        max_attempts: Set(DEFAULT_MAX_ATTEMPTS),
+        lease_until: Set(None),
+        leased_by: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    job::Entity::insert(row)
+        .on_conflict_do_nothing_on([job::Column::DedupKey])
+        .exec_without_returning(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// The embedded job queue: the `jobs` table, leased with an optimistic update so that two
+/// workers can never hold one job at once (the loser's `UPDATE … WHERE attempts = n` matches
+/// nothing), on every backend.
+#[derive(Clone)]
+pub struct SqlJobQueue {
+    store: MetadataStore,
+}
+
+impl SqlJobQueue {
+    pub fn new(store: MetadataStore) -> Self {
+        Self { store }
+    }
+}
+
+fn due(now: i64) -> Condition {
+    Condition::any()
+        .add(Condition::all().add(job::Column::State.eq("queued")).add(job::Column::RunAt.lte(now)))
+        .add(Condition::all().add(job::Column::State.eq("running")).add(job::Column::LeaseUntil.lt(now)))
+}
+
+#[async_trait]
+impl JobQueue for SqlJobQueue {
+    async fn enqueue(&self, job: &NewJob) -> Result<()> {
+        enqueue(self.store.connection(), job).await
+    }
+
+    async fn lease(&self, worker: &str, lease: Duration) -> Result<Option<LeasedJob>> {
+        let conn = self.store.connection();
+        // A few tries: another worker may win the row we picked.
+        for _ in 0..5 {
+            let now = to_ms(Utc::now());
+            let Some(c) = job::Entity::find()
+                .filter(due(now))
+                .order_by_asc(job::Column::RunAt)
+                .order_by_asc(job::Column::Id)
+                .one(conn)
+                .await
+                .map_err(db_err)?
+            else {
+                return Ok(None);
+            };
+            let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+            let won = job::Entity::update_many()
+                .col_expr(job::Column::State, Expr::value("running"))
+                .col_expr(job::Column::LeaseUntil, Expr::value(now.saturating_add(lease_ms)))
+                .col_expr(job::Column::LeasedBy, Expr::value(worker))
+                .col_expr(job::Column::Attempts, Expr::value(c.attempts + 1))
+                .col_expr(job::Column::UpdatedAt, Expr::value(now))
+                .filter(job::Column::Id.eq(c.id))
+                .filter(job::Column::Attempts.eq(c.attempts))
+                .filter(due(now))
+                .exec(conn)
+                .await
+                .map_err(db_err)?
+                .rows_affected
+                == 1;
+            if won {
+                return Ok(Some(LeasedJob {
+                    id: c.id,
+                    kind: c.kind,
+                    payload: c.payload,
+                    attempt: u32::try_from(c.attempts + 1).unwrap_or(u32::MAX),
+                    max_attempts: u32::try_from(c.max_attempts).unwrap_or(1),
+                    worker: worker.to_owned(),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn complete(&self, j: &LeasedJob) -> Result<()> {
+        let now = to_ms(Utc::now());
+        job::Entity::update_many()
+            .col_expr(job::Column::State, Expr::value("done"))
+            .col_expr(job::Column::DedupKey, Expr::value(Option::<String>::None))
+            .col_expr(job::Column::LeaseUntil, Expr::value(Option::<i64>::None))
+            .col_expr(job::Column::UpdatedAt, Expr::value(now))
+            .filter(job::Column::Id.eq(j.id))
+            .filter(job::Column::LeasedBy.eq(j.worker.as_str()))
+            .filter(job::Column::Attempts.eq(i32::try_from(j.attempt).unwrap_or(i32::MAX)))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn fail(&self, j: &LeasedJob, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        let now = to_ms(Utc::now());
+        let error: String = error.chars().take(2000).collect();
+        let mut q = job::Entity::update_many()
+            .col_expr(job::Column::LastError, Expr::value(error))
+            .col_expr(job::Column::LeaseUntil, Expr::value(Option::<i64>::None))
+            .col_expr(job::Column::UpdatedAt, Expr::value(now));
+        q = match retry_at {
+            Some(at) => q
+                .col_expr(job::Column::State, Expr::value("queued"))
+                .col_expr(job::Column::RunAt, Expr::value(to_ms(at))),
+            // Dead-lettered: kept for an operator, and its key is free again.
+            None => q
+                .col_expr(job::Column::State, Expr::value("dead"))
+                .col_expr(job::Column::DedupKey, Expr::value(Option::<String>::None)),
+        };
+        q.filter(job::Column::Id.eq(j.id))
+            .filter(job::Column::LeasedBy.eq(j.worker.as_str()))
+            .filter(job::Column::Attempts.eq(i32::try_from(j.attempt).unwrap_or(i32::MAX)))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+fn info(m: job::Model) -> JobInfo {
+    JobInfo {
+        id: m.id,
+        kind: m.kind,
+        state: m.state,
+        payload: m.payload,
+        attempts: u32::try_from(m.attempts).unwrap_or(0),
+        max_attempts: u32::try_from(m.max_attempts).unwrap_or(0),
+        run_at: from_ms(m.run_at),
+        leased_by: m.leased_by,
+        last_error: m.last_error,
+        created_at: from_ms(m.created_at),
+        updated_at: from_ms(m.updated_at),
+    }
+}
+
+#[async_trait]
+impl JobAdmin for SqlJobQueue {
+    async fn list(&self, state: Option<&str>, limit: u64) -> Result<Vec<JobInfo>> {
+        let mut q = job::Entity::find();
+        if let Some(state) = state {
+            q = q.filter(job::Column::State.eq(state));
+        }
+        let rows = q.order_by_desc(job::Column::Id).limit(limit).all(self.store.connection()).await.map_err(db_err)?;
+        Ok(rows.into_iter().map(info).collect())
+    }
+
+    async fn get(&self, id: uuid::Uuid) -> Result<Option<JobInfo>> {
+        Ok(job::Entity::find_by_id(id).one(self.store.connection()).await.map_err(db_err)?.map(info))
+    }
+
+    async fn retry(&self, id: uuid::Uuid) -> Result<bool> {
+        let now = to_ms(Utc::now());
+        let res = job::Entity::update_many()
+            .col_expr(job::Column::State, Expr::value("queued"))
+            .col_expr(job::Column::RunAt, Expr::value(now))
+            .col_expr(job::Column::Attempts, Expr::value(0))
+            .col_expr(job::Column::UpdatedAt, Expr::value(now))
+            .filter(job::Column::Id.eq(id))
+            .filter(job::Column::State.is_in(["dead", "queued"]))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(res.rows_affected > 0)
+    }
+
+    async fn purge(&self, state: &str) -> Result<u64> {
+        if !["done", "dead"].contains(&state) {
+            return Err(streamvault_core::Error::invalid("bad_state", "only done or dead jobs can be purged"));
+        }
+        let res = job::Entity::delete_many()
+            .filter(job::Column::State.eq(state))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(res.rows_affected)
+    }
+
+    async fn stats(&self) -> Result<QueueStats> {
+        let conn = self.store.connection();
+        let count = |state: &'static str| job::Entity::find().filter(job::Column::State.eq(state)).count(conn);
+        let now = to_ms(Utc::now());
+        let oldest = job::Entity::find()
+            .filter(due(now))
+            .order_by_asc(job::Column::RunAt)
+            .one(conn)
+            .await
+            .map_err(db_err)?
+            .map(|j| u64::try_from((now - j.run_at).max(0) / 1000).unwrap_or(0))
+            .unwrap_or(0);
+        Ok(QueueStats {
+            queued: count("queued").await.map_err(db_err)?,
+            running: count("running").await.map_err(db_err)?,
+            dead: count("dead").await.map_err(db_err)?,
+            oldest_due_secs: oldest,
+        })
+    }
+}

@@ -1,0 +1,60 @@
+use async_trait::async_trait;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use streamvault_core::accounts::username_key;
+use streamvault_core::ports::{User, UserRepo};
+use streamvault_core::{Error, Result};
+use uuid::Uuid;
+
+use super::{from_ms, to_ms};
+use crate::MetadataStore;
+use crate::entity::user;
+use crate::error::{db_err, is_unique_violation};
+
+#[derive(Clone)]
+pub struct SqlUserRepo {
+    store: MetadataStore,
+}
+
+impl SqlUserRepo {
+    pub fn new(store: MetadataStore) -> Self {
+        Self { store }
+    }
+}
+
+fn to_domain(m: user::Model) -> User {
+    User { id: m.id, name: m.name, password_hash: m.password_hash, created_at: from_ms(m.created_at) }
+}
+
+#[async_trait]
+impl UserRepo for SqlUserRepo {
+    async fn insert(&self, u: &User) -> Result<()> {
+        let row = user::ActiveModel {
+            id: Set(u.id),
+            name: Set(u.name.clone()),
+            name_key: Set(username_key(&u.name)),
+            password_hash: Set(u.password_hash.clone()),
+            created_at: Set(to_ms(u.created_at)),
+        };
+        match row.insert(self.store.connection()).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => {
+                Err(Error::Conflict { code: "username_taken", message: "that user name is taken".into() })
+            }
+            Err(e) => Err(db_err(e)),
+        }
+    }
+
+    async fn find_by_name(&self, name: &str) -> Result<Option<User>> {
+        let found = user::Entity::find()
+            .filter(user::Column::NameKey.eq(username_key(name)))
+            .one(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(found.map(to_domain))
+    }
+
+    async fn find_by_id(&self, id: Uuid) -> Result<Option<User>> {
+        let found = user::Entity::find_by_id(id).one(self.store.connection()).await.map_err(db_err)?;
+        Ok(found.map(to_domain))
+    }
+}

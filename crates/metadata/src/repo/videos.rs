@@ -1,0 +1,281 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Select, Set, TransactionTrait,
+};
+use streamvault_core::paging::{Cursor, Page, PageRequest};
+use streamvault_core::ports::{NewJob, Video, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus, Visibility};
+use streamvault_core::text::search_key;
+use streamvault_core::{Error, Result};
+use uuid::Uuid;
+
+use super::{from_ms, jobs, to_ms};
+use crate::MetadataStore;
+use crate::entity::{comment, user, video};
+use crate::error::db_err;
+
+#[derive(Clone)]
+pub struct SqlVideoRepo {
+    store: MetadataStore,
+}
+
+impl SqlVideoRepo {
+    pub fn new(store: MetadataStore) -> Self {
+        Self { store }
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Row {
+    id: Uuid,
+    author_id: Uuid,
+    author_name: String,
+    name: String,
+    description: String,
+    status: String,
+    views: i64,
+    created_at: i64,
+    updated_at: i64,
+    source_sha256: Option<String>,
+    source_size: Option<i64>,
+    source_mime: Option<String>,
+    uploaded_at: Option<i64>,
+}
+
+impl Row {
+    fn into_domain(self) -> Result<Video> {
+        let status = VideoStatus::parse(&self.status)
+            .ok_or_else(|| Error::Internal(format!("video {} has unknown status {:?}", self.id, self.status)))?;
+        Ok(Video {
+            id: self.id,
+            author_id: self.author_id,
+            author_name: self.author_name,
+            name: self.name,
+            description: self.description,
+            status,
+            views: self.views,
+            created_at: from_ms(self.created_at),
+            updated_at: from_ms(self.updated_at),
+            source: match (self.source_sha256, self.source_size, self.source_mime, self.uploaded_at) {
+                (Some(sha256), Some(size), Some(mime), Some(at)) => {
+                    Some(VideoSource { sha256, size: u64::try_from(size).unwrap_or(0), mime, uploaded_at: from_ms(at) })
+                }
+                _ => None,
+            },
+        })
+    }
+}
+
+/// Live (not deleted) videos joined with their author's name.
+fn live() -> Select<video::Entity> {
+    video::Entity::find()
+        .select_only()
+        .columns([
+            video::Column::Id,
+            video::Column::AuthorId,
+            video::Column::Name,
+            video::Column::Description,
+            video::Column::Status,
+            video::Column::Views,
+            video::Column::CreatedAt,
+            video::Column::UpdatedAt,
+            video::Column::SourceSha256,
+            video::Column::SourceSize,
+            video::Column::SourceMime,
+            video::Column::UploadedAt,
+        ])
+        .column_as(user::Column::Name, "author_name")
+        .join(JoinType::InnerJoin, video::Relation::Author.def())
+        .filter(video::Column::DeletedAt.is_null())
+}
+
+fn public_only() -> Condition {
+    Condition::all().add(video::Column::Status.is_in(VideoStatus::PUBLIC.map(VideoStatus::as_str)))
+}
+
+/// `%`, `_` and the escape character itself match literally.
+fn like_pattern(needle: &str) -> LikeExpr {
+    let mut p = String::with_capacity(needle.len() + 2);
+    p.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    LikeExpr::new(p).escape('\\')
+}
+
+async fn fetch(store: &MetadataStore, q: Select<video::Entity>) -> Result<Vec<Video>> {
+    let rows = q.into_model::<Row>().all(store.connection()).await.map_err(db_err)?;
+    rows.into_iter().map(Row::into_domain).collect()
+}
+
+fn by_id(v: &Video) -> Cursor {
+    Cursor { id: v.id, rank: None }
+}
+
+#[async_trait]
+impl VideoRepo for SqlVideoRepo {
+    async fn insert(&self, v: &Video) -> Result<()> {
+        video::ActiveModel {
+            id: Set(v.id),
+            author_id: Set(v.author_id),
+            name: Set(v.name.clone()),
+            description: Set(v.description.clone()),
+            search_key: Set(search_key(&[&v.name, &v.description])),
+            status: Set(v.status.as_str().to_owned()),
+            views: Set(v.views),
+            created_at: Set(to_ms(v.created_at)),
+            updated_at: Set(to_ms(v.updated_at)),
+            deleted_at: Set(None),
+            source_sha256: Set(v.source.as_ref().map(|s| s.sha256.clone())),
+            source_size: Set(v.source.as_ref().map(|s| i64::try_from(s.size).unwrap_or(i64::MAX))),
+            source_mime: Set(v.source.as_ref().map(|s| s.mime.clone())),
+            uploaded_at: Set(v.source.as_ref().map(|s| to_ms(s.uploaded_at))),
+        }
+        .insert(self.store.connection())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Video>> {
+        Ok(fetch(&self.store, live().filter(video::Column::Id.eq(id))).await?.pop())
+    }
+
+    async fn list_by_author(&self, author_id: Uuid, visibility: Visibility, page: PageRequest) -> Result<Page<Video>> {
+        let mut q = live().filter(video::Column::AuthorId.eq(author_id));
+        if visibility == Visibility::PublicOnly {
+            q = q.filter(public_only());
+        }
+        if let Some(after) = page.after {
+            q = q.filter(video::Column::Id.lt(after.id));
+        }
+        let rows = fetch(&self.store, q.order_by_desc(video::Column::Id).limit(page.limit + 1)).await?;
+        Ok(Page::from_rows(rows, page.limit, by_id))
+    }
+
+    async fn discover(&self, sort: VideoSort, query: Option<&str>, page: PageRequest) -> Result<Page<Video>> {
+        let mut q = live().filter(public_only());
+        if let Some(needle) = query {
+            q = q.filter(video::Column::SearchKey.like(like_pattern(needle)));
+        }
+        let rows = match sort {
+            VideoSort::Latest => {
+                if let Some(after) = page.after {
+                    q = q.filter(video::Column::Id.lt(after.id));
+                }
+                fetch(&self.store, q.order_by_desc(video::Column::Id).limit(page.limit + 1)).await?
+            }
+            VideoSort::Popular => {
+                if let Some(after) = page.after {
+                    let views = after.rank.unwrap_or(i64::MAX);
+                    q =
+                        q.filter(Condition::any().add(video::Column::Views.lt(views)).add(
+                            Condition::all().add(video::Column::Views.eq(views)).add(video::Column::Id.lt(after.id)),
+                        ));
+                }
+                let q = q.order_by_desc(video::Column::Views).order_by_desc(video::Column::Id);
+                fetch(&self.store, q.limit(page.limit + 1)).await?
+            }
+        };
+        Ok(match sort {
+            VideoSort::Latest => Page::from_rows(rows, page.limit, by_id),
+            VideoSort::Popular => Page::from_rows(rows, page.limit, |v| Cursor { id: v.id, rank: Some(v.views) }),
+        })
+    }
+
+    async fn count_public_by_author(&self, author_id: Uuid) -> Result<u64> {
+        video::Entity::find()
+            .filter(video::Column::AuthorId.eq(author_id))
+            .filter(video::Column::DeletedAt.is_null())
+            .filter(public_only())
+            .count(self.store.connection())
+            .await
+            .map_err(db_err)
+    }
+
+    async fn update(&self, id: Uuid, patch: &VideoPatch, at: DateTime<Utc>) -> Result<Option<Video>> {
+        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let Some(row) =
+            video::Entity::find_by_id(id).filter(video::Column::DeletedAt.is_null()).one(&txn).await.map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let name = patch.name.clone().unwrap_or_else(|| row.name.clone());
+        let description = patch.description.clone().unwrap_or_else(|| row.description.clone());
+        let key = search_key(&[&name, &description]);
+        let mut am: video::ActiveModel = row.into();
+        am.name = Set(name);
+        am.description = Set(description);
+        am.search_key = Set(key);
+        am.updated_at = Set(to_ms(at));
+        am.update(&txn).await.map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
+        self.get(id).await
+    }
+
+    async fn soft_delete(&self, id: Uuid, at: DateTime<Utc>, job: &NewJob) -> Result<bool> {
+        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let hidden = video::Entity::update_many()
+            .col_expr(video::Column::DeletedAt, Expr::value(to_ms(at)))
+            .filter(video::Column::Id.eq(id))
+            .filter(video::Column::DeletedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(db_err)?
+            .rows_affected;
+        if hidden == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        jobs::enqueue(&txn, job).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn attach_source(&self, id: Uuid, source: &VideoSource) -> Result<bool> {
+        let res = video::Entity::update_many()
+            .col_expr(video::Column::SourceSha256, Expr::value(source.sha256.clone()))
+            .col_expr(video::Column::SourceSize, Expr::value(i64::try_from(source.size).unwrap_or(i64::MAX)))
+            .col_expr(video::Column::SourceMime, Expr::value(source.mime.clone()))
+            .col_expr(video::Column::UploadedAt, Expr::value(to_ms(source.uploaded_at)))
+            .col_expr(video::Column::UpdatedAt, Expr::value(to_ms(source.uploaded_at)))
+            .col_expr(video::Column::Status, Expr::value(VideoStatus::Uploaded.as_str()))
+            .filter(video::Column::Id.eq(id))
+            .filter(video::Column::DeletedAt.is_null())
+            .filter(video::Column::SourceSha256.is_null())
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(res.rows_affected > 0)
+    }
+
+    async fn add_views(&self, id: Uuid, n: u64) -> Result<()> {
+        video::Entity::update_many()
+            .col_expr(video::Column::Views, Expr::col(video::Column::Views).add(i64::try_from(n).unwrap_or(i64::MAX)))
+            .filter(video::Column::Id.eq(id))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn purge_deleted(&self, id: Uuid) -> Result<Option<Option<String>>> {
+        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let Some(row) = video::Entity::find_by_id(id).one(&txn).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        if row.deleted_at.is_none() {
+            return Ok(None);
+        }
+        comment::Entity::delete_many().filter(comment::Column::VideoId.eq(id)).exec(&txn).await.map_err(db_err)?;
+        video::Entity::delete_by_id(id).exec(&txn).await.map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(Some(row.source_sha256))
+    }
+}

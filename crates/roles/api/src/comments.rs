@@ -1,0 +1,108 @@
+//! The seed's comment resources under `/videos/{vid}`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use streamvault_core::Error;
+use streamvault_core::ids::parse_id;
+use streamvault_core::ports::Comment;
+use streamvault_http::auth::MaybeAuth;
+use streamvault_http::error::ErrorBody;
+use streamvault_http::{ApiError, Auth, JsonBody, QueryParams};
+
+use crate::ApiState;
+use crate::videos::PageParams;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommentJson {
+    id: String,
+    video_id: String,
+    author: String,
+    author_id: String,
+    content: String,
+    created_at: String,
+}
+
+impl From<Comment> for CommentJson {
+    fn from(c: Comment) -> Self {
+        CommentJson {
+            id: c.id.to_string(),
+            video_id: c.video_id.to_string(),
+            author: c.author_name,
+            author_id: c.author_id.to_string(),
+            content: c.content,
+            created_at: c.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommentList {
+    comments: Vec<CommentJson>,
+    next_cursor: Option<String>,
+}
+
+/// A video's comments, oldest first.
+#[utoipa::path(get, path = "/videos/{vid}/comments", operation_id = "list_comments", tag = "comments",
+    params(("vid" = String, Path, description = "Video id"), PageParams),
+    responses((status = 200, description = "OK", body = CommentList), (status = 400, description = "Bad request", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
+pub async fn list(
+    State(st): State<ApiState>,
+    MaybeAuth(viewer): MaybeAuth,
+    Path(vid): Path<String>,
+    QueryParams(page): QueryParams<PageParams>,
+) -> Result<Json<CommentList>, ApiError> {
+    let viewer = viewer.map(|a| a.user);
+    let page = st.videos.comments(viewer.as_ref(), parse_id(&vid, "video")?, page.parse()?).await?;
+    Ok(Json(CommentList {
+        next_cursor: page.next.map(|c| c.encode()),
+        comments: page.items.into_iter().map(CommentJson::from).collect(),
+    }))
+}
+
+/// The seed's `NewComment`; its `author_id` is ignored: the author is the session's user.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewComment {
+    /// 1 to 2000 characters.
+    content: Option<String>,
+}
+
+/// Posts a comment as the session's user.
+#[utoipa::path(post, path = "/videos/{vid}/comments", operation_id = "post_comment", tag = "comments", request_body = NewComment,
+    params(("vid" = String, Path, description = "Video id")), security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = CommentJson),
+        (status = 400, description = "Bad request", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 404, description = "Unknown or deleted video", body = ErrorBody),
+    ))]
+pub async fn post(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path(vid): Path<String>,
+    JsonBody(body): JsonBody<NewComment>,
+) -> Result<impl IntoResponse, ApiError> {
+    let content = body.content.ok_or_else(|| Error::missing("content"))?;
+    let comment = st.videos.post_comment(&auth.user, parse_id(&vid, "video")?, &content).await?;
+    Ok((StatusCode::CREATED, Json(CommentJson::from(comment))))
+}
+
+/// Deletes a comment (the seed's singular path): its author or the video's owner may.
+#[utoipa::path(delete, path = "/videos/{vid}/comment/{cid}", operation_id = "delete_comment", tag = "comments",
+    params(("vid" = String, Path, description = "Video id"), ("cid" = String, Path, description = "Comment id")), security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path((vid, cid)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    st.videos.delete_comment(&auth.user, parse_id(&vid, "video")?, parse_id(&cid, "comment")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

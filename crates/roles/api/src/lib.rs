@@ -1,0 +1,60 @@
+//! The api role: the JSON REST API. The seed's routes are served both under `/api/v1` and at
+//! the root, so the seed's own web client works unchanged.
+//!
+//! Routes are registered through utoipa-axum, so a route cannot exist without its entry in the
+//! OpenAPI document (`/api/v1/openapi.json`, rendered at `/api/docs`).
+
+mod accounts;
+mod comments;
+mod me;
+mod openapi;
+mod videos;
+
+use axum::Router;
+use streamvault_core::accounts::Accounts;
+use streamvault_core::videos::Videos;
+use streamvault_http::HasAccounts;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub accounts: Accounts,
+    pub videos: Videos,
+}
+
+impl HasAccounts for ApiState {
+    fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+}
+
+/// The routes the seed defined, relative to wherever they are mounted.
+fn seed_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(accounts::signup))
+        .routes(routes!(accounts::login, accounts::get_user, accounts::logout))
+        .routes(routes!(videos::create, videos::list))
+        .routes(routes!(videos::get, videos::update, videos::delete))
+        .routes(routes!(comments::list, comments::post))
+        .routes(routes!(comments::delete))
+}
+
+/// Routes that exist only under `/api/v1`.
+fn v1_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(me::me))
+        .routes(routes!(me::sessions, me::end_other_sessions))
+        .routes(routes!(me::end_session))
+        .routes(routes!(videos::discover))
+        .routes(routes!(videos::channel))
+}
+
+pub fn router(state: ApiState) -> Router {
+    let (v1, doc) = OpenApiRouter::with_openapi(openapi::base())
+        .nest("/api/v1", seed_routes().merge(v1_routes()))
+        .split_for_parts();
+    let (root, seed_doc) = seed_routes().split_for_parts();
+    let doc = openapi::with_seed_aliases(doc, seed_doc);
+    Router::new().merge(v1).merge(root).with_state(state).merge(openapi::routes(doc))
+}

@@ -1,0 +1,247 @@
+//! The seed's video resources under `/user/{name}/videos`, plus discovery and channels.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use streamvault_core::Error;
+use streamvault_core::ids::parse_id;
+use streamvault_core::paging::{Page, PageRequest};
+use streamvault_core::ports::{Video, VideoPatch, VideoSort};
+use streamvault_http::auth::MaybeAuth;
+use streamvault_http::error::ErrorBody;
+use streamvault_http::{ApiError, Auth, JsonBody, QueryParams};
+
+use crate::ApiState;
+
+/// The seed's `display_ctime` format (Go's `Jan 02 2006, 15:04:05`), in UTC.
+const DISPLAY_CTIME: &str = "%b %d %Y, %H:%M:%S";
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VideoJson {
+    id: String,
+    author_id: String,
+    author: String,
+    name: String,
+    description: String,
+    /// The seed's display time, e.g. `Nov 21 2026, 23:33:53` (UTC).
+    display_ctime: String,
+    created_at: String,
+    updated_at: String,
+    /// `created` (no bytes yet), `uploaded`, `processing`, `ready` or `failed`.
+    #[schema(value_type = String, example = "ready")]
+    status: &'static str,
+    views: i64,
+}
+
+impl From<Video> for VideoJson {
+    fn from(v: Video) -> Self {
+        VideoJson {
+            id: v.id.to_string(),
+            author_id: v.author_id.to_string(),
+            author: v.author_name,
+            name: v.name,
+            description: v.description,
+            display_ctime: v.created_at.format(DISPLAY_CTIME).to_string(),
+            created_at: v.created_at.to_rfc3339(),
+            updated_at: v.updated_at.to_rfc3339(),
+            status: v.status.as_str(),
+            views: v.views,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VideoList {
+    videos: Vec<VideoJson>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+impl From<Page<Video>> for VideoList {
+    fn from(p: Page<Video>) -> Self {
+        VideoList {
+            next_cursor: p.next.map(|c| c.encode()),
+            videos: p.items.into_iter().map(VideoJson::from).collect(),
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+impl PageParams {
+    pub fn parse(&self) -> Result<PageRequest, Error> {
+        PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref())
+    }
+}
+
+/// The seed's `NewVideo`; its `author_id` is ignored: the author is the session's user.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewVideo {
+    /// The title, 1 to 200 characters.
+    name: Option<String>,
+    /// Up to 5000 characters.
+    description: Option<String>,
+}
+
+/// Creates a video (metadata only; bytes go to the stream role). The author is the session's user.
+#[utoipa::path(post, path = "/user/{name}/videos", operation_id = "create_video", tag = "videos", request_body = NewVideo,
+    params(("name" = String, Path, description = "User name")), security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = VideoJson),
+        (status = 400, description = "Bad request", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "The path names another user", body = ErrorBody),
+    ))]
+pub async fn create(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<NewVideo>,
+) -> Result<impl IntoResponse, ApiError> {
+    crate::accounts::own_name(&auth.user, &name)?;
+    let title = body.name.ok_or_else(|| Error::missing("name"))?;
+    let video = st.videos.create(&auth.user, &title, body.description.as_deref().unwrap_or("")).await?;
+    Ok((StatusCode::CREATED, Json(VideoJson::from(video))))
+}
+
+/// A user's videos, newest first. Anyone sees the public ones; the owner sees all.
+#[utoipa::path(get, path = "/user/{name}/videos", operation_id = "list_user_videos", tag = "videos",
+    params(("name" = String, Path, description = "User name"), PageParams),
+    responses((status = 200, description = "OK", body = VideoList), (status = 400, description = "Bad request", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody)))]
+pub async fn list(
+    State(st): State<ApiState>,
+    MaybeAuth(viewer): MaybeAuth,
+    Path(name): Path<String>,
+    QueryParams(page): QueryParams<PageParams>,
+) -> Result<Json<VideoList>, ApiError> {
+    let viewer = viewer.map(|a| a.user);
+    Ok(Json(st.videos.list_by_author(viewer.as_ref(), &name, page.parse()?).await?.into()))
+}
+
+/// One video.
+#[utoipa::path(get, path = "/user/{name}/videos/{vid}", operation_id = "get_video", tag = "videos",
+    params(("name" = String, Path, description = "User name"), ("vid" = String, Path, description = "Video id")),
+    responses((status = 200, description = "OK", body = VideoJson), (status = 404, description = "Not found", body = ErrorBody)))]
+pub async fn get(
+    State(st): State<ApiState>,
+    MaybeAuth(viewer): MaybeAuth,
+    Path((name, vid)): Path<(String, String)>,
+) -> Result<Json<VideoJson>, ApiError> {
+    let viewer = viewer.map(|a| a.user);
+    Ok(Json(st.videos.get_by_author(viewer.as_ref(), &name, parse_id(&vid, "video")?).await?.into()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PatchVideo {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+/// Changes the title or description; owner only.
+#[utoipa::path(patch, path = "/user/{name}/videos/{vid}", operation_id = "update_video", tag = "videos", request_body = PatchVideo,
+    params(("name" = String, Path, description = "User name"), ("vid" = String, Path, description = "Video id")), security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = VideoJson),
+        (status = 400, description = "Bad request", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+    ))]
+pub async fn update(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path((name, vid)): Path<(String, String)>,
+    JsonBody(body): JsonBody<PatchVideo>,
+) -> Result<Json<VideoJson>, ApiError> {
+    crate::accounts::own_name(&auth.user, &name)?;
+    if body.name.is_none() && body.description.is_none() {
+        return Err(Error::invalid("missing_field", "give name, description or both").into());
+    }
+    let patch = VideoPatch { name: body.name, description: body.description };
+    Ok(Json(st.videos.update(&auth.user, &name, parse_id(&vid, "video")?, patch).await?.into()))
+}
+
+/// Deletes a video: gone from every read at once; its bytes are removed later by the worker.
+#[utoipa::path(delete, path = "/user/{name}/videos/{vid}", operation_id = "delete_video", tag = "videos",
+    params(("name" = String, Path, description = "User name"), ("vid" = String, Path, description = "Video id")), security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path((name, vid)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    crate::accounts::own_name(&auth.user, &name)?;
+    st.videos.delete(&auth.user, &name, parse_id(&vid, "video")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiscoverParams {
+    /// `latest` (default) or `popular` (most viewed first).
+    sort: Option<String>,
+    /// Search in titles and descriptions, ignoring case.
+    q: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChannelJson {
+    id: String,
+    user_name: String,
+    created_at: String,
+    /// Public, live videos.
+    video_count: u64,
+}
+
+/// Public videos of everyone, for the home page and search.
+#[utoipa::path(get, path = "/videos", operation_id = "discover_videos", tag = "videos",
+    params(DiscoverParams),
+    responses((status = 200, description = "OK", body = VideoList), (status = 400, description = "Bad request", body = ErrorBody)))]
+pub async fn discover(
+    State(st): State<ApiState>,
+    QueryParams(p): QueryParams<DiscoverParams>,
+) -> Result<Json<VideoList>, ApiError> {
+    let sort = match p.sort.as_deref() {
+        None | Some("") | Some("latest") => VideoSort::Latest,
+        Some("popular") => VideoSort::Popular,
+        Some(other) => {
+            return Err(Error::invalid("bad_sort", format!("sort must be latest or popular, not {other:?}")).into());
+        }
+    };
+    let page = PageRequest::parse(p.limit.as_deref(), p.cursor.as_deref())?;
+    Ok(Json(st.videos.discover(sort, p.q.as_deref(), page).await?.into()))
+}
+
+/// A user's public channel.
+#[utoipa::path(get, path = "/channels/{name}", operation_id = "get_channel", tag = "videos",
+    params(("name" = String, Path, description = "User name")),
+    responses((status = 200, description = "OK", body = ChannelJson), (status = 404, description = "Not found", body = ErrorBody)))]
+pub async fn channel(State(st): State<ApiState>, Path(name): Path<String>) -> Result<Json<ChannelJson>, ApiError> {
+    let ch = st.videos.channel(&name).await?;
+    Ok(Json(ChannelJson {
+        id: ch.user.id.to_string(),
+        user_name: ch.user.name,
+        created_at: ch.user.created_at.to_rfc3339(),
+        video_count: ch.video_count,
+    }))
+}

@@ -1,0 +1,145 @@
+//! Drive files: `POST /stream/v1/files` uploads one, `GET`/`HEAD /stream/v1/files/{id}`
+//! downloads it (ranges and all) with an RFC 6266 `Content-Disposition`.
+
+use axum::Json;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
+use streamvault_core::Error;
+use streamvault_core::drive::validate_name;
+use streamvault_core::ids::parse_id;
+use streamvault_core::ports::DriveFile;
+use streamvault_http::{ApiError, Auth};
+
+use crate::StreamState;
+use crate::serve::{Representation, serve_blob};
+use crate::upload::{guarded, read_body};
+
+#[derive(Serialize)]
+pub struct FileJson {
+    id: String,
+    name: String,
+    size: u64,
+    sha256: String,
+    mime: String,
+    folder_id: Option<String>,
+    created_at: String,
+    /// True when the same bytes were already stored, so nothing new was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deduplicated: Option<bool>,
+}
+
+impl FileJson {
+    fn new(f: DriveFile, deduplicated: Option<bool>) -> Self {
+        FileJson {
+            id: f.id.to_string(),
+            name: f.name,
+            size: f.size,
+            sha256: f.sha256,
+            mime: f.mime,
+            folder_id: f.folder_id.map(|id| id.to_string()),
+            created_at: f.created_at.to_rfc3339(),
+            deduplicated,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UploadParams {
+    name: Option<String>,
+}
+
+/// `POST /stream/v1/files?name=…` with the raw bytes, or multipart field `file` (its file name
+/// is used when `name` is not given).
+pub async fn upload(
+    st: State<StreamState>,
+    auth: Result<Auth, ApiError>,
+    Query(params): Query<UploadParams>,
+    req: Request,
+) -> Response {
+    guarded(req, |req| async move { receive(st, auth?, params, req).await }).await
+}
+
+async fn receive(
+    State(st): State<StreamState>,
+    Auth(auth): Auth,
+    params: UploadParams,
+    req: Request,
+) -> Result<Response, ApiError> {
+    if let Some(name) = &params.name {
+        validate_name(name)?;
+    }
+    let mut staging = st.storage.stage_file().await?;
+    let part_name = read_body(req, &mut staging).await?;
+    let name = params.name.or(part_name).ok_or_else(|| Error::missing("name"))?;
+    validate_name(&name)?;
+    let staged = staging.finish().await?;
+    let mime = staged
+        .mime
+        .map(str::to_owned)
+        .or_else(|| mime_guess::from_path(&name).first_raw().map(str::to_owned))
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let stored = st.storage.commit(staged).await?;
+    let file = st.drive.add(&auth.user, &name, &stored, &mime).await?;
+    Ok((StatusCode::CREATED, Json(FileJson::new(file, Some(!stored.new)))).into_response())
+}
+
+/// `GET`/`HEAD /stream/v1/files/{id}`: the owner's file; anyone else's is not found.
+pub async fn download(
+    State(st): State<StreamState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let file = st.drive.get(&auth.user, parse_id(&id, "file")?).await?;
+    let rep = Representation {
+        sha256: &file.sha256,
+        size: file.size,
+        mime: &file.mime,
+        last_modified: file.updated_at,
+        cache_control: "private, max-age=0",
+        disposition: Some(attachment(&file.name)),
+    };
+    Ok(serve_blob(&st, &method, &headers, rep).await?.response)
+}
+
+/// RFC 5987 `attr-char`: everything else is percent-encoded in `filename*`.
+const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// `Content-Disposition: attachment` per RFC 6266: an ASCII `filename` for old clients and the
+/// exact UTF-8 name in `filename*`.
+pub fn attachment(name: &str) -> String {
+    let fallback: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{}", utf8_percent_encode(name, ATTR_CHAR))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attachment;
+
+    #[test]
+    fn content_disposition() {
+        assert_eq!(attachment("report.pdf"), "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf");
+        assert_eq!(
+            attachment("naïve \"quote\" 🎬.mp4"),
+            "attachment; filename=\"na_ve _quote_ _.mp4\"; filename*=UTF-8''na%C3%AFve%20%22quote%22%20%F0%9F%8E%AC.mp4"
+        );
+        assert_eq!(attachment("a\r\nb;c"), "attachment; filename=\"a__b;c\"; filename*=UTF-8''a%0D%0Ab%3Bc");
+    }
+}

@@ -1,0 +1,106 @@
+//! Serving a blob's bytes: validators, conditional and range requests, the redirect to object
+//! storage, and the stream slot held by the body. Videos and drive files both go through here.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    LAST_MODIFIED, LOCATION,
+};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use streamvault_core::ports::blob_key;
+use streamvault_http::ApiError;
+
+use crate::limiter::Held;
+use crate::range::{Plan, Validators, http_date, plan};
+use crate::{PlaybackMode, StreamState};
+
+/// How long a presigned URL for object storage stays valid.
+const PRESIGN_TTL: Duration = Duration::from_secs(3600);
+
+/// What is being served.
+pub struct Representation<'a> {
+    pub sha256: &'a str,
+    pub size: u64,
+    pub mime: &'a str,
+    pub last_modified: DateTime<Utc>,
+    pub cache_control: &'static str,
+    /// `Content-Disposition`, for downloads.
+    pub disposition: Option<String>,
+}
+
+pub struct Served {
+    pub response: Response,
+    /// Bytes from offset 0 are being sent (a play or download has started).
+    pub body_from_zero: bool,
+}
+
+pub async fn serve_blob(
+    st: &StreamState,
+    method: &Method,
+    headers: &HeaderMap,
+    rep: Representation<'_>,
+) -> Result<Served, ApiError> {
+    let etag = format!("\"{}\"", rep.sha256);
+    let decision = plan(headers, rep.size, &Validators { etag: &etag, last_modified: rep.last_modified });
+    let done = |response| Ok(Served { response, body_from_zero: false });
+
+    let mut res = Response::builder()
+        .header(ETAG, &etag)
+        .header(LAST_MODIFIED, http_date(rep.last_modified))
+        .header(ACCEPT_RANGES, "bytes")
+        .header("x-content-type-options", "nosniff")
+        .header(CACHE_CONTROL, rep.cache_control);
+    if let Some(d) = &rep.disposition {
+        res = res.header(CONTENT_DISPOSITION, d);
+    }
+
+    let range = match decision {
+        Plan::NotModified => return done(res.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(internal)?),
+        Plan::Unsatisfiable => {
+            return done(
+                res.status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header(CONTENT_RANGE, format!("bytes */{}", rep.size))
+                    .body(Body::empty())
+                    .map_err(internal)?,
+            );
+        }
+        Plan::Full => 0..rep.size,
+        Plan::Partial(r) => {
+            res = res
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(CONTENT_RANGE, format!("bytes {}-{}/{}", r.start, r.end - 1, rep.size));
+            r
+        }
+    };
+    let key = blob_key(rep.sha256);
+
+    if st.blobs.is_remote() && st.playback == PlaybackMode::Redirect {
+        // The seed's OSS redirect: the client fetches (with its Range) from object storage.
+        if let Some(url) = st.blobs.presign_get(&key, PRESIGN_TTL, rep.mime, rep.disposition.as_deref()).await? {
+            let response = Response::builder()
+                .status(StatusCode::FOUND)
+                .header(LOCATION, url)
+                .header(CACHE_CONTROL, "private, no-store")
+                .body(Body::empty())
+                .map_err(internal)?;
+            return Ok(Served { response, body_from_zero: range.start == 0 && method != Method::HEAD });
+        }
+    }
+
+    res = res.header(CONTENT_TYPE, rep.mime).header(CONTENT_LENGTH, range.end - range.start);
+    if method == Method::HEAD {
+        return done(res.body(Body::empty()).map_err(internal)?);
+    }
+    let slot = st.limiter.try_acquire()?;
+    let stream = st.blobs.read(&key, range.clone()).await?;
+    let response = res.body(Body::from_stream(Held::new(stream, slot))).map_err(internal)?;
+    Ok(Served { response, body_from_zero: range.start == 0 })
+}
+
+fn internal(e: axum::http::Error) -> ApiError {
+    ApiError(streamvault_core::Error::internal(e))
+}

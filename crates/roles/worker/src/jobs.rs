@@ -1,0 +1,116 @@
+//! The job runner: leases due jobs from the queue, runs them, and records the outcome.
+//! Failures retry with exponential backoff and jitter; after the job's last attempt it goes to
+//! the dead-letter list (state `dead`), where an operator can see it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use streamvault_core::cleanup::Cleanup;
+use streamvault_core::ports::{JobAdmin, JobQueue, LeasedJob};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+#[derive(Clone)]
+pub struct JobRunner {
+    pub queue: Arc<dyn JobQueue>,
+    /// For the queue's gauges (depth by state, age of the oldest due job).
+    pub admin: Arc<dyn JobAdmin>,
+    pub cleanup: Cleanup,
+    /// Who holds a lease, in the jobs table: host, process and a random tail.
+    pub worker_id: String,
+    /// How long a job is ours before another worker may take it over.
+    pub lease: Duration,
+    /// How long to wait when nothing is due.
+    pub idle_poll: Duration,
+    /// The first retry's delay; each later one doubles, up to an hour.
+    pub backoff_base: Duration,
+}
+
+impl JobRunner {
+    pub fn worker_id() -> String {
+        let host =
+            std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "host".into());
+        format!("{host}-{}-{}", std::process::id(), &uuid::Uuid::now_v7().simple().to_string()[24..])
+    }
+
+    pub fn spawn(self, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut last_stats: Option<Instant> = None;
+            loop {
+                if *stop.borrow() {
+                    break;
+                }
+                if last_stats.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
+                    self.publish_stats().await;
+                    last_stats = Some(Instant::now());
+                }
+                let idle = match self.queue.lease(&self.worker_id, self.lease).await {
+                    Ok(Some(job)) => {
+                        self.run(job).await;
+                        false
+                    }
+                    Ok(None) => true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot lease jobs; will retry");
+                        true
+                    }
+                };
+                if idle {
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.idle_poll) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+            }
+        })
+    }
+
+    async fn run(&self, job: LeasedJob) {
+        let start = Instant::now();
+        let kind = job.kind.clone();
+        let outcome = self.cleanup.run(&job).await;
+        metrics::histogram!("job_duration_seconds", "kind" => kind.clone()).record(start.elapsed().as_secs_f64());
+        let recorded = match outcome {
+            Ok(()) => {
+                metrics::counter!("jobs_completed_total", "kind" => kind.clone()).increment(1);
+                self.queue.complete(&job).await
+            }
+            Err(e) if job.attempt >= job.max_attempts => {
+                tracing::error!(job_id = %job.id, kind, attempt = job.attempt, error = %e, "job failed for the last time: dead-lettered");
+                metrics::counter!("jobs_dead_total", "kind" => kind.clone()).increment(1);
+                self.queue.fail(&job, &e.to_string(), None).await
+            }
+            Err(e) => {
+                let delay = self.backoff(job.attempt);
+                tracing::warn!(job_id = %job.id, kind, attempt = job.attempt, retry_in_s = delay.as_secs_f64(), error = %e, "job failed; will retry");
+                metrics::counter!("jobs_failed_total", "kind" => kind.clone()).increment(1);
+                let at = chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                self.queue.fail(&job, &e.to_string(), Some(at)).await
+            }
+        };
+        if let Err(e) = recorded {
+            // The lease runs out and the job runs again: handlers are idempotent.
+            tracing::warn!(job_id = %job.id, error = %e, "job outcome not recorded");
+        }
+    }
+
+    async fn publish_stats(&self) {
+        match self.admin.stats().await {
+            Ok(s) => {
+                metrics::gauge!("jobs_queue_depth", "state" => "queued").set(s.queued as f64);
+                metrics::gauge!("jobs_queue_depth", "state" => "running").set(s.running as f64);
+                metrics::gauge!("jobs_queue_depth", "state" => "dead").set(s.dead as f64);
+                metrics::gauge!("jobs_oldest_due_age_seconds").set(s.oldest_due_secs as f64);
+            }
+            Err(e) => tracing::debug!(error = %e, "queue stats unavailable"),
+        }
+    }
+
+    /// `base * 2^(attempt-1)`, at most an hour, with ±25% jitter so retries do not stampede.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.backoff_base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+        let capped = exp.min(Duration::from_secs(3600));
+        capped.mul_f64(rand::rng().random_range(0.75..1.25))
+    }
+}

@@ -1,0 +1,159 @@
+//! Wiring: picks an adapter for each port from the configuration, and assembles the routers of
+//! the configured roles into one service.
+
+use std::sync::Arc;
+
+use axum::Router;
+use streamvault_config::{Config, Role};
+use streamvault_core::accounts::{Accounts, SessionPolicy};
+use streamvault_core::cleanup::Cleanup;
+use streamvault_core::drive::Drive;
+use streamvault_core::ports::throttle::{LocalLoginThrottle, ThrottlePolicy};
+use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
+use streamvault_core::ports::{HealthCheck, LoginThrottle, SessionStore};
+use streamvault_core::storage::Storage;
+use streamvault_core::videos::{Videos, ViewCounter};
+use streamvault_core::{Error, Result};
+use streamvault_metadata::{
+    MetadataStore, SqlBlobIndex, SqlCommentRepo, SqlFileRepo, SqlJobQueue, SqlSessionStore, SqlUserRepo, SqlVideoRepo,
+};
+use streamvault_redis::{RedisClient, RedisLoginThrottle, RedisSessionStore};
+use streamvault_stream::{PlaybackMode, StreamLimiter};
+
+/// Everything a process holds: connections to its backends and the domain services on them.
+#[derive(Clone)]
+pub struct App {
+    pub config: Config,
+    pub metadata: MetadataStore,
+    pub redis: Option<RedisClient>,
+    pub accounts: Accounts,
+    pub videos: Videos,
+    pub blobs: Arc<dyn BlobStore>,
+    blob_health: Arc<dyn HealthCheck>,
+    pub storage: Storage,
+    limiter: StreamLimiter,
+    pub views: ViewCounter,
+    pub drive: Drive,
+    pub jobs: Arc<dyn JobQueue>,
+    pub job_admin: Arc<dyn JobAdmin>,
+    pub cleanup: Cleanup,
+}
+
+impl App {
+    /// Connects to every configured backend and applies pending migrations.
+    pub async fn connect(config: Config) -> Result<App> {
+        let metadata = MetadataStore::connect(&config.database_url, config.db_max_connections).await?;
+        metadata.migrate().await?;
+
+        let throttle_policy = ThrottlePolicy { max_failures: config.login_max_failures, window: config.login_window };
+        let (redis, sessions, throttle): (_, Arc<dyn SessionStore>, Arc<dyn LoginThrottle>) = match &config.session_url
+        {
+            Some(url) => {
+                let redis = RedisClient::connect(url, "sv:").await?;
+                let sessions = Arc::new(RedisSessionStore::new(redis.clone()));
+                let throttle = Arc::new(RedisLoginThrottle::new(redis.clone(), throttle_policy));
+                (Some(redis), sessions, throttle)
+            }
+            None => (
+                None,
+                Arc::new(SqlSessionStore::new(metadata.clone())),
+                Arc::new(LocalLoginThrottle::new(throttle_policy)),
+            ),
+        };
+        let policy =
+            SessionPolicy { idle: config.session_idle, absolute: config.session_absolute, ..Default::default() };
+        let users = Arc::new(SqlUserRepo::new(metadata.clone()));
+        let accounts = Accounts::new(users.clone(), sessions, throttle, policy);
+        let video_repo = Arc::new(SqlVideoRepo::new(metadata.clone()));
+        let videos = Videos::new(
+            video_repo.clone(),
+            Arc::new(SqlCommentRepo::new(metadata.clone())),
+            users,
+            config.delete_grace,
+        );
+        let (blobs, blob_health) = streamvault_blobs::open(&config.storage_url)?;
+        let blob_index = Arc::new(SqlBlobIndex::new(metadata.clone()));
+        let storage =
+            Storage::new(blobs.clone(), blob_index.clone(), config.data_dir.join("staging"), config.max_upload_bytes)?;
+        let limiter = StreamLimiter::new(config.max_streams as usize);
+        let views = videos.views();
+        let drive = Drive::new(Arc::new(SqlFileRepo::new(metadata.clone())));
+        let sql_jobs = Arc::new(SqlJobQueue::new(metadata.clone()));
+        let (jobs, job_admin): (Arc<dyn JobQueue>, Arc<dyn JobAdmin>) = (sql_jobs.clone(), sql_jobs);
+        let cleanup = Cleanup::new(video_repo, blob_index, blobs.clone());
+        Ok(App {
+            config,
+            metadata,
+            redis,
+            accounts,
+            videos,
+            blobs,
+            blob_health,
+            storage,
+            limiter,
+            views,
+            drive,
+            jobs,
+            job_admin,
+            cleanup,
+        })
+    }
+
+    /// The backends `/readyz` asks.
+    pub fn health_checks(&self) -> Vec<Arc<dyn HealthCheck>> {
+        let mut checks: Vec<Arc<dyn HealthCheck>> = vec![Arc::new(self.metadata.clone()), self.blob_health.clone()];
+        if let Some(redis) = &self.redis {
+            checks.push(Arc::new(redis.clone()));
+        }
+        checks
+    }
+
+    /// One router with the routes of every configured role, plus health and metrics.
+    pub fn router(&self) -> Router {
+        let roles = &self.config.roles;
+        let mut router = streamvault_http::health::routes(self.health_checks());
+        if roles.has(Role::Api) {
+            router = router.merge(streamvault_api::router(streamvault_api::ApiState {
+                accounts: self.accounts.clone(),
+                videos: self.videos.clone(),
+            }));
+        }
+        if roles.has(Role::Stream) {
+            router = router.merge(streamvault_stream::router(streamvault_stream::StreamState {
+                accounts: self.accounts.clone(),
+                videos: self.videos.clone(),
+                storage: self.storage.clone(),
+                blobs: self.blobs.clone(),
+                limiter: self.limiter.clone(),
+                views: self.views.clone(),
+                drive: self.drive.clone(),
+                playback: match self.config.playback {
+                    streamvault_config::Playback::Redirect => PlaybackMode::Redirect,
+                    streamvault_config::Playback::Proxy => PlaybackMode::Proxy,
+                },
+            }));
+        }
+        if roles.has(Role::Web) {
+            router = router.merge(streamvault_web::router());
+        }
+        router
+            .fallback(streamvault_http::error::not_found)
+            .layer(axum::middleware::from_fn(streamvault_http::observe::middleware))
+            .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+    }
+
+    pub async fn close(self) {
+        if let Some(redis) = &self.redis {
+            redis.quit().await;
+        }
+        self.metadata.close().await;
+    }
+}
+
+/// For `main`: a start-up failure as one line.
+pub fn describe_start_error(e: &Error) -> String {
+    match e {
+        Error::Unavailable(m) | Error::Internal(m) => m.clone(),
+        other => other.to_string(),
+    }
+}

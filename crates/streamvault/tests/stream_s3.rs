@@ -1,0 +1,86 @@
+//! The stream role on S3-compatible object storage (a real Garage node): uploads land in the
+//! bucket once per content, and playback works both by presigned redirect and proxied.
+
+mod common;
+
+use common::{TestServer, body, fake_mp4, sha256_hex, user};
+use opendal::Operator;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use streamvault_testkit::{Backend, S3Target, TestDb};
+
+fn operator(s3: &S3Target, root: &str) -> Operator {
+    let b = opendal::services::S3::default()
+        .bucket(&s3.bucket)
+        .endpoint(&s3.endpoint)
+        .region(&s3.region)
+        .root(root)
+        .access_key_id(&s3.access_key_id)
+        .secret_access_key(&s3.secret_access_key);
+    Operator::new(b).unwrap()
+}
+
+async fn objects(op: &Operator) -> Vec<String> {
+    let mut keys: Vec<String> = op
+        .list_with("/")
+        .recursive(true)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.metadata().is_file())
+        .map(|e| e.path().to_owned())
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_land_in_the_bucket_and_play_by_redirect_and_proxy() {
+    let Some(s3) = S3Target::find().await else { return };
+    let root = s3.unique_root();
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    for playback in ["redirect", "proxy"] {
+        let srv = TestServer::start(&db, json!({"storage_url": s3.storage_url(&root), "playback": playback})).await;
+        let ready = body(srv.req(Method::GET, "/readyz").send().await.unwrap()).await;
+        assert_eq!(ready["checks"]["storage"], "ok", "{ready}");
+        let name = user();
+        let token = srv.signup(&name).await;
+        let data = fake_mp4(9 * 1024 * 1024 + 3, 11); // more than one multipart part
+        let vid = srv.create_video(&name, &token, "on s3").await["id"].as_str().unwrap().to_owned();
+        let res = srv.upload_raw(&vid, &token, data.clone()).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let up = body(res).await;
+        assert_eq!(up["sha256"], sha256_hex(&data));
+        assert_eq!(up["deduplicated"], playback == "proxy", "the second run uploads the same bytes");
+
+        let url = format!("/stream/v1/videos/{vid}");
+        let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let res = no_redirects.get(format!("{}{url}", srv.url)).header("range", "bytes=100-199").send().await.unwrap();
+        if playback == "redirect" {
+            assert_eq!(res.status(), StatusCode::FOUND);
+            let location = res.headers()["location"].to_str().unwrap().to_owned();
+            assert!(location.starts_with(&s3.endpoint), "{location}");
+            assert!(location.contains("X-Amz-Signature"), "presigned: {location}");
+            // The browser follows with its Range; object storage answers it.
+            let res = srv.http.get(&location).header("range", "bytes=100-199").send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+            assert_eq!(res.headers()["content-type"], "video/mp4");
+            assert_eq!(res.bytes().await.unwrap().as_ref(), &data[100..200]);
+        } else {
+            assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+            assert_eq!(res.headers()["content-range"], format!("bytes 100-199/{}", data.len()).as_str());
+            assert_eq!(res.bytes().await.unwrap().as_ref(), &data[100..200]);
+            let all = srv.req(Method::GET, &url).send().await.unwrap().bytes().await.unwrap();
+            assert_eq!(all.as_ref(), &data[..], "proxied in full, byte-exact");
+            let tail =
+                srv.req(Method::GET, &url).header("range", "bytes=-5").send().await.unwrap().bytes().await.unwrap();
+            assert_eq!(tail.as_ref(), &data[data.len() - 5..]);
+        }
+        srv.stop().await;
+    }
+    // One object for the two uploads of the same bytes, keyed by content, not by any name.
+    let keys = objects(&operator(&s3, &root)).await;
+    let sha = sha256_hex(&fake_mp4(9 * 1024 * 1024 + 3, 11));
+    assert_eq!(keys, vec![format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4])]);
+    operator(&s3, &root).delete_with("/").recursive(true).await.unwrap();
+}

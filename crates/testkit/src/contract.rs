@@ -1,0 +1,197 @@
+//! Behaviour every adapter of a port must show, run against each real backend.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use streamvault_core::Error;
+use streamvault_core::ports::{Session, SessionStore, User, UserRepo};
+use uuid::Uuid;
+
+use crate::unique_name;
+
+fn now_ms() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap()
+}
+
+fn user(name: &str) -> User {
+    User {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$x$y".into(),
+        created_at: now_ms(),
+    }
+}
+
+pub async fn user_repo(repo: Arc<dyn UserRepo>) {
+    let name = unique_name("Ann_");
+    let u = user(&name);
+    repo.insert(&u).await.unwrap();
+    assert_eq!(repo.find_by_id(u.id).await.unwrap().as_ref(), Some(&u), "round-trips exactly");
+    assert_eq!(repo.find_by_name(&name.to_lowercase()).await.unwrap().as_ref(), Some(&u), "lookup ignores case");
+    assert_eq!(repo.find_by_name(&name.to_uppercase()).await.unwrap().as_ref(), Some(&u));
+    assert_eq!(repo.find_by_name("nobody-here").await.unwrap(), None);
+    assert_eq!(repo.find_by_id(Uuid::now_v7()).await.unwrap(), None);
+
+    let dup = repo.insert(&user(&name.to_uppercase())).await.unwrap_err();
+    assert!(matches!(dup, Error::Conflict { code: "username_taken", .. }), "{dup:?}");
+
+    // Racing inserts of one name: exactly one wins, the rest are conflicts, never a 500.
+    let contested = unique_name("race_");
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let repo = repo.clone();
+            let name = contested.clone();
+            tokio::spawn(async move { repo.insert(&user(&name)).await })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => wins += 1,
+            Err(Error::Conflict { .. }) => {}
+            Err(other) => panic!("unexpected error in a racing insert: {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1);
+}
+
+/// `users` must hold the ids used here, for stores that enforce the foreign key.
+pub async fn session_store(store: Arc<dyn SessionStore>, users: Arc<dyn UserRepo>) {
+    let idle = Duration::from_secs(3600);
+    let alice = user(&unique_name("alice_"));
+    let bob = user(&unique_name("bob_"));
+    users.insert(&alice).await.unwrap();
+    users.insert(&bob).await.unwrap();
+
+    let session = |u: &User, ua: Option<&str>| {
+        let now = now_ms();
+        Session {
+            id: Uuid::now_v7(),
+            token_hash: format!("{:064x}", Uuid::now_v7().as_u128()),
+            user_id: u.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+            user_agent: ua.map(str::to_owned),
+        }
+    };
+    let a1 = session(&alice, Some("Mozilla/5.0 ünïcödé 🎬 'quoted' \"double\""));
+    let a2 = session(&alice, None);
+    let b1 = session(&bob, None);
+    for s in [&a1, &a2, &b1] {
+        store.create(s, idle).await.unwrap();
+    }
+    assert_eq!(store.find_by_token_hash(&a1.token_hash).await.unwrap().as_ref(), Some(&a1));
+    assert_eq!(store.find_by_token_hash(&"0".repeat(64)).await.unwrap(), None);
+
+    let mut listed: Vec<Uuid> = store.list_for_user(alice.id).await.unwrap().iter().map(|s| s.id).collect();
+    listed.sort();
+    let mut expected = vec![a1.id, a2.id];
+    expected.sort();
+    assert_eq!(listed, expected);
+
+    let later = a1.last_seen_at + chrono::Duration::seconds(30);
+    store.touch(&a1, later, idle).await.unwrap();
+    assert_eq!(store.find_by_token_hash(&a1.token_hash).await.unwrap().unwrap().last_seen_at, later);
+
+    assert!(!store.delete(bob.id, a1.id).await.unwrap(), "another user's session is not deleted");
+    assert!(store.find_by_token_hash(&a1.token_hash).await.unwrap().is_some());
+    assert!(store.delete(alice.id, a1.id).await.unwrap());
+    assert!(!store.delete(alice.id, a1.id).await.unwrap(), "deleting twice finds nothing");
+    assert_eq!(store.find_by_token_hash(&a1.token_hash).await.unwrap(), None);
+    store.touch(&a1, later, idle).await.unwrap();
+    assert_eq!(store.find_by_token_hash(&a1.token_hash).await.unwrap(), None, "a touch does not resurrect");
+
+    let a3 = session(&alice, None);
+    store.create(&a3, idle).await.unwrap();
+    assert_eq!(store.delete_all_for_user(alice.id, Some(a3.id)).await.unwrap(), 1);
+    let left: Vec<Uuid> = store.list_for_user(alice.id).await.unwrap().iter().map(|s| s.id).collect();
+    assert_eq!(left, vec![a3.id]);
+    assert_eq!(store.list_for_user(bob.id).await.unwrap().len(), 1, "bob is untouched");
+
+    // Expired by the absolute deadline: purged (or, in stores with native expiry, gone).
+    let mut old = session(&bob, None);
+    old.created_at = now_ms() - chrono::Duration::hours(2);
+    old.last_seen_at = now_ms();
+    old.expires_at = now_ms() + chrono::Duration::milliseconds(300);
+    store.create(&old, idle).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    store.purge_expired(Utc::now(), idle).await.unwrap();
+    assert_eq!(store.find_by_token_hash(&old.token_hash).await.unwrap(), None);
+    assert!(store.find_by_token_hash(&b1.token_hash).await.unwrap().is_some(), "live sessions survive a purge");
+}
+
+fn job(kind: &'static str, dedup: Option<String>) -> streamvault_core::ports::NewJob {
+    streamvault_core::ports::NewJob { kind, payload: "{}".into(), run_at: Utc::now(), dedup_key: dedup }
+}
+
+/// Leases, expiry, retries, dead letters, de-duplication and exclusive delivery.
+pub async fn job_queue(q: Arc<dyn streamvault_core::ports::JobQueue>) {
+    let lease = Duration::from_secs(60);
+    assert_eq!(q.lease("w1", lease).await.unwrap(), None, "empty");
+
+    // One holder at a time; done is done.
+    q.enqueue(&job("a", None)).await.unwrap();
+    let j = q.lease("w1", lease).await.unwrap().expect("due job");
+    assert_eq!((j.kind.as_str(), j.attempt), ("a", 1));
+    assert_eq!(q.lease("w2", lease).await.unwrap(), None, "leased jobs are not handed out twice");
+    q.complete(&j).await.unwrap();
+    assert_eq!(q.lease("w2", lease).await.unwrap(), None);
+
+    // An expired lease (a dead worker) is taken over; the old holder can no longer finish it.
+    q.enqueue(&job("b", None)).await.unwrap();
+    let first = q.lease("w1", Duration::from_millis(100)).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let second = q.lease("w2", lease).await.unwrap().expect("expired lease is re-leased");
+    assert_eq!((second.id, second.attempt), (first.id, 2));
+    q.complete(&first).await.unwrap();
+    assert_eq!(q.lease("w3", Duration::from_millis(1)).await.unwrap(), None, "the stale holder did not end it");
+    q.complete(&second).await.unwrap();
+
+    // Retry at a later time, then the dead-letter list.
+    q.enqueue(&job("c", None)).await.unwrap();
+    let c1 = q.lease("w1", lease).await.unwrap().unwrap();
+    q.fail(&c1, "boom", Some(Utc::now() + chrono::Duration::milliseconds(300))).await.unwrap();
+    assert_eq!(q.lease("w1", lease).await.unwrap(), None, "not before its retry time");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let c2 = q.lease("w1", lease).await.unwrap().expect("retried");
+    assert_eq!(c2.attempt, 2);
+    q.fail(&c2, "boom again", None).await.unwrap();
+    assert_eq!(q.lease("w1", lease).await.unwrap(), None, "dead jobs do not run");
+
+    // De-duplication by key while pending; the key is free once the job finished.
+    let key = unique_name("k");
+    q.enqueue(&job("d", Some(key.clone()))).await.unwrap();
+    q.enqueue(&job("d", Some(key.clone()))).await.unwrap();
+    let d = q.lease("w1", lease).await.unwrap().unwrap();
+    assert_eq!(q.lease("w2", lease).await.unwrap(), None, "one job per pending key");
+    q.complete(&d).await.unwrap();
+    q.enqueue(&job("d", Some(key))).await.unwrap();
+    let d2 = q.lease("w1", lease).await.unwrap().expect("key reusable after completion");
+    q.complete(&d2).await.unwrap();
+
+    // Four workers draining twenty jobs: each job exactly once.
+    for _ in 0..20 {
+        q.enqueue(&job("e", None)).await.unwrap();
+    }
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let q = q.clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                while let Some(j) = q.lease(&format!("w{w}"), Duration::from_secs(60)).await.unwrap() {
+                    got.push(j.id);
+                    q.complete(&j).await.unwrap();
+                }
+                got
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let unique: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!((all.len(), unique.len()), (20, 20), "every job once, none twice");
+}
