@@ -17,6 +17,7 @@ use streamvault_core::{Error, Result};
 use streamvault_metadata::{
     MetadataStore, SqlBlobIndex, SqlCommentRepo, SqlFileRepo, SqlJobQueue, SqlSessionStore, SqlUserRepo, SqlVideoRepo,
 };
+use streamvault_amqp::AmqpJobQueue;
 use streamvault_redis::{RedisClient, RedisLoginThrottle, RedisSessionStore};
 use streamvault_stream::{PlaybackMode, StreamLimiter};
 
@@ -36,6 +37,7 @@ pub struct App {
     pub drive: Drive,
     pub jobs: Arc<dyn JobQueue>,
     pub job_admin: Arc<dyn JobAdmin>,
+    amqp: Option<Arc<AmqpJobQueue>>,
     pub cleanup: Cleanup,
 }
 
@@ -79,7 +81,15 @@ impl App {
         let views = videos.views();
         let drive = Drive::new(Arc::new(SqlFileRepo::new(metadata.clone())));
         let sql_jobs = Arc::new(SqlJobQueue::new(metadata.clone()));
-        let (jobs, job_admin): (Arc<dyn JobQueue>, Arc<dyn JobAdmin>) = (sql_jobs.clone(), sql_jobs);
+        let (jobs, amqp): (Arc<dyn JobQueue>, _) = match &config.queue_url {
+            Some(url) => {
+                let q = Arc::new(AmqpJobQueue::connect(url, sql_jobs.clone(), sql_jobs.clone()).await?);
+                (q.clone(), Some(q))
+            }
+            None => (sql_jobs.clone(), None),
+        };
+        // The metadata store keeps the record of every job, whichever queue carries it.
+        let job_admin: Arc<dyn JobAdmin> = sql_jobs;
         let cleanup = Cleanup::new(video_repo, blob_index, blobs.clone());
         Ok(App {
             config,
@@ -95,6 +105,7 @@ impl App {
             drive,
             jobs,
             job_admin,
+            amqp,
             cleanup,
         })
     }
@@ -104,6 +115,9 @@ impl App {
         let mut checks: Vec<Arc<dyn HealthCheck>> = vec![Arc::new(self.metadata.clone()), self.blob_health.clone()];
         if let Some(redis) = &self.redis {
             checks.push(Arc::new(redis.clone()));
+        }
+        if let Some(amqp) = &self.amqp {
+            checks.push(amqp.clone());
         }
         checks
     }
@@ -145,6 +159,9 @@ impl App {
     pub async fn close(self) {
         if let Some(redis) = &self.redis {
             redis.quit().await;
+        }
+        if let Some(amqp) = &self.amqp {
+            amqp.close().await;
         }
         self.metadata.close().await;
     }

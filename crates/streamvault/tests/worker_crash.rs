@@ -6,6 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -13,11 +14,16 @@ use futures::StreamExt;
 use common::{api_signup, api_video, fake_mp4, files_under};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
+use streamvault_amqp::AmqpJobQueue;
 use streamvault_core::ports::{JobAdmin, JobQueue};
 use streamvault_testkit::{http_client, unique_name};
 
-fn start(dir: &Path, grace: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_streamvault"))
+fn start(dir: &Path, grace: &str, queue_url: Option<&str>) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamvault"));
+    if let Some(url) = queue_url {
+        cmd.env("STREAMVAULT_QUEUE_URL", url);
+    }
+    let mut child = cmd
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("STREAMVAULT_DELETE_GRACE_SECS", grace)
         .env("STREAMVAULT_LOG", "warn")
@@ -41,9 +47,19 @@ async fn count(url: &str, sql: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletes_and_jobs_survive_kill_9() {
+    survive_kill_9(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_and_jobs_survive_kill_9_on_rabbitmq() {
+    let Some(url) = streamvault_testkit::amqp_url().await else { return };
+    survive_kill_9(Some(&url)).await;
+}
+
+async fn survive_kill_9(queue_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let db_url = format!("sqlite://{}/data/streamvault.db", dir.path().display());
-    let (mut child, base) = start(dir.path(), "1");
+    let (mut child, base) = start(dir.path(), "1", queue_url);
     let http = http_client();
     let name = unique_name("k_");
     let token = api_signup(&http, &base, &name).await;
@@ -78,7 +94,15 @@ async fn deletes_and_jobs_survive_kill_9() {
         .await
         .unwrap();
     let store = streamvault_metadata::MetadataStore::from_connection(conn);
-    let queue = streamvault_metadata::SqlJobQueue::new(store.clone());
+    let sql = Arc::new(streamvault_metadata::SqlJobQueue::new(store.clone()));
+    let amqp = match queue_url {
+        Some(url) => Some(AmqpJobQueue::connect(url, sql.clone(), sql.clone()).await.unwrap()),
+        None => None,
+    };
+    let queue: &dyn JobQueue = match &amqp {
+        Some(q) => q,
+        None => sql.as_ref(),
+    };
     queue
         .enqueue(&streamvault_core::ports::NewJob {
             kind: "delete_video",
@@ -88,9 +112,9 @@ async fn deletes_and_jobs_survive_kill_9() {
         })
         .await
         .unwrap();
-    // Only the job just enqueued is due yet (the other waits for its grace period).
+    // The job just enqueued is due first (the other waits for its grace period).
     let mut dead_worker_job = None;
-    for _ in 0..20 {
+    for _ in 0..50 {
         if let Some(j) = queue.lease("dead-worker", Duration::from_secs(1)).await.unwrap() {
             dead_worker_job = Some(j);
             break;
@@ -98,10 +122,14 @@ async fn deletes_and_jobs_survive_kill_9() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let leased = dead_worker_job.expect("the dead worker got a job");
+    // The worker's end: on RabbitMQ its connection drops with the delivery unacked.
+    if let Some(q) = &amqp {
+        q.close().await;
+    }
     store.close().await;
 
     // Restart: both deletions complete, both blobs go, nothing is left pending.
-    let (mut child, _) = start(dir.path(), "1");
+    let (mut child, _) = start(dir.path(), "1", queue_url);
     let mut done = false;
     for _ in 0..100 {
         if count(&db_url, "SELECT COUNT(*) FROM videos").await == 0
@@ -123,13 +151,22 @@ async fn deletes_and_jobs_survive_kill_9() {
     store.close().await;
     let leftover: Vec<_> = files_under(&dir.path().join("data/blobs"));
     assert!(leftover.is_empty(), "orphaned objects: {leftover:?}");
+    if let Some(url) = queue_url {
+        let store = streamvault_metadata::MetadataStore::connect(&db_url, 1).await.unwrap();
+        let sql = Arc::new(streamvault_metadata::SqlJobQueue::new(store.clone()));
+        let q = AmqpJobQueue::connect(url, sql.clone(), sql).await.unwrap();
+        assert_eq!(q.depth(&q.topology().jobs).await.unwrap(), 0, "no message left behind");
+        q.delete_queues().await.unwrap();
+        q.close().await;
+        store.close().await;
+    }
 }
 
 /// An upload cut off by `kill -9` leaves its staging file; once expired, the worker removes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abandoned_uploads_are_reclaimed() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base) = start(dir.path(), "600");
+    let (mut child, base) = start(dir.path(), "600", None);
     let http = http_client();
     let name = unique_name("a_");
     let token = api_signup(&http, &base, &name).await;

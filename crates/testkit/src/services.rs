@@ -26,6 +26,15 @@ pub async fn redis_url() -> Option<String> {
     require("Redis", &addr).await.then_some(url)
 }
 
+/// The RabbitMQ to test against (`STREAMVAULT_TEST_AMQP_URL`, default the local one) with a
+/// queue prefix of its own, or `None` to skip.
+pub async fn amqp_url() -> Option<String> {
+    let url = std::env::var("STREAMVAULT_TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+    let addr = url.split('@').next_back().unwrap_or_default().split('/').next().unwrap_or_default().to_owned();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    require("RabbitMQ", &addr).await.then(|| format!("{url}{sep}prefix={}", unique_name("t")))
+}
+
 /// A name no other test (or earlier run) uses: usernames, database names, key prefixes.
 pub fn unique_name(prefix: &str) -> String {
     let id = uuid::Uuid::now_v7().simple().to_string();

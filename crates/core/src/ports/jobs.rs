@@ -92,6 +92,40 @@ pub trait JobAdmin: Send + Sync {
     async fn stats(&self) -> Result<QueueStats>;
 }
 
+/// A job handed from the outbox (the `jobs` table) to a message broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxJob {
+    pub id: Uuid,
+    pub run_at: DateTime<Utc>,
+}
+
+/// What a worker gets when it claims a delivered job in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours to run.
+    Won(LeasedJob),
+    /// Another worker holds it until then (a redelivery while the first run is alive).
+    Busy(DateTime<Utc>),
+    /// Finished, dead-lettered or purged: the message is stale.
+    Gone,
+}
+
+/// The record side of a broker-backed queue: jobs are written to the outbox in the same
+/// transaction as the change that caused them, relayed to the broker, and claimed here by the
+/// worker that receives them, so that two workers never run one job at once even if the broker
+/// delivers it twice.
+#[async_trait]
+pub trait JobOutbox: Send + Sync {
+    /// Up to `limit` due jobs not yet handed to the broker, reserved for `relay` for `lease`.
+    async fn take_for_relay(&self, relay: &str, lease: Duration, limit: u64) -> Result<Vec<OutboxJob>>;
+    /// The broker confirmed the job.
+    async fn mark_sent(&self, id: Uuid) -> Result<()>;
+    /// Leases a delivered job to `worker`.
+    async fn claim(&self, id: Uuid, worker: &str, lease: Duration) -> Result<Claim>;
+    /// Records a failed run whose retry the broker will deliver at `retry_at`.
+    async fn retry_later(&self, job: &LeasedJob, error: &str, retry_at: DateTime<Utc>) -> Result<()>;
+}
+
 /// Cluster-wide leases for periodic tasks: in each period exactly one worker replica runs a
 /// task.
 #[async_trait]

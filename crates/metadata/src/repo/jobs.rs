@@ -7,7 +7,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use streamvault_core::Result;
-use streamvault_core::ports::{JobAdmin, JobInfo, JobQueue, LeasedJob, NewJob, QueueStats};
+use streamvault_core::ports::{Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, LeasedJob, NewJob, OutboxJob, QueueStats};
 
 use super::{from_ms, to_ms};
 use crate::MetadataStore;
@@ -85,7 +85,7 @@ impl JobQueue for SqlJobQueue {
             else {
                 return Ok(None);
             };
-            let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+            let lease_ms = ms(lease);
             let won = job::Entity::update_many()
                 .col_expr(job::Column::State, Expr::value("running"))
                 .col_expr(job::Column::LeaseUntil, Expr::value(now.saturating_add(lease_ms)))
@@ -101,14 +101,8 @@ impl JobQueue for SqlJobQueue {
                 .rows_affected
                 == 1;
             if won {
-                return Ok(Some(LeasedJob {
-                    id: c.id,
-                    kind: c.kind,
-                    payload: c.payload,
-                    attempt: u32::try_from(c.attempts + 1).unwrap_or(u32::MAX),
-                    max_attempts: u32::try_from(c.max_attempts).unwrap_or(1),
-                    worker: worker.to_owned(),
-                }));
+                let attempt = c.attempts + 1;
+                return Ok(Some(leased(c, attempt, worker)));
             }
         }
         Ok(None)
@@ -147,6 +141,130 @@ impl JobQueue for SqlJobQueue {
                 .col_expr(job::Column::DedupKey, Expr::value(Option::<String>::None)),
         };
         q.filter(job::Column::Id.eq(j.id))
+            .filter(job::Column::LeasedBy.eq(j.worker.as_str()))
+            .filter(job::Column::Attempts.eq(i32::try_from(j.attempt).unwrap_or(i32::MAX)))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+fn leased(m: job::Model, attempt: i32, worker: &str) -> LeasedJob {
+    LeasedJob {
+        id: m.id,
+        kind: m.kind,
+        payload: m.payload,
+        attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
+        max_attempts: u32::try_from(m.max_attempts).unwrap_or(1),
+        worker: worker.to_owned(),
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// States of the outbox, when a broker carries the jobs: `queued` (written, not yet handed
+/// over), `relaying` (a relay is publishing it), `sent` (the broker has it), then `running`,
+/// `done` or `dead` as in the embedded queue.
+#[async_trait]
+impl JobOutbox for SqlJobQueue {
+    async fn take_for_relay(&self, relay: &str, lease: Duration, limit: u64) -> Result<Vec<OutboxJob>> {
+        let conn = self.store.connection();
+        let now = to_ms(Utc::now());
+        let ready = Condition::any()
+            .add(Condition::all().add(job::Column::State.eq("queued")).add(job::Column::RunAt.lte(now)))
+            .add(Condition::all().add(job::Column::State.eq("relaying")).add(job::Column::LeaseUntil.lt(now)));
+        let candidates = job::Entity::find()
+            .filter(ready.clone())
+            .order_by_asc(job::Column::RunAt)
+            .limit(limit)
+            .all(conn)
+            .await
+            .map_err(db_err)?;
+        let mut taken = Vec::new();
+        for c in candidates {
+            // Optimistic, like `lease`: of two relays, one publishes the job.
+            let won = job::Entity::update_many()
+                .col_expr(job::Column::State, Expr::value("relaying"))
+                .col_expr(job::Column::LeaseUntil, Expr::value(now.saturating_add(ms(lease))))
+                .col_expr(job::Column::LeasedBy, Expr::value(relay))
+                .col_expr(job::Column::UpdatedAt, Expr::value(now))
+                .filter(job::Column::Id.eq(c.id))
+                .filter(job::Column::UpdatedAt.eq(c.updated_at))
+                .filter(ready.clone())
+                .exec(conn)
+                .await
+                .map_err(db_err)?
+                .rows_affected
+                == 1;
+            if won {
+                taken.push(OutboxJob { id: c.id, run_at: from_ms(c.run_at) });
+            }
+        }
+        Ok(taken)
+    }
+
+    async fn mark_sent(&self, id: uuid::Uuid) -> Result<()> {
+        job::Entity::update_many()
+            .col_expr(job::Column::State, Expr::value("sent"))
+            .col_expr(job::Column::LeaseUntil, Expr::value(Option::<i64>::None))
+            .col_expr(job::Column::LeasedBy, Expr::value(Option::<String>::None))
+            .col_expr(job::Column::UpdatedAt, Expr::value(to_ms(Utc::now())))
+            .filter(job::Column::Id.eq(id))
+            .filter(job::Column::State.eq("relaying"))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn claim(&self, id: uuid::Uuid, worker: &str, lease: Duration) -> Result<Claim> {
+        let conn = self.store.connection();
+        for _ in 0..3 {
+            let now = to_ms(Utc::now());
+            let Some(c) = job::Entity::find_by_id(id).one(conn).await.map_err(db_err)? else {
+                return Ok(Claim::Gone);
+            };
+            match c.state.as_str() {
+                // Published again by a relay that died before recording the hand-over.
+                "sent" | "relaying" => {}
+                "running" if c.lease_until.is_some_and(|t| t < now) => {}
+                "running" => return Ok(Claim::Busy(from_ms(c.lease_until.unwrap_or(now)))),
+                _ => return Ok(Claim::Gone),
+            }
+            let won = job::Entity::update_many()
+                .col_expr(job::Column::State, Expr::value("running"))
+                .col_expr(job::Column::LeaseUntil, Expr::value(now.saturating_add(ms(lease))))
+                .col_expr(job::Column::LeasedBy, Expr::value(worker))
+                .col_expr(job::Column::Attempts, Expr::value(c.attempts + 1))
+                .col_expr(job::Column::UpdatedAt, Expr::value(now))
+                .filter(job::Column::Id.eq(id))
+                .filter(job::Column::Attempts.eq(c.attempts))
+                .filter(job::Column::State.eq(c.state.as_str()))
+                .exec(conn)
+                .await
+                .map_err(db_err)?
+                .rows_affected
+                == 1;
+            if won {
+                let attempt = c.attempts + 1;
+                return Ok(Claim::Won(leased(c, attempt, worker)));
+            }
+        }
+        Ok(Claim::Busy(Utc::now() + chrono::Duration::seconds(1)))
+    }
+
+    async fn retry_later(&self, j: &LeasedJob, error: &str, retry_at: DateTime<Utc>) -> Result<()> {
+        let error: String = error.chars().take(2000).collect();
+        job::Entity::update_many()
+            .col_expr(job::Column::State, Expr::value("sent"))
+            .col_expr(job::Column::RunAt, Expr::value(to_ms(retry_at)))
+            .col_expr(job::Column::LastError, Expr::value(error))
+            .col_expr(job::Column::LeaseUntil, Expr::value(Option::<i64>::None))
+            .col_expr(job::Column::UpdatedAt, Expr::value(to_ms(Utc::now())))
+            .filter(job::Column::Id.eq(j.id))
             .filter(job::Column::LeasedBy.eq(j.worker.as_str()))
             .filter(job::Column::Attempts.eq(i32::try_from(j.attempt).unwrap_or(i32::MAX)))
             .exec(self.store.connection())
@@ -227,7 +345,10 @@ impl JobAdmin for SqlJobQueue {
             .map(|j| u64::try_from((now - j.run_at).max(0) / 1000).unwrap_or(0))
             .unwrap_or(0);
         Ok(QueueStats {
-            queued: count("queued").await.map_err(db_err)?,
+            // Jobs a broker carries are waiting too.
+            queued: count("queued").await.map_err(db_err)?
+                + count("relaying").await.map_err(db_err)?
+                + count("sent").await.map_err(db_err)?,
             running: count("running").await.map_err(db_err)?,
             dead: count("dead").await.map_err(db_err)?,
             oldest_due_secs: oldest,
