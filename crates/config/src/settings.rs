@@ -58,6 +58,9 @@ pub struct Settings {
     /// A tracing filter, e.g. `info` or `streamvault=debug,sqlx=warn`.
     #[serde(deserialize_with = "lenient_string")]
     pub log: String,
+    /// The bearer token of the operators' API (`/api/v1/admin/...`); empty turns it off.
+    #[serde(deserialize_with = "lenient_string")]
+    pub admin_token: String,
 }
 
 impl Default for Settings {
@@ -84,6 +87,7 @@ impl Default for Settings {
             db_max_connections: 16,
             log_format: "auto".into(),
             log: "info".into(),
+            admin_token: String::new(),
         }
     }
 }
@@ -146,6 +150,8 @@ pub struct Config {
     pub db_max_connections: u32,
     pub log_format: LogFormat,
     pub log: String,
+    /// The operators' API token; `None` turns that API off.
+    pub admin_token: Option<String>,
 }
 
 /// Reads the layers and validates them. `flags` is the top layer (command-line options that
@@ -249,6 +255,12 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         other => return Err(bad("log_format", format!("{other:?} is not one of auto, json, text"))),
     };
 
+    let admin_token = match s.admin_token.as_str() {
+        "" => None,
+        t if t.len() < 32 => return Err(bad("admin_token", "must be at least 32 characters".into())),
+        t => Some(t.to_owned()),
+    };
+
     Ok(Config {
         roles,
         listen,
@@ -271,6 +283,7 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         db_max_connections: s.db_max_connections,
         log_format,
         log: s.log,
+        admin_token,
     })
 }
 
@@ -314,6 +327,7 @@ impl Config {
             (env_name("db_max_connections"), self.db_max_connections.to_string()),
             (env_name("log_format"), format!("{:?}", self.log_format).to_ascii_lowercase()),
             (env_name("log"), self.log.clone()),
+            (env_name("admin_token"), if self.admin_token.is_some() { "****" } else { "(admin API off)" }.to_owned()),
         ]
     }
 }

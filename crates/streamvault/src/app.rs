@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use streamvault_amqp::AmqpJobQueue;
 use streamvault_config::{Config, Role};
 use streamvault_core::accounts::{Accounts, SessionPolicy};
 use streamvault_core::cleanup::Cleanup;
@@ -11,13 +12,12 @@ use streamvault_core::drive::Drive;
 use streamvault_core::ports::throttle::{LocalLoginThrottle, ThrottlePolicy};
 use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
 use streamvault_core::ports::{HealthCheck, LoginThrottle, SessionStore};
-use streamvault_core::storage::Storage;
+use streamvault_core::storage::{Holding, Storage};
 use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_core::{Error, Result};
 use streamvault_metadata::{
     MetadataStore, SqlBlobIndex, SqlCommentRepo, SqlFileRepo, SqlJobQueue, SqlSessionStore, SqlUserRepo, SqlVideoRepo,
 };
-use streamvault_amqp::AmqpJobQueue;
 use streamvault_redis::{RedisClient, RedisLoginThrottle, RedisSessionStore};
 use streamvault_stream::{PlaybackMode, StreamLimiter};
 
@@ -75,8 +75,21 @@ impl App {
         );
         let (blobs, blob_health) = streamvault_blobs::open(&config.storage_url)?;
         let blob_index = Arc::new(SqlBlobIndex::new(metadata.clone()));
-        let storage =
-            Storage::new(blobs.clone(), blob_index.clone(), config.data_dir.join("staging"), config.max_upload_bytes)?;
+        let holding = match blobs.is_remote() {
+            true => {
+                let dir = config.data_dir.join("holding");
+                let (store, _) = streamvault_blobs::open(&format!("fs://{}", dir.display()))?;
+                Some(Holding::new(store, dir, node_id(&config.data_dir)?))
+            }
+            false => None,
+        };
+        let storage = Storage::new(
+            blobs.clone(),
+            blob_index.clone(),
+            config.data_dir.join("staging"),
+            config.max_upload_bytes,
+            holding,
+        )?;
         let limiter = StreamLimiter::new(config.max_streams as usize);
         let views = videos.views();
         let drive = Drive::new(Arc::new(SqlFileRepo::new(metadata.clone())));
@@ -130,6 +143,8 @@ impl App {
             router = router.merge(streamvault_api::router(streamvault_api::ApiState {
                 accounts: self.accounts.clone(),
                 videos: self.videos.clone(),
+                jobs: self.job_admin.clone(),
+                admin_token: self.config.admin_token.as_deref().map(Arc::from),
             }));
         }
         if roles.has(Role::Stream) {
@@ -165,6 +180,22 @@ impl App {
         }
         self.metadata.close().await;
     }
+}
+
+/// The name of this data directory's disk, made once and kept in `<data_dir>/node-id`: blobs
+/// held for transfer are recorded under it, and it survives restarts as the bytes do.
+fn node_id(data_dir: &std::path::Path) -> Result<String> {
+    let path = data_dir.join("node-id");
+    if let Ok(id) = std::fs::read_to_string(&path)
+        && !id.trim().is_empty()
+    {
+        return Ok(id.trim().to_owned());
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    std::fs::create_dir_all(data_dir)
+        .and_then(|()| std::fs::write(&path, &id))
+        .map_err(|e| Error::Unavailable(format!("cannot write {}: {e}", path.display())))?;
+    Ok(id)
 }
 
 /// For `main`: a start-up failure as one line.

@@ -34,6 +34,7 @@ pub struct Running {
     http: JoinHandle<()>,
     worker: Option<JoinHandle<()>>,
     jobs: Option<JoinHandle<()>>,
+    local: Option<JoinHandle<()>>,
     views: JoinHandle<()>,
 }
 
@@ -48,7 +49,7 @@ impl Running {
         let _ = self.shutdown.send(true);
         let grace = self.app.config.shutdown_grace;
         let drained = tokio::time::timeout(grace, self.http).await;
-        for task in [self.worker, self.jobs].into_iter().flatten() {
+        for task in [self.worker, self.jobs, self.local].into_iter().flatten() {
             let _ = task.await;
         }
         let _ = self.views.await;
@@ -74,8 +75,6 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         streamvault_worker::spawn(
             streamvault_worker::Periodic {
                 accounts: app.accounts.clone(),
-                storage: app.storage.clone(),
-                upload_expiry: app.config.upload_expiry,
                 leases: Arc::new(SqlPeriodicLease::new(app.metadata.clone())),
                 holder: JobRunner::worker_id(),
                 every: PURGE_EVERY,
@@ -95,9 +94,20 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         }
         .spawn(rx.clone())
     });
+    let roles = &app.config.roles;
+    let local = (roles.has(Role::Stream) || roles.has(Role::Worker)).then(|| {
+        streamvault_worker::spawn_local(
+            streamvault_worker::Local {
+                storage: app.storage.clone(),
+                upload_expiry: app.config.upload_expiry,
+                every: PURGE_EVERY,
+            },
+            rx.clone(),
+        )
+    });
     let views = tokio::spawn(flush_views(app.views.clone(), rx));
     tracing::info!(%addr, roles = %app.config.roles, "streamvault started");
-    Ok(Running { addr, app, shutdown, http, worker, jobs, views })
+    Ok(Running { addr, app, shutdown, http, worker, jobs, local, views })
 }
 
 /// Writes counted views every second, and once more at shutdown.

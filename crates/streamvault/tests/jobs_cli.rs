@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{TestServer, user};
+use common::{TestServer, body, user};
 use reqwest::{Method, StatusCode};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
@@ -78,5 +78,68 @@ async fn operators_list_show_retry_and_purge_jobs() {
     assert_eq!((code, out.trim()), (0, "purged 1 done jobs"));
     let (code, _, err) = jobs(&db, &["purge", "--state", "queued"]);
     assert_eq!(code, 1, "only finished jobs are purged: {err}");
+}
 
+const ADMIN_TOKEN: &str = "an-operator-token-of-at-least-32-chars";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_api_sees_and_steers_jobs() {
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let off = TestServer::start(&db, json!({})).await;
+    let res = off.req(Method::GET, "/api/v1/admin/jobs").bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "off without a token configured");
+    off.stop().await;
+
+    let srv = TestServer::start(&db, json!({"delete_grace_secs": 3600, "admin_token": ADMIN_TOKEN})).await;
+    let name = user();
+    let token = srv.signup(&name).await;
+    let vid = srv.create_video(&name, &token, "to delete").await["id"].as_str().unwrap().to_owned();
+    let res = srv.authed(Method::DELETE, &format!("/user/{name}/videos/{vid}"), &token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    let admin = |m: Method, path: &str| srv.req(m, path).bearer_auth(ADMIN_TOKEN);
+    assert_eq!(srv.req(Method::GET, "/api/v1/admin/jobs").send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let res = srv.req(Method::GET, "/api/v1/admin/jobs").bearer_auth("x".repeat(40)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "wrong token");
+    let res = srv.req(Method::GET, "/api/v1/admin/jobs").bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "a user's session is not the admin token");
+
+    let list = body(admin(Method::GET, "/api/v1/admin/jobs?state=queued").send().await.unwrap()).await;
+    let job = list["jobs"].as_array().unwrap().iter().find(|j| j["kind"] == "delete_video").expect("listed").clone();
+    let id = job["id"].as_str().unwrap().to_owned();
+    assert!(job["payload"].as_str().unwrap().contains(&vid));
+    let res = admin(Method::GET, "/api/v1/admin/jobs?state=nope").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = admin(Method::GET, "/api/v1/admin/jobs?limit=0").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let stats = body(admin(Method::GET, "/api/v1/admin/jobs/stats").send().await.unwrap()).await;
+    assert_eq!(stats["queued"], 1, "{stats}");
+    let shown = body(admin(Method::GET, &format!("/api/v1/admin/jobs/{id}")).send().await.unwrap()).await;
+    assert_eq!(shown["state"], "queued");
+    let res = admin(Method::GET, &format!("/api/v1/admin/jobs/{}", uuid::Uuid::now_v7())).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // A dead job is run again by `retry`; the worker then finishes it.
+    let conn = db.connect().await;
+    conn.execute_unprepared("UPDATE jobs SET state = 'dead', attempts = 10, last_error = 'boom'").await.unwrap();
+    let res = admin(Method::POST, &format!("/api/v1/admin/jobs/{id}/retry")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut done = false;
+    for _ in 0..100 {
+        let shown = body(admin(Method::GET, &format!("/api/v1/admin/jobs/{id}")).send().await.unwrap()).await;
+        if shown["state"] == "done" {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(done, "the retried job ran");
+    let res = admin(Method::POST, &format!("/api/v1/admin/jobs/{id}/retry")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "a done job is not retried");
+    let res = admin(Method::DELETE, "/api/v1/admin/jobs?state=queued").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "only finished jobs are purged");
+    let purged = body(admin(Method::DELETE, "/api/v1/admin/jobs?state=done").send().await.unwrap()).await;
+    assert_eq!(purged["purged"], 1);
+    conn.close().await.ok();
+    srv.stop().await;
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestServer, body, fake_mp4, sha256_hex, user};
+use common::{TestServer, body, fake_mp4, files_under, sha256_hex, user};
 use opendal::Operator;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -34,6 +34,17 @@ async fn objects(op: &Operator) -> Vec<String> {
     keys
 }
 
+/// Waits until the node holds no bytes for transfer.
+async fn transferred(srv: &TestServer) -> bool {
+    for _ in 0..200 {
+        if files_under(&srv.data_dir().join("holding")).is_empty() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_land_in_the_bucket_and_play_by_redirect_and_proxy() {
     let Some(s3) = S3Target::find().await else { return };
@@ -52,6 +63,7 @@ async fn uploads_land_in_the_bucket_and_play_by_redirect_and_proxy() {
         let up = body(res).await;
         assert_eq!(up["sha256"], sha256_hex(&data));
         assert_eq!(up["deduplicated"], playback == "proxy", "the second run uploads the same bytes");
+        assert!(transferred(&srv).await, "the bytes reached the bucket");
 
         let url = format!("/stream/v1/videos/{vid}");
         let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -83,4 +95,63 @@ async fn uploads_land_in_the_bucket_and_play_by_redirect_and_proxy() {
     let sha = sha256_hex(&fake_mp4(9 * 1024 * 1024 + 3, 11));
     assert_eq!(keys, vec![format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4])]);
     operator(&s3, &root).delete_with("/").recursive(true).await.unwrap();
+}
+
+/// Uploads are acknowledged once on the node's disk; the transfer to object storage follows.
+/// With the store down, uploads still succeed and play from the node; once it is back the bytes
+/// move to the bucket, the node's copy goes, and playback switches to the bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_moves_bytes_to_the_bucket_while_playback_goes_on() {
+    let Some(s3) = S3Target::find().await else { return };
+    let root = s3.unique_root();
+    let garage = s3.endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let proxy = streamvault_testkit::TcpProxy::start(&garage).await;
+    let mut via_proxy = s3.clone();
+    via_proxy.endpoint = format!("http://{}", proxy.addr);
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let srv = TestServer::start(
+        &db,
+        json!({"storage_url": via_proxy.storage_url(&root), "playback": "redirect", "delete_grace_secs": 1}),
+    )
+    .await;
+    let name = user();
+    let token = srv.signup(&name).await;
+    let data = fake_mp4(6 * 1024 * 1024 + 17, 12);
+    let vid = srv.create_video(&name, &token, "in transit").await["id"].as_str().unwrap().to_owned();
+
+    proxy.cut();
+    let res = srv.upload_raw(&vid, &token, data.clone()).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "object storage down does not fail the upload");
+    let url = format!("{}/stream/v1/videos/{vid}", srv.url);
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let during = no_redirects.get(&url).header("range", "bytes=1000-1999").send().await.unwrap();
+    assert_eq!(during.status(), StatusCode::PARTIAL_CONTENT, "served by the node while held");
+    assert_eq!(during.bytes().await.unwrap().as_ref(), &data[1000..2000]);
+    let holding = srv.data_dir().join("holding");
+    assert_eq!(files_under(&holding).len(), 1, "held on the node's disk");
+    assert!(objects(&operator(&s3, &root)).await.is_empty(), "nothing reached the bucket yet");
+
+    proxy.restore().await;
+    assert!(transferred(&srv).await, "the transfer finished once object storage was back");
+    let sha = sha256_hex(&data);
+    assert_eq!(objects(&operator(&s3, &root)).await, vec![format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4])]);
+    let after = no_redirects.get(&url).header("range", "bytes=1000-1999").send().await.unwrap();
+    assert_eq!(after.status(), StatusCode::FOUND, "played from the bucket after the move");
+    let location = after.headers()["location"].to_str().unwrap().to_owned();
+    let res = srv.http.get(&location).header("range", "bytes=1000-1999").send().await.unwrap();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &data[1000..2000]);
+
+    // Deleting the video takes the object out of the bucket again.
+    let res = srv.authed(Method::DELETE, &format!("/user/{name}/videos/{vid}"), &token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let mut gone = false;
+    for _ in 0..100 {
+        if objects(&operator(&s3, &root)).await.is_empty() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the blob left the bucket after the delete");
+    srv.stop().await;
 }

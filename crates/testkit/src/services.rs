@@ -29,7 +29,8 @@ pub async fn redis_url() -> Option<String> {
 /// The RabbitMQ to test against (`STREAMVAULT_TEST_AMQP_URL`, default the local one) with a
 /// queue prefix of its own, or `None` to skip.
 pub async fn amqp_url() -> Option<String> {
-    let url = std::env::var("STREAMVAULT_TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+    let url =
+        std::env::var("STREAMVAULT_TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
     let addr = url.split('@').next_back().unwrap_or_default().split('/').next().unwrap_or_default().to_owned();
     let sep = if url.contains('?') { '&' } else { '?' };
     require("RabbitMQ", &addr).await.then(|| format!("{url}{sep}prefix={}", unique_name("t")))

@@ -41,6 +41,14 @@ pub trait BlobIndex: Send + Sync {
     async fn record(&self, sha256: &str, size: u64) -> Result<()>;
     /// The size of a known blob.
     async fn find(&self, sha256: &str) -> Result<Option<u64>>;
+    /// The node whose local disk holds the blob until it reaches remote primary storage;
+    /// `None` when it is in the primary store (or unknown).
+    async fn holder(&self, sha256: &str) -> Result<Option<String>>;
+    /// Records a blob as held on `node`'s disk (a known blob is taken over by `node`).
+    async fn record_held(&self, sha256: &str, size: u64, node: &str) -> Result<()>;
+    /// The blob reached the primary store: `false` if it is no longer held by `node` (another
+    /// node took it over, or it was collected meanwhile).
+    async fn mark_transferred(&self, sha256: &str, node: &str) -> Result<bool>;
     /// How many videos and files (deleted or not) still point at the blob.
     async fn references(&self, sha256: &str) -> Result<u64>;
     /// Forgets the blob, only if nothing references it; `true` if it was forgotten.

@@ -15,7 +15,9 @@ pub use blobs::{BlobIndex, BlobStore, ByteStream, blob_key};
 pub use comments::{Comment, CommentRepo};
 pub use files::{DriveFile, FileRepo};
 pub use health::HealthCheck;
-pub use jobs::{Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, LeasedJob, NewJob, OutboxJob, PeriodicLease, QueueStats};
+pub use jobs::{
+    Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, LeasedJob, NewJob, OutboxJob, PeriodicLease, QueueStats,
+};
 pub use sessions::{Session, SessionStore};
 pub use throttle::LoginThrottle;
 pub use users::{User, UserRepo};

@@ -2,12 +2,14 @@
 //! container sniffing, and content-addressed commit to the blob store (stored once however
 //! often it is uploaded).
 
+mod holding;
 mod sniff;
 mod staging;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use holding::{BlobSource, Holding};
 pub use sniff::sniff_video;
 pub use staging::{Staged, Staging};
 
@@ -20,6 +22,8 @@ pub struct Storage {
     index: Arc<dyn BlobIndex>,
     staging_dir: PathBuf,
     max_upload: u64,
+    /// Set when the primary store is remote: uploads wait here for their transfer.
+    holding: Option<Holding>,
 }
 
 /// A blob that is stored: its content address and size.
@@ -37,10 +41,11 @@ impl Storage {
         index: Arc<dyn BlobIndex>,
         staging_dir: PathBuf,
         max_upload: u64,
+        holding: Option<Holding>,
     ) -> Result<Self> {
         std::fs::create_dir_all(&staging_dir)
             .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", staging_dir.display())))?;
-        Ok(Self { blobs, index, staging_dir, max_upload })
+        Ok(Self { blobs, index, staging_dir, max_upload, holding })
     }
 
     pub fn max_upload(&self) -> u64 {
@@ -82,18 +87,40 @@ impl Storage {
         .map_err(Error::internal)?
     }
 
-    /// Moves staged bytes into the blob store, unless the same content is already there.
+    /// Moves staged bytes into the blob store (or, when that is remote, into this node's
+    /// holding area for the transfer), unless the same content is already there.
     pub async fn commit(&self, staged: Staged) -> Result<StoredBlob> {
         let content_type = staged.mime.unwrap_or("application/octet-stream");
         let sha256 = staged.sha256.clone();
         let size = staged.size;
-        if self.index.find(&sha256).await?.is_some() && self.blobs.exists(&blob_key(&sha256)).await? {
+        let key = blob_key(&sha256);
+        if self.index.find(&sha256).await?.is_some() && self.is_stored(&sha256, &key).await? {
             // Known content: the staging copy goes (on drop) and nothing is written.
             return Ok(StoredBlob { sha256, size, new: false });
         }
-        self.blobs.put_file(&blob_key(&sha256), staged.path(), size, content_type).await?;
-        staged.consumed();
-        self.index.record(&sha256, size).await?;
+        match &self.holding {
+            Some(h) => {
+                h.store.put_file(&key, staged.path(), size, content_type).await?;
+                staged.consumed();
+                self.index.record_held(&sha256, size, &h.node).await?;
+                h.wake.notify_one();
+            }
+            None => {
+                self.blobs.put_file(&key, staged.path(), size, content_type).await?;
+                staged.consumed();
+                self.index.record(&sha256, size).await?;
+            }
+        }
         Ok(StoredBlob { sha256, size, new: true })
+    }
+
+    /// Whether a known blob's bytes are where readers will look for them.
+    async fn is_stored(&self, sha256: &str, key: &str) -> Result<bool> {
+        match (&self.holding, self.index.holder(sha256).await?) {
+            (_, None) => self.blobs.exists(key).await,
+            (Some(h), Some(node)) if node == h.node => h.store.exists(key).await,
+            // On another node's disk: this node keeps its own copy and takes the blob over.
+            _ => Ok(false),
+        }
     }
 }

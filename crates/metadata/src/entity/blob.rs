@@ -8,6 +8,8 @@ pub struct Model {
     pub sha256: String,
     pub size: i64,
     pub created_at: i64,
+    /// Set while the bytes wait on one node's disk for transfer to remote primary storage.
+    pub held_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,7 @@ impl BlobIndex for SqlBlobIndex {
             sha256: Set(sha256.to_owned()),
             size: Set(i64::try_from(size).unwrap_or(i64::MAX)),
             created_at: Set(to_ms(chrono::Utc::now())),
+            held_by: Set(None),
         };
         blob::Entity::insert(row)
             .on_conflict_do_nothing_on([blob::Column::Sha256])
@@ -38,6 +39,41 @@ impl BlobIndex for SqlBlobIndex {
     async fn find(&self, sha256: &str) -> Result<Option<u64>> {
         let row = blob::Entity::find_by_id(sha256.to_owned()).one(self.store.connection()).await.map_err(db_err)?;
         Ok(row.map(|b| u64::try_from(b.size).unwrap_or(0)))
+    }
+
+    async fn holder(&self, sha256: &str) -> Result<Option<String>> {
+        let row = blob::Entity::find_by_id(sha256.to_owned()).one(self.store.connection()).await.map_err(db_err)?;
+        Ok(row.and_then(|b| b.held_by))
+    }
+
+    async fn record_held(&self, sha256: &str, size: u64, node: &str) -> Result<()> {
+        let row = blob::ActiveModel {
+            sha256: Set(sha256.to_owned()),
+            size: Set(i64::try_from(size).unwrap_or(i64::MAX)),
+            created_at: Set(to_ms(chrono::Utc::now())),
+            held_by: Set(Some(node.to_owned())),
+        };
+        blob::Entity::insert(row)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(blob::Column::Sha256)
+                    .update_column(blob::Column::HeldBy)
+                    .to_owned(),
+            )
+            .exec_without_returning(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn mark_transferred(&self, sha256: &str, node: &str) -> Result<bool> {
+        let res = blob::Entity::update_many()
+            .col_expr(blob::Column::HeldBy, sea_orm::sea_query::Expr::value(Option::<String>::None))
+            .filter(blob::Column::Sha256.eq(sha256))
+            .filter(blob::Column::HeldBy.eq(node))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(res.rows_affected > 0)
     }
 
     async fn references(&self, sha256: &str) -> Result<u64> {

@@ -7,7 +7,9 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use streamvault_core::Result;
-use streamvault_core::ports::{Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, LeasedJob, NewJob, OutboxJob, QueueStats};
+use streamvault_core::ports::{
+    Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, LeasedJob, NewJob, OutboxJob, QueueStats,
+};
 
 use super::{from_ms, to_ms};
 use crate::MetadataStore;

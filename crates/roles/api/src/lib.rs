@@ -5,13 +5,17 @@
 //! OpenAPI document (`/api/v1/openapi.json`, rendered at `/api/docs`).
 
 mod accounts;
+mod admin;
 mod comments;
 mod me;
 mod openapi;
 mod videos;
 
+use std::sync::Arc;
+
 use axum::Router;
 use streamvault_core::accounts::Accounts;
+use streamvault_core::ports::JobAdmin;
 use streamvault_core::videos::Videos;
 use streamvault_http::HasAccounts;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,6 +25,9 @@ use utoipa_axum::routes;
 pub struct ApiState {
     pub accounts: Accounts,
     pub videos: Videos,
+    pub jobs: Arc<dyn JobAdmin>,
+    /// The operators' API token; `None` turns that API off.
+    pub admin_token: Option<Arc<str>>,
 }
 
 impl HasAccounts for ApiState {
@@ -48,6 +55,10 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(me::end_session))
         .routes(routes!(videos::discover))
         .routes(routes!(videos::channel))
+        .routes(routes!(admin::list, admin::purge))
+        .routes(routes!(admin::stats))
+        .routes(routes!(admin::get))
+        .routes(routes!(admin::retry))
 }
 
 pub fn router(state: ApiState) -> Router {

@@ -21,6 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "accounts", description = "Sign-up, login, sessions"),
         (name = "videos", description = "Videos, discovery and channels"),
         (name = "comments", description = "Comments on videos"),
+        (name = "admin", description = "Operators: the job queue (bearer `STREAMVAULT_ADMIN_TOKEN`)"),
     )
 )]
 struct Base;
@@ -39,6 +40,15 @@ pub fn base() -> Doc {
         "bearer",
         SecurityScheme::Http(
             HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("The session_id")).build(),
+        ),
+    );
+    components.add_security_scheme(
+        "admin",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("The operators' token, STREAMVAULT_ADMIN_TOKEN"))
+                .build(),
         ),
     );
     doc

@@ -1,7 +1,10 @@
-//! The worker role: durable background jobs (deletion and blob collection today; the job queue
-//! issue adds transfer and media jobs, RabbitMQ and operator tools) and periodic tasks.
+//! The worker role: durable background jobs (deletion and blob collection), periodic
+//! cluster-wide tasks, and the node-local upkeep every replica that takes uploads runs.
 
 pub mod jobs;
+mod local;
+
+pub use local::{Local, spawn_local};
 
 use std::time::Duration;
 
@@ -9,15 +12,12 @@ use std::sync::Arc;
 
 use streamvault_core::accounts::Accounts;
 use streamvault_core::ports::PeriodicLease;
-use streamvault_core::storage::Storage;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// What the periodic tasks need.
 pub struct Periodic {
     pub accounts: Accounts,
-    pub storage: Storage,
-    pub upload_expiry: Duration,
     /// Cluster-wide tasks run on one replica per period, by lease.
     pub leases: Arc<dyn PeriodicLease>,
     pub holder: String,
@@ -25,10 +25,9 @@ pub struct Periodic {
 }
 
 /// Starts the periodic tasks (the first run is at once); they stop when `shutdown` turns true.
-/// Database-wide work (purging expired sessions) runs on one replica per period; local work
-/// (this replica's staging directory) runs everywhere.
+/// Each runs on one replica per period.
 pub fn spawn(p: Periodic, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-    let Periodic { accounts, storage, upload_expiry, leases, holder, every } = p;
+    let Periodic { accounts, leases, holder, every } = p;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -48,11 +47,6 @@ pub fn spawn(p: Periodic, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()>
                         }
                         Ok(false) => {}
                         Err(e) => tracing::warn!(error = %e, "periodic lease unavailable; will retry"),
-                    }
-                    match storage.sweep_staging(upload_expiry).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(removed = n, "abandoned uploads removed"),
-                        Err(e) => tracing::warn!(error = %e, "staging sweep failed; will retry"),
                     }
                 }
                 _ = shutdown.changed() => break,
