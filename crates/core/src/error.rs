@@ -22,6 +22,15 @@ pub enum Error {
     /// The request conflicts with the current state, e.g. a taken username (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Another request holds the resource, e.g. a resumable upload mid-append (423).
+    #[error("{0}")]
+    Locked(&'static str),
+    /// The body does not match the checksum the client sent (tus: 460).
+    #[error("{0}")]
+    ChecksumMismatch(String),
+    /// The resource existed and is gone for good, e.g. an expired upload (410).
+    #[error("{0}")]
+    Gone(&'static str),
     /// The body is larger than allowed (413).
     #[error("{0}")]
     TooLarge(String),
@@ -60,6 +69,9 @@ impl Error {
             Error::Unauthenticated(_) => "unauthenticated",
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",
+            Error::Locked(_) => "locked",
+            Error::ChecksumMismatch(_) => "checksum_mismatch",
+            Error::Gone(_) => "gone",
             Error::TooLarge(_) => "payload_too_large",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::TooManyRequests { .. } => "too_many_requests",

@@ -14,5 +14,6 @@ pub use repo::files::SqlFileRepo;
 pub use repo::jobs::SqlJobQueue;
 pub use repo::periodic::SqlPeriodicLease;
 pub use repo::sessions::SqlSessionStore;
+pub use repo::uploads::SqlUploadRepo;
 pub use repo::users::SqlUserRepo;
 pub use repo::videos::SqlVideoRepo;

@@ -8,6 +8,7 @@ pub mod health;
 pub mod jobs;
 pub mod sessions;
 pub mod throttle;
+pub mod uploads;
 pub mod users;
 pub mod videos;
 
@@ -20,5 +21,6 @@ pub use jobs::{
 };
 pub use sessions::{Session, SessionStore};
 pub use throttle::LoginThrottle;
+pub use uploads::{Concat, Upload, UploadRepo};
 pub use users::{User, UserRepo};
 pub use videos::{Video, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus, Visibility};

@@ -7,5 +7,6 @@ pub(crate) mod file;
 pub(crate) mod job;
 pub(crate) mod periodic_lease;
 pub(crate) mod session;
+pub(crate) mod upload;
 pub(crate) mod user;
 pub(crate) mod video;

@@ -8,6 +8,7 @@ mod m20261122_000003_blobs_and_video_sources;
 mod m20261122_000004_files;
 mod m20261122_000005_periodic_leases;
 mod m20261122_000006_blob_holders;
+mod m20261122_000007_uploads;
 mod util;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_files::Migration),
             Box::new(m20261122_000005_periodic_leases::Migration),
             Box::new(m20261122_000006_blob_holders::Migration),
+            Box::new(m20261122_000007_uploads::Migration),
         ]
     }
 }

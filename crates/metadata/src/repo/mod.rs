@@ -4,6 +4,7 @@ pub(crate) mod files;
 pub(crate) mod jobs;
 pub(crate) mod periodic;
 pub(crate) mod sessions;
+pub(crate) mod uploads;
 pub(crate) mod users;
 pub(crate) mod videos;
 
