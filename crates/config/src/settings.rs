@@ -46,6 +46,8 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     /// An unfinished upload untouched for this long is abandoned; its bytes are removed.
     pub upload_expiry_secs: u64,
+    /// Bytes each user may keep in the drive (files and unfinished uploads); 0 for no limit.
+    pub quota_bytes: u64,
     /// Concurrent streams per replica; one more gets 429.
     pub max_streams: u32,
     /// `redirect` (to a presigned URL) or `proxy`, for blobs in object storage.
@@ -82,6 +84,7 @@ impl Default for Settings {
             delete_grace_secs: 600,
             max_upload_bytes: 4 * 1024 * 1024 * 1024,
             upload_expiry_secs: 24 * 3600,
+            quota_bytes: 0,
             max_streams: 512,
             playback: "redirect".into(),
             db_max_connections: 16,
@@ -145,6 +148,8 @@ pub struct Config {
     pub delete_grace: Duration,
     pub max_upload_bytes: u64,
     pub upload_expiry: Duration,
+    /// Per-user drive quota; `None` for no limit.
+    pub quota_bytes: Option<u64>,
     pub max_streams: u32,
     pub playback: Playback,
     pub db_max_connections: u32,
@@ -278,6 +283,7 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         delete_grace: Duration::from_secs(s.delete_grace_secs),
         max_upload_bytes: s.max_upload_bytes,
         upload_expiry: positive("upload_expiry_secs", s.upload_expiry_secs)?,
+        quota_bytes: (s.quota_bytes > 0).then_some(s.quota_bytes),
         max_streams: s.max_streams,
         playback,
         db_max_connections: s.db_max_connections,
@@ -322,6 +328,7 @@ impl Config {
             (env_name("delete_grace_secs"), self.delete_grace.as_secs().to_string()),
             (env_name("max_upload_bytes"), self.max_upload_bytes.to_string()),
             (env_name("upload_expiry_secs"), self.upload_expiry.as_secs().to_string()),
+            (env_name("quota_bytes"), self.quota_bytes.map_or_else(|| "0 (no limit)".to_owned(), |q| q.to_string())),
             (env_name("max_streams"), self.max_streams.to_string()),
             (env_name("playback"), format!("{:?}", self.playback).to_ascii_lowercase()),
             (env_name("db_max_connections"), self.db_max_connections.to_string()),

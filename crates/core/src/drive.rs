@@ -65,6 +65,11 @@ impl Drive {
         }
     }
 
+    /// Bytes the owner's files take.
+    pub async fn usage(&self, owner: &User) -> Result<u64> {
+        self.files.usage(owner.id).await
+    }
+
     pub async fn list(&self, owner: &User, page: PageRequest) -> Result<Page<DriveFile>> {
         self.files.list_by_owner(owner.id, page).await
     }

@@ -13,6 +13,7 @@ pub mod paging;
 pub mod ports;
 pub mod storage;
 pub mod text;
+pub mod uploads;
 pub mod videos;
 
 pub use error::{Error, Result};

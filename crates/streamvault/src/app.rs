@@ -13,10 +13,12 @@ use streamvault_core::ports::throttle::{LocalLoginThrottle, ThrottlePolicy};
 use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
 use streamvault_core::ports::{HealthCheck, LoginThrottle, SessionStore};
 use streamvault_core::storage::{Holding, Storage};
+use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_core::{Error, Result};
 use streamvault_metadata::{
-    MetadataStore, SqlBlobIndex, SqlCommentRepo, SqlFileRepo, SqlJobQueue, SqlSessionStore, SqlUserRepo, SqlVideoRepo,
+    MetadataStore, SqlBlobIndex, SqlCommentRepo, SqlFileRepo, SqlJobQueue, SqlSessionStore, SqlUploadRepo, SqlUserRepo,
+    SqlVideoRepo,
 };
 use streamvault_redis::{RedisClient, RedisLoginThrottle, RedisSessionStore};
 use streamvault_stream::{PlaybackMode, StreamLimiter};
@@ -35,6 +37,7 @@ pub struct App {
     limiter: StreamLimiter,
     pub views: ViewCounter,
     pub drive: Drive,
+    pub uploads: Uploads,
     pub jobs: Arc<dyn JobQueue>,
     pub job_admin: Arc<dyn JobAdmin>,
     amqp: Option<Arc<AmqpJobQueue>>,
@@ -93,6 +96,14 @@ impl App {
         let limiter = StreamLimiter::new(config.max_streams as usize);
         let views = videos.views();
         let drive = Drive::new(Arc::new(SqlFileRepo::new(metadata.clone())));
+        let uploads = Uploads::new(
+            Arc::new(SqlUploadRepo::new(metadata.clone())),
+            storage.clone(),
+            drive.clone(),
+            videos.clone(),
+            config.upload_expiry,
+            config.quota_bytes,
+        );
         let sql_jobs = Arc::new(SqlJobQueue::new(metadata.clone()));
         let (jobs, amqp): (Arc<dyn JobQueue>, _) = match &config.queue_url {
             Some(url) => {
@@ -116,6 +127,7 @@ impl App {
             limiter,
             views,
             drive,
+            uploads,
             jobs,
             job_admin,
             amqp,
@@ -156,6 +168,7 @@ impl App {
                 limiter: self.limiter.clone(),
                 views: self.views.clone(),
                 drive: self.drive.clone(),
+                uploads: self.uploads.clone(),
                 playback: match self.config.playback {
                     streamvault_config::Playback::Redirect => PlaybackMode::Redirect,
                     streamvault_config::Playback::Proxy => PlaybackMode::Proxy,

@@ -75,9 +75,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         streamvault_worker::spawn(
             streamvault_worker::Periodic {
                 accounts: app.accounts.clone(),
+                uploads: app.uploads.clone(),
                 leases: Arc::new(SqlPeriodicLease::new(app.metadata.clone())),
                 holder: JobRunner::worker_id(),
-                every: PURGE_EVERY,
+                // Expired uploads go within one expiry period.
+                every: PURGE_EVERY.min(app.config.upload_expiry),
             },
             rx.clone(),
         )

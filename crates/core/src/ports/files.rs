@@ -24,6 +24,8 @@ pub trait FileRepo: Send + Sync {
     async fn insert(&self, file: &DriveFile) -> Result<()>;
     /// A file that is not deleted.
     async fn get(&self, id: Uuid) -> Result<Option<DriveFile>>;
+    /// Bytes the owner's files take (not deleted), for the quota.
+    async fn usage(&self, owner_id: Uuid) -> Result<u64>;
     /// An owner's files, newest first.
     async fn list_by_owner(&self, owner_id: Uuid, page: PageRequest) -> Result<Page<DriveFile>>;
 }

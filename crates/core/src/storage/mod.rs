@@ -52,6 +52,12 @@ impl Storage {
         self.max_upload
     }
 
+    /// A path in the staging directory for a scratch file named after `name`; the sweep removes
+    /// it if its process dies before it does.
+    pub fn staging_path(&self, name: &str) -> PathBuf {
+        self.staging_dir.join(format!("{name}.part"))
+    }
+
     /// A new staging file for an upload of a video (its first bytes must be a known container).
     pub async fn stage_video(&self) -> Result<Staging> {
         Staging::create(&self.staging_dir, self.max_upload, true).await

@@ -21,6 +21,7 @@ pub struct Staging {
     head: Vec<u8>,
     video: bool,
     mime: Option<&'static str>,
+    allow_empty: bool,
 }
 
 /// A finished staging file. Removed on drop unless [`Staged::consumed`] says it was moved.
@@ -39,7 +40,17 @@ impl Staging {
         let file = tokio::fs::File::create(&path)
             .await
             .map_err(|e| Error::Unavailable(format!("staging: cannot create {}: {e}", path.display())))?;
-        Ok(Self { file: Some(file), path, hasher: Sha256::new(), size: 0, max, head: Vec::new(), video, mime: None })
+        Ok(Self {
+            file: Some(file),
+            path,
+            hasher: Sha256::new(),
+            size: 0,
+            max,
+            head: Vec::new(),
+            video,
+            mime: None,
+            allow_empty: false,
+        })
     }
 
     pub fn size(&self) -> u64 {
@@ -79,9 +90,15 @@ impl Staging {
         }
     }
 
+    /// Lets [`Staging::finish`] take zero bytes (an empty drive file).
+    pub fn allow_empty(mut self) -> Self {
+        self.allow_empty = true;
+        self
+    }
+
     /// Flushes the file to disk and returns the finished upload.
     pub async fn finish(mut self) -> Result<Staged> {
-        if self.size == 0 {
+        if self.size == 0 && !self.allow_empty {
             return Err(Error::invalid("empty_upload", "the upload has no bytes"));
         }
         if self.video && self.mime.is_none() {

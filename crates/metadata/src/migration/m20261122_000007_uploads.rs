@@ -69,7 +69,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(Index::create().name("idx_uploads_owner").table(Uploads::Table).col(Uploads::OwnerId).to_owned())
+            .create_index(
+                Index::create().name("idx_uploads_owner").table(Uploads::Table).col(Uploads::OwnerId).to_owned(),
+            )
             .await
     }
 

@@ -65,6 +65,19 @@ impl FileRepo for SqlFileRepo {
         Ok(row.map(to_domain))
     }
 
+    async fn usage(&self, owner_id: Uuid) -> Result<u64> {
+        let sizes: Vec<i64> = file::Entity::find()
+            .select_only()
+            .column(file::Column::Size)
+            .filter(file::Column::OwnerId.eq(owner_id))
+            .filter(file::Column::DeletedAt.is_null())
+            .into_tuple()
+            .all(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(sizes.into_iter().map(|s| u64::try_from(s).unwrap_or(0)).sum())
+    }
+
     async fn list_by_owner(&self, owner_id: Uuid, page: PageRequest) -> Result<Page<DriveFile>> {
         let mut q =
             file::Entity::find().filter(file::Column::OwnerId.eq(owner_id)).filter(file::Column::DeletedAt.is_null());

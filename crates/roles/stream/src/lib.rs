@@ -7,17 +7,19 @@ mod limiter;
 mod playback;
 pub mod range;
 mod serve;
+mod tus;
 mod upload;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, options, post};
 use streamvault_core::accounts::Accounts;
 use streamvault_core::drive::Drive;
 use streamvault_core::ports::BlobStore;
 use streamvault_core::storage::Storage;
+use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_http::HasAccounts;
 
@@ -42,6 +44,7 @@ pub struct StreamState {
     pub playback: PlaybackMode,
     pub views: ViewCounter,
     pub drive: Drive,
+    pub uploads: Uploads,
 }
 
 impl HasAccounts for StreamState {
@@ -57,10 +60,17 @@ pub fn router(state: StreamState) -> Router {
         .route("/stream/v1/videos/{vid}/upload", post(upload::upload))
         .route("/stream/v1/files", post(files::upload))
         .layer(DefaultBodyLimit::disable());
+    let tus = Router::new()
+        .route("/stream/v1/tus/", options(tus::options).post(tus::create))
+        .route("/stream/v1/tus", options(tus::options).post(tus::create))
+        .route("/stream/v1/tus/{id}", options(tus::options).head(tus::head).patch(tus::patch).delete(tus::terminate))
+        .layer(axum::middleware::from_fn(tus::protocol))
+        .layer(DefaultBodyLimit::disable());
     Router::new()
         .route("/videos/{vid}", get(playback::play))
         .route("/stream/v1/videos/{vid}", get(playback::play))
         .route("/stream/v1/files/{id}", get(files::download))
         .merge(uploads)
+        .merge(tus)
         .with_state(state)
 }

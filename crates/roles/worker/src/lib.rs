@@ -12,12 +12,14 @@ use std::sync::Arc;
 
 use streamvault_core::accounts::Accounts;
 use streamvault_core::ports::PeriodicLease;
+use streamvault_core::uploads::Uploads;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// What the periodic tasks need.
 pub struct Periodic {
     pub accounts: Accounts,
+    pub uploads: Uploads,
     /// Cluster-wide tasks run on one replica per period, by lease.
     pub leases: Arc<dyn PeriodicLease>,
     pub holder: String,
@@ -27,7 +29,7 @@ pub struct Periodic {
 /// Starts the periodic tasks (the first run is at once); they stop when `shutdown` turns true.
 /// Each runs on one replica per period.
 pub fn spawn(p: Periodic, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-    let Periodic { accounts, leases, holder, every } = p;
+    let Periodic { accounts, uploads, leases, holder, every } = p;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -43,6 +45,18 @@ pub fn spawn(p: Periodic, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()>
                                 Ok(0) => {}
                                 Ok(n) => tracing::info!(purged = n, "expired sessions removed"),
                                 Err(e) => tracing::warn!(error = %e, "session purge failed; will retry"),
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(e) => tracing::warn!(error = %e, "periodic lease unavailable; will retry"),
+                    }
+                    match leases.try_acquire("expire_uploads", &holder, lease).await {
+                        Ok(true) => {
+                            metrics::counter!("periodic_runs_total", "task" => "expire_uploads").increment(1);
+                            match uploads.expire().await {
+                                Ok(0) => {}
+                                Ok(n) => tracing::info!(removed = n, "expired uploads removed"),
+                                Err(e) => tracing::warn!(error = %e, "upload expiry failed; will retry"),
                             }
                         }
                         Ok(false) => {}

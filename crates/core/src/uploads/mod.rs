@@ -1,0 +1,435 @@
+//! Resumable uploads (the protocol is tus 1.0, in the stream role): create, append, finish,
+//! join, terminate, expire. Protocol-free here.
+//!
+//! Each append streams its body into a staging file and then into the blob store as one
+//! segment (`uploads/<id>/<offset>`), so the next append may land on any replica; the
+//! metadata store holds the offset, the segment list and a lock with a lease that makes appends
+//! exclusive across replicas. A client that goes away mid-append keeps every byte that arrived.
+//! The finished upload is assembled from its segments through the usual staging (hash, sniff,
+//! size limit) into a content-addressed blob, and becomes a drive file or a video's source.
+
+mod checksum;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+pub use checksum::{ALGORITHMS, Checksum};
+
+use crate::drive::{Drive, validate_name};
+use crate::ports::{Concat, Upload, UploadRepo, User};
+use crate::storage::{Staging, Storage};
+use crate::videos::Videos;
+use crate::{Error, Result, ids};
+
+/// An append holds the upload's lock this long, renewed while bytes keep coming.
+const LOCK_LEASE: Duration = Duration::from_secs(30);
+const LOCK_RENEW: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub struct Uploads {
+    repo: Arc<dyn UploadRepo>,
+    storage: Storage,
+    drive: Drive,
+    videos: Videos,
+    /// An upload untouched this long expires.
+    expiry: Duration,
+    /// Bytes a user may keep in files and unfinished uploads; `None` for no limit.
+    quota: Option<u64>,
+}
+
+/// What a client asks for when it creates an upload.
+#[derive(Debug, Default, Clone)]
+pub struct NewUpload {
+    /// `None` to tell it later (deferred length).
+    pub length: Option<u64>,
+    pub metadata: String,
+    pub filename: Option<String>,
+    pub video_id: Option<Uuid>,
+    pub partial: bool,
+}
+
+/// One append: where the client thinks the upload is, and what it says about the body.
+pub struct Append {
+    pub offset: u64,
+    /// The length, when the upload deferred it and the client now says it.
+    pub length: Option<u64>,
+    pub checksum: Option<Checksum>,
+}
+
+/// The outcome of an append.
+pub enum Appended {
+    /// The body was taken in full.
+    Done(Upload),
+    /// The client went away mid-body; the bytes that arrived are kept.
+    Cut(Upload),
+}
+
+impl Uploads {
+    pub fn new(
+        repo: Arc<dyn UploadRepo>,
+        storage: Storage,
+        drive: Drive,
+        videos: Videos,
+        expiry: Duration,
+        quota: Option<u64>,
+    ) -> Self {
+        Self { repo, storage, drive, videos, expiry, quota }
+    }
+
+    pub fn max_size(&self) -> u64 {
+        self.storage.max_upload()
+    }
+
+    pub fn quota(&self) -> Option<u64> {
+        self.quota
+    }
+
+    /// Bytes the user's files and unfinished uploads take.
+    pub async fn usage(&self, owner: &User) -> Result<u64> {
+        Ok(self.drive.usage(owner).await? + self.repo.pending_bytes(owner.id).await?)
+    }
+
+    fn expires(&self) -> DateTime<Utc> {
+        Utc::now() + chrono::Duration::from_std(self.expiry).unwrap_or_default()
+    }
+
+    async fn check_size(&self, owner: &User, length: u64) -> Result<()> {
+        let max = self.storage.max_upload();
+        if length > max {
+            return Err(Error::TooLarge(format!("the upload is larger than the limit of {max} bytes")));
+        }
+        if let Some(quota) = self.quota {
+            let used = self.usage(owner).await?;
+            if used.saturating_add(length) > quota {
+                return Err(Error::TooLarge(format!(
+                    "the upload does not fit in the quota: {used} of {quota} bytes are used"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create(&self, owner: &User, new: NewUpload) -> Result<Upload> {
+        if let Some(length) = new.length {
+            self.check_size(owner, length).await?;
+        }
+        if let Some(name) = &new.filename {
+            validate_name(name)?;
+        }
+        if let Some(vid) = new.video_id {
+            if new.partial {
+                return Err(Error::invalid("bad_metadata", "a partial upload cannot be a video's source"));
+            }
+            self.videos.upload_target(owner, vid).await?;
+        }
+        let upload = Upload {
+            id: ids::new_id(),
+            owner_id: owner.id,
+            length: new.length,
+            offset: 0,
+            metadata: new.metadata,
+            filename: new.filename,
+            video_id: new.video_id,
+            concat: if new.partial { Concat::Partial } else { Concat::None },
+            segments: Vec::new(),
+            parts: Vec::new(),
+            result: None,
+            expires_at: self.expires(),
+            created_at: Utc::now(),
+        };
+        self.repo.insert(&upload).await?;
+        // An empty upload is complete at once.
+        if upload.length == Some(0) && upload.concat == Concat::None {
+            return self.finish(owner, upload).await;
+        }
+        Ok(upload)
+    }
+
+    /// The caller's upload; another user's, or one that expired, is not found.
+    pub async fn get(&self, owner: &User, id: Uuid) -> Result<Upload> {
+        match self.repo.get(id).await? {
+            Some(u) if u.owner_id == owner.id && u.expires_at > Utc::now() => Ok(u),
+            _ => Err(Error::NotFound("upload")),
+        }
+    }
+
+    /// Appends `body` at `req.offset`. Exclusive across replicas: a concurrent append gets
+    /// [`Error::Locked`].
+    pub async fn append<S, E>(&self, owner: &User, id: Uuid, req: Append, body: S) -> Result<Appended>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let holder = format!("append-{}", &Uuid::now_v7().simple().to_string()[16..]);
+        self.get(owner, id).await?;
+        if !self.repo.lock(id, &holder, LOCK_LEASE).await? {
+            return Err(Error::Locked("another request is appending to this upload"));
+        }
+        let res = self.append_locked(owner, id, &holder, req, body).await;
+        if let Err(e) = self.repo.unlock(id, &holder).await {
+            tracing::warn!(upload_id = %id, error = %e, "upload lock not released; its lease will run out");
+        }
+        res
+    }
+
+    async fn append_locked<S, E>(
+        &self,
+        owner: &User,
+        id: Uuid,
+        holder: &str,
+        req: Append,
+        mut body: S,
+    ) -> Result<Appended>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let up = self.get(owner, id).await?;
+        if up.concat == Concat::Final {
+            return Err(Error::Forbidden("a final upload cannot be appended to"));
+        }
+        if up.result.is_some() || up.is_complete() {
+            return Err(Error::Conflict { code: "upload_complete", message: "the upload is already complete".into() });
+        }
+        if req.offset != up.offset {
+            return Err(Error::Conflict {
+                code: "offset_mismatch",
+                message: format!("the upload is at offset {}, not {}", up.offset, req.offset),
+            });
+        }
+        let length = match (up.length, req.length) {
+            (Some(have), Some(said)) if have != said => {
+                return Err(Error::invalid("length_mismatch", "Upload-Length differs from the upload's length"));
+            }
+            (Some(have), _) => have,
+            (None, Some(said)) => {
+                if said < up.offset {
+                    return Err(Error::invalid("bad_length", "Upload-Length is below the upload's offset"));
+                }
+                self.check_size(owner, said).await?;
+                said
+            }
+            (None, None) => self.storage.max_upload(),
+        };
+        let room = length - up.offset;
+
+        // The body goes to a staging file first: a segment is stored whole or not at all.
+        let part = self.storage.staging_path(&format!("tus-{id}-{}", up.offset));
+        let mut file = tokio::fs::File::create(&part).await.map_err(|e| Error::Unavailable(format!("staging: {e}")))?;
+        let _guard = RemoveOnDrop(part.clone());
+        let mut digest = req.checksum.as_ref().map(Checksum::hasher);
+        let mut n: u64 = 0;
+        let mut cut = false;
+        let mut renewed = tokio::time::Instant::now();
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::info!(upload_id = %id, received = n, error = %e, "client went away mid-append");
+                    cut = true;
+                    break;
+                }
+            };
+            if n + chunk.len() as u64 > room {
+                return Err(Error::TooLarge(format!("the body goes past the upload's length of {length} bytes")));
+            }
+            if let Some(d) = digest.as_mut() {
+                d.update(&chunk);
+            }
+            file.write_all(&chunk).await.map_err(|e| Error::Unavailable(format!("staging: {e}")))?;
+            n += chunk.len() as u64;
+            if renewed.elapsed() >= LOCK_RENEW {
+                if !self.repo.lock(id, holder, LOCK_LEASE).await? {
+                    return Err(Error::Locked("the upload's lock was lost"));
+                }
+                renewed = tokio::time::Instant::now();
+            }
+        }
+        file.flush().await.map_err(|e| Error::Unavailable(format!("staging: {e}")))?;
+        file.sync_all().await.map_err(|e| Error::Unavailable(format!("staging: {e}")))?;
+        drop(file);
+        if let (Some(want), Some(d)) = (&req.checksum, digest) {
+            // A cut body cannot be checked: none of it is kept.
+            if cut {
+                return Err(Error::ChecksumMismatch("the body ended early and cannot be checked".into()));
+            }
+            want.verify(d)?;
+        }
+        if n > 0 {
+            self.storage.blobs.put_file(&up.segment_key(up.offset), &part, n, "application/octet-stream").await?;
+        }
+        let new_length = up.length.is_none().then_some(req.length).flatten();
+        if !self.repo.append(id, holder, up.offset, up.offset + n, new_length, self.expires()).await? {
+            // Lost the lock meanwhile: the segment is an orphan under a key nobody lists.
+            self.storage.blobs.delete(&up.segment_key(up.offset)).await.ok();
+            return Err(Error::Conflict { code: "offset_mismatch", message: "the upload moved on meanwhile".into() });
+        }
+        let up = self.repo.get(id).await?.ok_or(Error::NotFound("upload"))?;
+        if cut {
+            return Ok(Appended::Cut(up));
+        }
+        if up.is_complete() && up.concat == Concat::None {
+            return Ok(Appended::Done(self.finish(owner, up).await?));
+        }
+        Ok(Appended::Done(up))
+    }
+
+    /// Assembles a complete upload's bytes into a blob and makes it what it was for.
+    async fn finish(&self, owner: &User, up: Upload) -> Result<Upload> {
+        let mut staging = match up.video_id {
+            Some(_) => self.storage.stage_video().await?,
+            None => self.storage.stage_file().await?,
+        };
+        self.copy_segments(&up, &mut staging).await?;
+        self.finish_from(owner, up, staging).await
+    }
+
+    async fn finish_from(&self, owner: &User, up: Upload, staging: Staging) -> Result<Upload> {
+        // An empty drive file is a file too; an empty video is not a video.
+        let staged = if up.video_id.is_none() { staging.allow_empty() } else { staging }.finish().await?;
+        let mime = staged.mime.unwrap_or("application/octet-stream");
+        let stored = self.storage.commit(staged).await?;
+        let result = match up.video_id {
+            Some(vid) => {
+                self.videos.attach_source(vid, stored.sha256.clone(), stored.size, mime).await?;
+                format!("video:{vid}")
+            }
+            None => {
+                let name = up.filename.clone().unwrap_or_else(|| format!("upload-{}", up.id));
+                let file = self.drive.add(owner, &name, &stored, mime).await?;
+                format!("file:{}", file.id)
+            }
+        };
+        self.repo.finish(up.id, &result).await?;
+        self.drop_segments(&up).await;
+        tracing::info!(upload_id = %up.id, size = stored.size, deduplicated = !stored.new, %result, "upload finished");
+        Ok(Upload { result: Some(result), segments: Vec::new(), ..up })
+    }
+
+    async fn copy_segments(&self, up: &Upload, staging: &mut Staging) -> Result<()> {
+        for (key, start, end) in up.segment_ranges() {
+            let mut stream = self.storage.blobs.read(&key, 0..end - start).await?;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| Error::Unavailable(format!("reading upload segment: {e}")))?;
+                staging.write(&chunk).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn drop_segments(&self, up: &Upload) {
+        for (key, _, _) in up.segment_ranges() {
+            if let Err(e) = self.storage.blobs.delete(&key).await {
+                tracing::warn!(upload_id = %up.id, key, error = %e, "upload segment not removed");
+            }
+        }
+    }
+
+    /// Joins complete partial uploads, in order, into a new finished upload.
+    pub async fn concat(
+        &self,
+        owner: &User,
+        parts: &[Uuid],
+        metadata: String,
+        filename: Option<String>,
+    ) -> Result<Upload> {
+        if parts.is_empty() {
+            return Err(Error::invalid("bad_concat", "a final upload needs at least one part"));
+        }
+        if let Some(name) = &filename {
+            validate_name(name)?;
+        }
+        let mut loaded = Vec::with_capacity(parts.len());
+        for id in parts {
+            let p = self.get(owner, *id).await?;
+            if p.concat != Concat::Partial {
+                return Err(Error::invalid("bad_concat", format!("upload {id} is not a partial upload")));
+            }
+            if !p.is_complete() {
+                return Err(Error::invalid("bad_concat", format!("upload {id} is not complete")));
+            }
+            loaded.push(p);
+        }
+        let total: u64 = loaded.iter().map(|p| p.offset).sum();
+        self.check_size(owner, total).await?;
+        let up = Upload {
+            id: ids::new_id(),
+            owner_id: owner.id,
+            length: Some(total),
+            offset: total,
+            metadata,
+            filename,
+            video_id: None,
+            concat: Concat::Final,
+            segments: Vec::new(),
+            parts: parts.to_vec(),
+            result: None,
+            expires_at: self.expires(),
+            created_at: Utc::now(),
+        };
+        let mut staging = self.storage.stage_file().await?;
+        for p in &loaded {
+            self.copy_segments(p, &mut staging).await?;
+        }
+        self.repo.insert(&up).await?;
+        let up = self.finish_from(owner, up, staging).await?;
+        for p in &loaded {
+            self.drop_segments(p).await;
+            self.repo.delete(p.id).await?;
+        }
+        Ok(up)
+    }
+
+    /// Ends an upload and drops its bytes (tus termination).
+    pub async fn terminate(&self, owner: &User, id: Uuid) -> Result<()> {
+        let up = self.get(owner, id).await?;
+        let holder = format!("terminate-{}", &Uuid::now_v7().simple().to_string()[16..]);
+        if !self.repo.lock(id, &holder, LOCK_LEASE).await? {
+            return Err(Error::Locked("another request is appending to this upload"));
+        }
+        self.drop_segments(&up).await;
+        self.repo.delete(id).await?;
+        Ok(())
+    }
+
+    /// Removes expired uploads and their bytes; returns how many went.
+    pub async fn expire(&self) -> Result<u64> {
+        let mut n = 0;
+        loop {
+            let batch = self.repo.expired(Utc::now(), 100).await?;
+            if batch.is_empty() {
+                return Ok(n);
+            }
+            let mut removed = 0;
+            for up in batch {
+                // One mid-append keeps its lock; a later sweep takes it.
+                let holder = format!("expire-{}", &Uuid::now_v7().simple().to_string()[16..]);
+                if !self.repo.lock(up.id, &holder, LOCK_LEASE).await? {
+                    continue;
+                }
+                self.drop_segments(&up).await;
+                self.repo.delete(up.id).await?;
+                removed += 1;
+            }
+            n += removed;
+            if removed == 0 {
+                return Ok(n);
+            }
+        }
+    }
+}
+
+/// Removes a staging file on every way out (`put_file` may have moved it already).
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

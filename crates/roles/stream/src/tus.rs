@@ -1,0 +1,276 @@
+//! tus 1.0 (<https://tus.io/protocols/resumable-upload>) at `/stream/v1/tus/`: creation,
+//! creation-with-upload, creation-defer-length, expiration, checksum (sha1, sha256),
+//! termination and concatenation, over [`Uploads`](streamvault_core::uploads::Uploads).
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use streamvault_core::ids::parse_id;
+use streamvault_core::ports::{Concat, Upload, User};
+use streamvault_core::uploads::{ALGORITHMS, Append, Appended, Checksum, NewUpload};
+use streamvault_core::{Error, Result};
+use streamvault_http::{ApiError, Auth};
+use uuid::Uuid;
+
+use crate::StreamState;
+use crate::range::http_date;
+
+pub const BASE: &str = "/stream/v1/tus/";
+const VERSION: &str = "1.0.0";
+const EXTENSIONS: &str =
+    "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination,concatenation";
+const PATCH_TYPE: &str = "application/offset+octet-stream";
+
+/// Every tus response says `Tus-Resumable`; a request without the version we speak gets 412
+/// (except `OPTIONS`, which is how a client finds out).
+pub async fn protocol(req: Request, next: Next) -> Response {
+    let options = req.method() == axum::http::Method::OPTIONS;
+    let version = req.headers().get("tus-resumable").and_then(|v| v.to_str().ok());
+    let mut res = if !options && version != Some(VERSION) {
+        let mut r = (StatusCode::PRECONDITION_FAILED, "Tus-Resumable: 1.0.0 is required\n").into_response();
+        r.headers_mut().insert("tus-version", HeaderValue::from_static(VERSION));
+        r
+    } else {
+        next.run(req).await
+    };
+    res.headers_mut().insert("tus-resumable", HeaderValue::from_static(VERSION));
+    // Browsers (Uppy, tus-js-client) read these from other origins.
+    res.headers_mut().insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static(
+            "Location, Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires, Upload-Concat, \
+             Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Streamvault-File-Id, Streamvault-Video-Id",
+        ),
+    );
+    res
+}
+
+pub async fn options(State(st): State<StreamState>) -> Response {
+    let mut h = HeaderMap::new();
+    h.insert("tus-version", HeaderValue::from_static(VERSION));
+    h.insert("tus-extension", HeaderValue::from_static(EXTENSIONS));
+    h.insert("tus-max-size", HeaderValue::from(st.uploads.max_size()));
+    h.insert("tus-checksum-algorithm", HeaderValue::from_static(ALGORITHMS));
+    (StatusCode::NO_CONTENT, h).into_response()
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Result<Option<&'a str>> {
+    match h.get(name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| Error::invalid("bad_header", format!("{name} is not text"))),
+    }
+}
+
+fn number(h: &HeaderMap, name: &'static str) -> Result<Option<u64>> {
+    header(h, name)?
+        .map(|v| {
+            // Digits only: no sign, no spaces, no hex.
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::invalid("bad_header", format!("{name} must be a non-negative integer")));
+            }
+            v.parse().map_err(|_| Error::invalid("bad_header", format!("{name} is too large")))
+        })
+        .transpose()
+}
+
+/// `Upload-Metadata`: `key base64,key base64,key` (a key may have no value).
+fn metadata(raw: &str) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .map_err(|_| Error::invalid("bad_metadata", format!("Upload-Metadata value of {key:?} is not base64")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::invalid("bad_metadata", format!("Upload-Metadata value of {key:?} is not UTF-8")))?;
+        out.insert(key.to_owned(), text);
+    }
+    Ok(out)
+}
+
+/// The upload id at the end of a tus URL (absolute or a path), for `Upload-Concat: final;…`.
+fn id_from_url(url: &str) -> Result<Uuid> {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+    let id = path
+        .strip_prefix(BASE)
+        .ok_or_else(|| Error::invalid("bad_concat", format!("{url:?} is not an upload of this server")))?;
+    Uuid::parse_str(id.trim_end_matches('/'))
+        .map_err(|_| Error::invalid("bad_concat", format!("{url:?} is not an upload")))
+}
+
+fn state_headers(up: &Upload, h: &mut HeaderMap) {
+    h.insert("upload-offset", HeaderValue::from(up.offset));
+    match up.length {
+        Some(l) => h.insert("upload-length", HeaderValue::from(l)),
+        None => h.insert("upload-defer-length", HeaderValue::from_static("1")),
+    };
+    if let Ok(v) = HeaderValue::from_str(&http_date(up.expires_at)) {
+        h.insert("upload-expires", v);
+    }
+    match up.concat {
+        Concat::Partial => {
+            h.insert("upload-concat", HeaderValue::from_static("partial"));
+        }
+        Concat::Final => {
+            let parts: Vec<String> = up.parts.iter().map(|p| format!("{BASE}{p}")).collect();
+            if let Ok(v) = HeaderValue::from_str(&format!("final;{}", parts.join(" "))) {
+                h.insert("upload-concat", v);
+            }
+        }
+        Concat::None => {}
+    }
+    // What the finished upload became, for the client that wants to show or link it.
+    if let Some((kind, id)) = up.result.as_deref().and_then(|r| r.split_once(':'))
+        && let Ok(v) = HeaderValue::from_str(id)
+    {
+        h.insert(if kind == "video" { "streamvault-video-id" } else { "streamvault-file-id" }, v);
+    }
+}
+
+/// `POST`: a new upload (optionally with its first bytes), or the join of partial uploads.
+pub async fn create(State(st): State<StreamState>, Auth(auth): Auth, req: Request) -> Result<Response, ApiError> {
+    let h = req.headers();
+    let meta_raw = header(h, "upload-metadata")?.unwrap_or_default().to_owned();
+    let meta = metadata(&meta_raw)?;
+    let filename = meta.get("filename").cloned().filter(|f| !f.is_empty());
+    let video_id = match meta.get("video_id").filter(|v| !v.is_empty()) {
+        Some(v) => Some(Uuid::parse_str(v).map_err(|_| Error::invalid("bad_metadata", "video_id is not a video id"))?),
+        None => None,
+    };
+    let concat = header(h, "upload-concat")?.map(str::to_owned);
+    if let Some(c) = concat.as_deref()
+        && let Some(list) = c.strip_prefix("final;")
+    {
+        let parts = list.split_whitespace().map(id_from_url).collect::<Result<Vec<_>>>()?;
+        if video_id.is_some() {
+            return Err(Error::invalid("bad_metadata", "a joined upload cannot be a video's source").into());
+        }
+        let up = st.uploads.concat(&auth.user, &parts, meta_raw, filename).await?;
+        return Ok(created(&up));
+    }
+    let partial = match concat.as_deref() {
+        None => false,
+        Some("partial") => true,
+        Some(_) => return Err(Error::invalid("bad_concat", "Upload-Concat is partial or final;<urls>").into()),
+    };
+    let length = number(h, "upload-length")?;
+    let deferred = match header(h, "upload-defer-length")? {
+        None => false,
+        Some("1") => true,
+        Some(_) => return Err(Error::invalid("bad_header", "Upload-Defer-Length must be 1").into()),
+    };
+    if length.is_none() == !deferred {
+        return Err(Error::invalid("bad_header", "send Upload-Length, or Upload-Defer-Length: 1").into());
+    }
+    let with_body = h.get(CONTENT_TYPE).is_some_and(|v| v == PATCH_TYPE);
+    if !with_body && h.get(CONTENT_TYPE).is_some() && content_length(h) > 0 {
+        return Err(Error::UnsupportedMediaType(format!("an upload's bytes are sent as {PATCH_TYPE}")).into());
+    }
+    let checksum = header(h, "upload-checksum")?.map(Checksum::parse).transpose()?;
+    let up =
+        st.uploads.create(&auth.user, NewUpload { length, metadata: meta_raw, filename, video_id, partial }).await?;
+    if !with_body {
+        return Ok(created(&up));
+    }
+    // creation-with-upload: the body is the first append.
+    let up = run_append(&st, auth.user, up.id, Append { offset: 0, length: None, checksum }, req.into_body()).await?;
+    Ok(created(&up))
+}
+
+fn content_length(h: &HeaderMap) -> u64 {
+    h.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+fn created(up: &Upload) -> Response {
+    let mut h = HeaderMap::new();
+    state_headers(up, &mut h);
+    if let Ok(v) = HeaderValue::from_str(&format!("{BASE}{}", up.id)) {
+        h.insert(LOCATION, v);
+    }
+    (StatusCode::CREATED, h).into_response()
+}
+
+/// `HEAD`: where the upload stands.
+pub async fn head(
+    State(st): State<StreamState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let up = st.uploads.get(&auth.user, parse_id(&id, "upload")?).await?;
+    let mut h = HeaderMap::new();
+    state_headers(&up, &mut h);
+    if !up.metadata.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&up.metadata)
+    {
+        h.insert("upload-metadata", v);
+    }
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok((StatusCode::OK, h).into_response())
+}
+
+/// `PATCH`: bytes at `Upload-Offset`.
+pub async fn patch(
+    State(st): State<StreamState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "upload")?;
+    let h = req.headers();
+    if h.get(CONTENT_TYPE).is_none_or(|v| v != PATCH_TYPE) {
+        return Err(Error::UnsupportedMediaType(format!("PATCH bodies are {PATCH_TYPE}")).into());
+    }
+    let offset =
+        number(h, "upload-offset")?.ok_or_else(|| Error::invalid("bad_header", "Upload-Offset is required"))?;
+    let length = number(h, "upload-length")?;
+    let checksum = header(h, "upload-checksum")?.map(Checksum::parse).transpose()?;
+    let up = run_append(&st, auth.user, id, Append { offset, length, checksum }, req.into_body()).await?;
+    let mut h = HeaderMap::new();
+    state_headers(&up, &mut h);
+    Ok((StatusCode::NO_CONTENT, h).into_response())
+}
+
+/// Runs the append in its own task: if the client goes away, the connection's future is
+/// dropped, but the bytes that arrived must still be recorded and the lock released.
+async fn run_append(st: &StreamState, user: User, id: Uuid, req: Append, body: Body) -> Result<Upload> {
+    let uploads = st.uploads.clone();
+    let task = tokio::spawn(async move { uploads.append(&user, id, req, body.into_data_stream()).await });
+    match task.await.map_err(Error::internal)?? {
+        Appended::Done(up) => Ok(up),
+        Appended::Cut(_) => Err(Error::invalid("body_cut", "the body ended early; HEAD tells what was kept")),
+    }
+}
+
+/// `DELETE`: tus termination.
+pub async fn terminate(
+    State(st): State<StreamState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.uploads.terminate(&auth.user, parse_id(&id, "upload")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_and_urls() {
+        let m = metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential,note ").unwrap();
+        assert_eq!(m["filename"], "world_domination_plan.pdf");
+        assert_eq!(m["is_confidential"], "");
+        assert_eq!(m["note"], "");
+        assert!(metadata("filename !!!").is_err());
+        let id = Uuid::now_v7();
+        assert_eq!(id_from_url(&format!("http://h:1{BASE}{id}")).unwrap(), id);
+        assert_eq!(id_from_url(&format!("{BASE}{id}")).unwrap(), id);
+        assert!(id_from_url(&format!("http://h/other/{id}")).is_err());
+    }
+}
