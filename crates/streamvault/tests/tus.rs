@@ -489,3 +489,54 @@ async fn patches_alternate_between_replicas() {
     b.stop().await;
     db.drop_db().await;
 }
+
+/// Runs the stock tus-js-client (from npm, under node) against `endpoint`.
+fn tus_js(args: &[&str]) -> Option<serde_json::Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    if !dir.join("node_modules/tus-js-client").exists() {
+        assert!(!streamvault_testkit::in_ci(), "tests/js/node_modules is missing under CI (npm ci)");
+        eprintln!("SKIP: run `npm ci` in {} for the tus-js-client tests", dir.display());
+        return None;
+    }
+    let out =
+        std::process::Command::new("node").arg(dir.join("tus_upload.mjs")).args(args).output().expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "tus-js-client failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
+    Some(serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap())
+}
+
+/// Stock tus-js-client, unchanged: whole-file, chunked with an interruption and a resume, and
+/// parallel parts joined by concatenation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tus_js_client_uploads_resumes_and_joins() {
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let srv = TestServer::start(&db, json!({"max_upload_bytes": 64 * 1024 * 1024})).await;
+    let token = srv.signup(&user()).await;
+    let tus = Tus { token: token.clone(), srv: &srv };
+    let dir = tempfile::tempdir().unwrap();
+    let data = fake_mp4(5_000_000, 6);
+    let file = dir.path().join("clip.mp4");
+    std::fs::write(&file, &data).unwrap();
+    let endpoint = format!("{}/stream/v1/tus/", srv.url);
+    let file_s = file.to_str().unwrap();
+    let store = dir.path().join("urls.json");
+    let runs: [&[&str]; 3] = [
+        &[],
+        &["--chunk-size", "1048576", "--interrupt-after", "2500000", "--store", store.to_str().unwrap()],
+        &["--parallel", "2"],
+    ];
+    for extra in runs {
+        let mut args = vec!["--endpoint", &endpoint, "--file", file_s, "--token", &token, "--timeout-ms", "60000"];
+        args.extend_from_slice(extra);
+        let Some(out) = tus_js(&args) else { return };
+        assert_eq!(out["bytes"], 5_000_000, "{out}");
+        if extra.contains(&"--interrupt-after") {
+            assert_eq!(out["resumed"], true, "{out}");
+            let at = out["offset_at_resume"].as_u64().unwrap();
+            assert!(at >= 1_048_576 && at < 5_000_000, "resumed from the server's offset: {out}");
+        }
+        let fid = out["file_id"].as_str().unwrap_or_else(|| panic!("no file id: {out}"));
+        assert_eq!(tus.download(fid).await, data, "byte-exact with {extra:?}");
+    }
+    srv.stop().await;
+}

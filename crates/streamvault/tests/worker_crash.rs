@@ -215,3 +215,89 @@ async fn abandoned_uploads_are_reclaimed() {
     child.wait().unwrap();
     assert!(gone, "the abandoned upload's bytes were reclaimed");
 }
+
+/// `kill -9` of the server mid-PATCH: after a restart the client resumes from the last offset
+/// the server recorded (the dead request's lock runs out within seconds) to a byte-exact file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tus_upload_resumes_after_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = start(dir.path(), "600", None);
+    let http = http_client();
+    let token = api_signup(&http, &base, &unique_name("t_")).await;
+    let data = fake_mp4(3_000_000, 61);
+    let tus = |m: reqwest::Method, url: &str| {
+        http.request(m, url).header("tus-resumable", "1.0.0").header("Authorization", format!("Bearer {token}"))
+    };
+    let res = tus(reqwest::Method::POST, &format!("{base}/stream/v1/tus/"))
+        .header("upload-length", data.len())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let path = res.headers()["location"].to_str().unwrap().to_owned();
+    let res = tus(reqwest::Method::PATCH, &format!("{base}{path}"))
+        .header("upload-offset", 0)
+        .header("content-type", "application/offset+octet-stream")
+        .body(data[..1_000_000].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+
+    // The next PATCH sends half a megabyte and stalls; the server dies under it.
+    let head = data[1_000_000..1_500_000].to_vec();
+    let stalled = futures::stream::iter([Ok::<_, std::io::Error>(head)]).chain(futures::stream::pending());
+    let cut = tokio::spawn(
+        tus(reqwest::Method::PATCH, &format!("{base}{path}"))
+            .header("upload-offset", 1_000_000)
+            .header("content-type", "application/offset+octet-stream")
+            .body(reqwest::Body::wrap_stream(stalled))
+            .send(),
+    );
+    let staging = dir.path().join("data/staging");
+    for _ in 0..100 {
+        if files_under(&staging).iter().any(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    cut.abort();
+
+    let (mut child, base) = start(dir.path(), "600", None);
+    let url = format!("{base}{path}");
+    let res = tus(reqwest::Method::HEAD, &url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let offset: usize = res.headers()["upload-offset"].to_str().unwrap().parse().unwrap();
+    assert_eq!(offset, 1_000_000, "what was recorded before the kill");
+    let started = std::time::Instant::now();
+    let done = loop {
+        let res = tus(reqwest::Method::PATCH, &url)
+            .header("upload-offset", offset)
+            .header("content-type", "application/offset+octet-stream")
+            .body(data[offset..].to_vec())
+            .send()
+            .await
+            .unwrap();
+        match res.status().as_u16() {
+            204 => break res,
+            // The dead request's lock, until its lease runs out.
+            423 if started.elapsed() < Duration::from_secs(20) => tokio::time::sleep(Duration::from_millis(500)).await,
+            s => panic!("resume failed with {s}"),
+        }
+    };
+    let fid = done.headers()["streamvault-file-id"].to_str().unwrap().to_owned();
+    let got = http
+        .get(format!("{base}/stream/v1/files/{fid}"))
+        .header("Authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(got.as_ref() == &data[..], "byte-exact after kill -9 and resume");
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    child.wait().unwrap();
+}

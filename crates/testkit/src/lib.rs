@@ -12,7 +12,7 @@ mod services;
 pub use db::{Backend, TestDb};
 pub use proxy::TcpProxy;
 pub use s3::S3Target;
-pub use services::{amqp_url, http_client, redis_url, require, unique_name};
+pub use services::{amqp_url, http_client, in_ci, redis_url, require, unique_name};
 
 /// Generates one `#[tokio::test]` per metadata backend for each `async fn name(Backend)`.
 #[macro_export]

@@ -50,8 +50,9 @@ pub struct Upload {
     /// When set, the finished upload becomes this video's source.
     pub video_id: Option<Uuid>,
     pub concat: Concat,
-    /// The offset each stored segment starts at, in order.
-    pub segments: Vec<u64>,
+    /// The stored segments, in order: `<start offset, 20 digits>-<writer>`, unique per append
+    /// so that a writer that lost its lock can never overwrite the winner's bytes.
+    pub segments: Vec<String>,
     /// For a final upload: its parts, in order.
     pub parts: Vec<Uuid>,
     /// What the finished upload became: `file:<id>` or `video:<id>`.
@@ -65,17 +66,23 @@ impl Upload {
         self.length == Some(self.offset)
     }
 
-    /// The blob-store key of the segment starting at `start`.
-    pub fn segment_key(&self, start: u64) -> String {
-        format!("uploads/{}/{start:020}", self.id)
+    /// The name of a segment starting at `start`, written by `writer`.
+    pub fn segment_name(start: u64, writer: &str) -> String {
+        format!("{start:020}-{writer}")
+    }
+
+    /// The blob-store key of a segment.
+    pub fn segment_key(&self, name: &str) -> String {
+        format!("uploads/{}/{name}", self.id)
     }
 
     /// `(key, start, end)` of each segment.
     pub fn segment_ranges(&self) -> Vec<(String, u64, u64)> {
+        let start = |name: &String| name.split('-').next().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
         let mut out = Vec::new();
-        for (i, start) in self.segments.iter().enumerate() {
-            let end = self.segments.get(i + 1).copied().unwrap_or(self.offset);
-            out.push((self.segment_key(*start), *start, end));
+        for (i, name) in self.segments.iter().enumerate() {
+            let end = self.segments.get(i + 1).map(start).unwrap_or(self.offset);
+            out.push((self.segment_key(name), start(name), end));
         }
         out
     }
@@ -89,12 +96,14 @@ pub trait UploadRepo: Send + Sync {
     /// `holder`'s). This is what makes appends exclusive across replicas.
     async fn lock(&self, id: Uuid, holder: &str, lease: Duration) -> Result<bool>;
     async fn unlock(&self, id: Uuid, holder: &str) -> Result<()>;
-    /// Records a segment `[from, to)` appended by the lock's holder, and the length if it was
-    /// deferred. `false` when the lock was lost or the offset is no longer `from`.
+    /// Records segment `name`, `[from, to)`, appended by the lock's holder, and the length if
+    /// it was deferred. `false` when the lock was lost or the offset is no longer `from`.
+    #[allow(clippy::too_many_arguments)]
     async fn append(
         &self,
         id: Uuid,
         holder: &str,
+        name: &str,
         from: u64,
         to: u64,
         length: Option<u64>,

@@ -27,9 +27,10 @@ use crate::storage::{Staging, Storage};
 use crate::videos::Videos;
 use crate::{Error, Result, ids};
 
-/// An append holds the upload's lock this long, renewed while bytes keep coming.
-const LOCK_LEASE: Duration = Duration::from_secs(30);
-const LOCK_RENEW: Duration = Duration::from_secs(10);
+/// An append holds the upload's lock this long, renewed while bytes keep coming. Short, so
+/// that a client resuming after a replica died waits seconds, not minutes.
+const LOCK_LEASE: Duration = Duration::from_secs(8);
+const LOCK_RENEW: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
 pub struct Uploads {
@@ -166,7 +167,7 @@ impl Uploads {
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let holder = format!("append-{}", &Uuid::now_v7().simple().to_string()[16..]);
+        let holder = format!("a{}", &Uuid::now_v7().simple().to_string()[16..]);
         self.get(owner, id).await?;
         if !self.repo.lock(id, &holder, LOCK_LEASE).await? {
             return Err(Error::Locked("another request is appending to this upload"));
@@ -261,13 +262,14 @@ impl Uploads {
             }
             want.verify(d)?;
         }
+        let name = Upload::segment_name(up.offset, holder);
         if n > 0 {
-            self.storage.blobs.put_file(&up.segment_key(up.offset), &part, n, "application/octet-stream").await?;
+            self.storage.blobs.put_file(&up.segment_key(&name), &part, n, "application/octet-stream").await?;
         }
         let new_length = up.length.is_none().then_some(req.length).flatten();
-        if !self.repo.append(id, holder, up.offset, up.offset + n, new_length, self.expires()).await? {
-            // Lost the lock meanwhile: the segment is an orphan under a key nobody lists.
-            self.storage.blobs.delete(&up.segment_key(up.offset)).await.ok();
+        if !self.repo.append(id, holder, &name, up.offset, up.offset + n, new_length, self.expires()).await? {
+            // Lost the lock meanwhile: this writer's segment is not the upload's.
+            self.storage.blobs.delete(&up.segment_key(&name)).await.ok();
             return Err(Error::Conflict { code: "offset_mismatch", message: "the upload moved on meanwhile".into() });
         }
         let up = self.repo.get(id).await?.ok_or(Error::NotFound("upload"))?;

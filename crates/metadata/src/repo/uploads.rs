@@ -119,6 +119,7 @@ impl UploadRepo for SqlUploadRepo {
         &self,
         id: Uuid,
         holder: &str,
+        name: &str,
         from: u64,
         to: u64,
         length: Option<u64>,
@@ -128,9 +129,9 @@ impl UploadRepo for SqlUploadRepo {
         let Some(row) = upload::Entity::find_by_id(id).one(conn).await.map_err(db_err)? else {
             return Ok(false);
         };
-        let mut segments: Vec<u64> = split(&row.segments);
+        let mut segments: Vec<String> = split(&row.segments);
         if to > from {
-            segments.push(from);
+            segments.push(name.to_owned());
         }
         let mut q = upload::Entity::update_many()
             .col_expr(upload::Column::Offset, Expr::value(i(to)))
