@@ -7,12 +7,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::ports::jobs::kind;
-use crate::ports::{BlobIndex, BlobStore, LeasedJob, VideoRepo, blob_key};
+use crate::ports::{BlobIndex, BlobStore, FileRepo, LeasedJob, VideoRepo, blob_key};
 use crate::{Error, Result};
 
 #[derive(Clone)]
 pub struct Cleanup {
     videos: Arc<dyn VideoRepo>,
+    files: Arc<dyn FileRepo>,
     index: Arc<dyn BlobIndex>,
     blobs: Arc<dyn BlobStore>,
 }
@@ -25,9 +26,20 @@ struct DeleteVideo {
     sha256: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct DeleteFile {
+    file_id: Uuid,
+    sha256: String,
+}
+
 impl Cleanup {
-    pub fn new(videos: Arc<dyn VideoRepo>, index: Arc<dyn BlobIndex>, blobs: Arc<dyn BlobStore>) -> Self {
-        Self { videos, index, blobs }
+    pub fn new(
+        videos: Arc<dyn VideoRepo>,
+        files: Arc<dyn FileRepo>,
+        index: Arc<dyn BlobIndex>,
+        blobs: Arc<dyn BlobStore>,
+    ) -> Self {
+        Self { videos, files, index, blobs }
     }
 
     /// Runs one leased job.
@@ -37,6 +49,12 @@ impl Cleanup {
                 let p: DeleteVideo = serde_json::from_str(&job.payload)
                     .map_err(|e| Error::Internal(format!("bad {} payload: {e}", job.kind)))?;
                 self.delete_video(p.video_id, p.sha256.as_deref()).await
+            }
+            kind::DELETE_FILE => {
+                let p: DeleteFile = serde_json::from_str(&job.payload)
+                    .map_err(|e| Error::Internal(format!("bad {} payload: {e}", job.kind)))?;
+                self.files.purge_deleted(p.file_id).await?;
+                self.collect_blob(&p.sha256).await.map(|_| ())
             }
             other => Err(Error::Internal(format!("no handler for job kind {other:?}"))),
         }

@@ -11,6 +11,7 @@ pub use connect::MetadataStore;
 pub use repo::blobs::SqlBlobIndex;
 pub use repo::comments::SqlCommentRepo;
 pub use repo::files::SqlFileRepo;
+pub use repo::folders::{SqlChallengeRepo, SqlFolderRepo, SqlSecretStore};
 pub use repo::jobs::SqlJobQueue;
 pub use repo::periodic::SqlPeriodicLease;
 pub use repo::sessions::SqlSessionStore;

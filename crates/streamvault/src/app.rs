@@ -8,17 +8,17 @@ use streamvault_amqp::AmqpJobQueue;
 use streamvault_config::{Config, Role};
 use streamvault_core::accounts::{Accounts, SessionPolicy};
 use streamvault_core::cleanup::Cleanup;
-use streamvault_core::drive::Drive;
+use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::ports::throttle::{LocalLoginThrottle, ThrottlePolicy};
 use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
-use streamvault_core::ports::{HealthCheck, LoginThrottle, SessionStore};
+use streamvault_core::ports::{HealthCheck, LoginThrottle, SecretStore, SessionStore};
 use streamvault_core::storage::{Holding, Storage};
 use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_core::{Error, Result};
 use streamvault_metadata::{
-    MetadataStore, SqlBlobIndex, SqlCommentRepo, SqlFileRepo, SqlJobQueue, SqlSessionStore, SqlUploadRepo, SqlUserRepo,
-    SqlVideoRepo,
+    MetadataStore, SqlBlobIndex, SqlChallengeRepo, SqlCommentRepo, SqlFileRepo, SqlFolderRepo, SqlJobQueue,
+    SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
 };
 use streamvault_redis::{RedisClient, RedisLoginThrottle, RedisSessionStore};
 use streamvault_stream::{PlaybackMode, StreamLimiter};
@@ -38,6 +38,7 @@ pub struct App {
     pub views: ViewCounter,
     pub drive: Drive,
     pub uploads: Uploads,
+    pub shares: ShareLinks,
     pub jobs: Arc<dyn JobQueue>,
     pub job_admin: Arc<dyn JobAdmin>,
     amqp: Option<Arc<AmqpJobQueue>>,
@@ -95,7 +96,14 @@ impl App {
         )?;
         let limiter = StreamLimiter::new(config.max_streams as usize);
         let views = videos.views();
-        let drive = Drive::new(Arc::new(SqlFileRepo::new(metadata.clone())));
+        let file_repo = Arc::new(SqlFileRepo::new(metadata.clone()));
+        let drive = Drive::new(
+            file_repo.clone(),
+            Arc::new(SqlFolderRepo::new(metadata.clone())),
+            Arc::new(SqlChallengeRepo::new(metadata.clone())),
+            storage.clone(),
+            config.delete_grace,
+        );
         let uploads = Uploads::new(
             Arc::new(SqlUploadRepo::new(metadata.clone())),
             storage.clone(),
@@ -114,7 +122,10 @@ impl App {
         };
         // The metadata store keeps the record of every job, whichever queue carries it.
         let job_admin: Arc<dyn JobAdmin> = sql_jobs;
-        let cleanup = Cleanup::new(video_repo, blob_index, blobs.clone());
+        let fresh: [u8; 32] = rand::random();
+        let share_key = SqlSecretStore::new(metadata.clone()).get_or_create("share_key", &hex::encode(fresh)).await?;
+        let shares = ShareLinks::new(share_key.as_bytes());
+        let cleanup = Cleanup::new(video_repo, file_repo, blob_index, blobs.clone());
         Ok(App {
             config,
             metadata,
@@ -128,6 +139,7 @@ impl App {
             views,
             drive,
             uploads,
+            shares,
             jobs,
             job_admin,
             amqp,
@@ -155,6 +167,9 @@ impl App {
             router = router.merge(streamvault_api::router(streamvault_api::ApiState {
                 accounts: self.accounts.clone(),
                 videos: self.videos.clone(),
+                drive: self.drive.clone(),
+                uploads: self.uploads.clone(),
+                shares: self.shares.clone(),
                 jobs: self.job_admin.clone(),
                 admin_token: self.config.admin_token.as_deref().map(Arc::from),
             }));
@@ -169,6 +184,7 @@ impl App {
                 views: self.views.clone(),
                 drive: self.drive.clone(),
                 uploads: self.uploads.clone(),
+                shares: self.shares.clone(),
                 playback: match self.config.playback {
                     streamvault_config::Playback::Redirect => PlaybackMode::Redirect,
                     streamvault_config::Playback::Proxy => PlaybackMode::Proxy,

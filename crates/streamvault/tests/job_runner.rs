@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use streamvault_amqp::AmqpJobQueue;
 use streamvault_core::cleanup::Cleanup;
 use streamvault_core::ports::{JobAdmin, JobQueue, NewJob};
-use streamvault_metadata::{MetadataStore, SqlBlobIndex, SqlJobQueue, SqlVideoRepo};
+use streamvault_metadata::{MetadataStore, SqlBlobIndex, SqlFileRepo, SqlJobQueue, SqlVideoRepo};
 use streamvault_testkit::{Backend, TestDb, amqp_url, per_backend};
 use streamvault_worker::jobs::JobRunner;
 
@@ -17,8 +17,12 @@ async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>
     let admin = Arc::new(SqlJobQueue::new(store.clone()));
     let dir = tempfile::tempdir().unwrap();
     let (blobs, _) = streamvault_blobs::open(&format!("fs://{}", dir.path().display())).unwrap();
-    let cleanup =
-        Cleanup::new(Arc::new(SqlVideoRepo::new(store.clone())), Arc::new(SqlBlobIndex::new(store.clone())), blobs);
+    let cleanup = Cleanup::new(
+        Arc::new(SqlVideoRepo::new(store.clone())),
+        Arc::new(SqlFileRepo::new(store.clone())),
+        Arc::new(SqlBlobIndex::new(store.clone())),
+        blobs,
+    );
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let runner = JobRunner {
         queue: queue.clone(),

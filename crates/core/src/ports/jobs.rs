@@ -13,6 +13,8 @@ pub mod kind {
     /// Drop a deleted video's references and, when nothing else needs them, its bytes
     /// (the seed's `video_del_rec`).
     pub const DELETE_VIDEO: &str = "delete_video";
+    /// Drop a deleted drive file's row and, when nothing else needs them, its bytes.
+    pub const DELETE_FILE: &str = "delete_file";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

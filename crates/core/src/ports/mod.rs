@@ -14,7 +14,9 @@ pub mod videos;
 
 pub use blobs::{BlobIndex, BlobStore, ByteStream, blob_key};
 pub use comments::{Comment, CommentRepo};
-pub use files::{DriveFile, FileRepo};
+pub use files::{
+    Challenge, ChallengeRepo, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo, SecretStore,
+};
 pub use health::HealthCheck;
 pub use jobs::{
     Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, LeasedJob, NewJob, OutboxJob, PeriodicLease, QueueStats,

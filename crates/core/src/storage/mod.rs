@@ -120,6 +120,39 @@ impl Storage {
         Ok(StoredBlob { sha256, size, new: true })
     }
 
+    /// The size of a blob whose bytes are stored (on this node or in the primary store).
+    pub async fn stored_size(&self, sha256: &str) -> Result<Option<u64>> {
+        let Some(size) = self.index.find(sha256).await? else { return Ok(None) };
+        Ok(self.is_stored(sha256, &blob_key(sha256)).await?.then_some(size))
+    }
+
+    /// Streams `range` of a stored blob, from wherever it is now.
+    pub async fn read(&self, sha256: &str, range: std::ops::Range<u64>) -> Result<crate::ports::ByteStream> {
+        let key = blob_key(sha256);
+        match self.source(sha256).await? {
+            BlobSource::Local(store) => match store.read(&key, range.clone()).await {
+                Ok(s) => Ok(s),
+                Err(_) => self.blobs.read(&key, range).await,
+            },
+            BlobSource::Primary => self.blobs.read(&key, range).await,
+            BlobSource::Elsewhere(node) => {
+                Err(Error::Unavailable(format!("the bytes are on node {node} until their transfer ends")))
+            }
+        }
+    }
+
+    /// The media type of a stored blob, from its first bytes.
+    pub async fn media_type(&self, sha256: &str, size: u64) -> &'static str {
+        let mut head = Vec::new();
+        if let Ok(mut s) = self.read(sha256, 0..size.min(8192)).await {
+            use futures::StreamExt;
+            while let Some(Ok(chunk)) = s.next().await {
+                head.extend_from_slice(&chunk);
+            }
+        }
+        sniff_video(&head).or_else(|| infer::get(&head).map(|k| k.mime_type())).unwrap_or("application/octet-stream")
+    }
+
     /// Whether a known blob's bytes are where readers will look for them.
     async fn is_stored(&self, sha256: &str, key: &str) -> Result<bool> {
         match (&self.holding, self.index.holder(sha256).await?) {

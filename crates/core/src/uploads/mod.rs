@@ -100,7 +100,8 @@ impl Uploads {
         Utc::now() + chrono::Duration::from_std(self.expiry).unwrap_or_default()
     }
 
-    async fn check_size(&self, owner: &User, length: u64) -> Result<()> {
+    /// 413 when `length` more bytes exceed the upload limit or the owner's quota.
+    pub async fn check_size(&self, owner: &User, length: u64) -> Result<()> {
         let max = self.storage.max_upload();
         if length > max {
             return Err(Error::TooLarge(format!("the upload is larger than the limit of {max} bytes")));

@@ -2,10 +2,13 @@
 //! behaves the same on all three databases and does not end in 2038.
 
 pub(crate) mod blob;
+pub(crate) mod challenge;
 pub(crate) mod comment;
 pub(crate) mod file;
+pub(crate) mod folder;
 pub(crate) mod job;
 pub(crate) mod periodic_lease;
+pub(crate) mod secret;
 pub(crate) mod session;
 pub(crate) mod upload;
 pub(crate) mod user;

@@ -9,6 +9,7 @@ mod m20261122_000004_files;
 mod m20261122_000005_periodic_leases;
 mod m20261122_000006_blob_holders;
 mod m20261122_000007_uploads;
+mod m20261122_000008_folders_challenges_secrets;
 mod util;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_periodic_leases::Migration),
             Box::new(m20261122_000006_blob_holders::Migration),
             Box::new(m20261122_000007_uploads::Migration),
+            Box::new(m20261122_000008_folders_challenges_secrets::Migration),
         ]
     }
 }

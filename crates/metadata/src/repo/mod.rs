@@ -1,6 +1,7 @@
 pub(crate) mod blobs;
 pub(crate) mod comments;
 pub(crate) mod files;
+pub(crate) mod folders;
 pub(crate) mod jobs;
 pub(crate) mod periodic;
 pub(crate) mod sessions;

@@ -7,6 +7,7 @@
 mod accounts;
 mod admin;
 mod comments;
+mod files;
 mod me;
 mod openapi;
 mod videos;
@@ -15,7 +16,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use streamvault_core::accounts::Accounts;
+use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::ports::JobAdmin;
+use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::Videos;
 use streamvault_http::HasAccounts;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,6 +28,9 @@ use utoipa_axum::routes;
 pub struct ApiState {
     pub accounts: Accounts,
     pub videos: Videos,
+    pub drive: Drive,
+    pub uploads: Uploads,
+    pub shares: ShareLinks,
     pub jobs: Arc<dyn JobAdmin>,
     /// The operators' API token; `None` turns that API off.
     pub admin_token: Option<Arc<str>>,
@@ -55,6 +61,12 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(me::end_session))
         .routes(routes!(videos::discover))
         .routes(routes!(videos::channel))
+        .routes(routes!(files::list))
+        .routes(routes!(files::get, files::update, files::delete))
+        .routes(routes!(files::instant))
+        .routes(routes!(files::share))
+        .routes(routes!(files::folders, files::create_folder))
+        .routes(routes!(files::update_folder, files::delete_folder))
         .routes(routes!(admin::list, admin::purge))
         .routes(routes!(admin::stats))
         .routes(routes!(admin::get))

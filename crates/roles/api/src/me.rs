@@ -34,6 +34,10 @@ pub struct Me {
     created_at: String,
     /// The id (not the token) of the calling session.
     session_id: String,
+    /// Bytes the drive's files and unfinished uploads take.
+    usage_bytes: u64,
+    /// The drive's limit (`STREAMVAULT_QUOTA_BYTES`); `null` for none.
+    quota_bytes: Option<u64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -57,13 +61,16 @@ fn info(s: &Session, current: Uuid) -> SessionInfo {
 #[utoipa::path(get, path = "/me", operation_id = "me", tag = "accounts",
     security(("session" = []), ("bearer" = [])),
     responses((status = 200, description = "OK", body = Me), (status = 401, description = "No valid session", body = ErrorBody)))]
-pub async fn me(Auth(auth): Auth) -> Json<Me> {
-    Json(Me {
+pub async fn me(State(st): State<ApiState>, Auth(auth): Auth) -> Result<Json<Me>, ApiError> {
+    let usage_bytes = st.uploads.usage(&auth.user).await?;
+    Ok(Json(Me {
         id: auth.user.id.to_string(),
         user_name: auth.user.name,
         created_at: auth.user.created_at.to_rfc3339(),
         session_id: auth.session.id.to_string(),
-    })
+        usage_bytes,
+        quota_bytes: st.uploads.quota(),
+    }))
 }
 
 /// The caller's live sessions, newest first.

@@ -106,6 +106,38 @@ pub async fn download(
     Ok(serve_blob(&st, &method, &headers, rep).await?.response)
 }
 
+#[derive(serde::Deserialize)]
+pub struct SharedQuery {
+    expires: Option<i64>,
+    sig: Option<String>,
+}
+
+/// `GET`/`HEAD /stream/v1/shared/{id}?expires=&sig=`: a share link, no session needed. 403 for
+/// a signature this server did not make, 410 once expired, 404 once the file is deleted.
+pub async fn shared(
+    State(st): State<StreamState>,
+    Path(id): Path<String>,
+    streamvault_http::QueryParams(q): streamvault_http::QueryParams<SharedQuery>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "file")?;
+    let (Some(expires), Some(sig)) = (q.expires, q.sig) else {
+        return Err(streamvault_core::Error::Forbidden("the link is not signed").into());
+    };
+    st.shares.verify(id, expires, &sig)?;
+    let file = st.drive.get_shared(id).await?;
+    let rep = Representation {
+        sha256: &file.sha256,
+        size: file.size,
+        mime: &file.mime,
+        last_modified: file.updated_at,
+        cache_control: "private, max-age=0",
+        disposition: Some(attachment(&file.name)),
+    };
+    Ok(serve_blob(&st, &method, &headers, rep).await?.response)
+}
+
 /// RFC 5987 `attr-char`: everything else is percent-encoded in `filename*`.
 const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'!')

@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, options, post};
 use streamvault_core::accounts::Accounts;
-use streamvault_core::drive::Drive;
+use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::ports::BlobStore;
 use streamvault_core::storage::Storage;
 use streamvault_core::uploads::Uploads;
@@ -45,6 +45,7 @@ pub struct StreamState {
     pub views: ViewCounter,
     pub drive: Drive,
     pub uploads: Uploads,
+    pub shares: ShareLinks,
 }
 
 impl HasAccounts for StreamState {
@@ -70,6 +71,7 @@ pub fn router(state: StreamState) -> Router {
         .route("/videos/{vid}", get(playback::play))
         .route("/stream/v1/videos/{vid}", get(playback::play))
         .route("/stream/v1/files/{id}", get(files::download))
+        .route("/stream/v1/shared/{id}", get(files::shared))
         .merge(uploads)
         .merge(tus)
         .with_state(state)

@@ -165,7 +165,7 @@ pub async fn create(State(st): State<StreamState>, Auth(auth): Auth, req: Reques
         Some("1") => true,
         Some(_) => return Err(Error::invalid("bad_header", "Upload-Defer-Length must be 1").into()),
     };
-    if length.is_none() == !deferred {
+    if length.is_some() == deferred {
         return Err(Error::invalid("bad_header", "send Upload-Length, or Upload-Defer-Length: 1").into());
     }
     let with_body = h.get(CONTENT_TYPE).is_some_and(|v| v == PATCH_TYPE);

@@ -1,0 +1,307 @@
+//! The cloud drive: a user's own files, each a name on a content-addressed blob. Files are
+//! private: another user's file id is simply not found.
+
+mod instant;
+mod share;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
+
+pub use instant::{Challenge as InstantChallenge, Instant, InstantRequest};
+pub use share::{MAX_TTL_SECS, ShareLinks};
+
+use crate::paging::{Page, PageRequest};
+use crate::ports::jobs::kind;
+use crate::ports::{
+    ChallengeRepo, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo, NewJob, User,
+};
+use crate::storage::{Storage, StoredBlob};
+use crate::{Error, Result, ids};
+
+pub const MAX_NAME: usize = 255;
+
+/// A file or folder name: 1 to 255 characters, no `/`, no NUL, not `.` or `..`. It is only
+/// ever a label: storage keys come from content hashes.
+pub fn validate_name(name: &str) -> Result<()> {
+    let bad = |why: &str| Err(Error::invalid("bad_name", format!("the name {why}")));
+    if name.trim().is_empty() {
+        return bad("must not be empty");
+    }
+    if name.chars().count() > MAX_NAME {
+        return bad("must be at most 255 characters");
+    }
+    if name.contains(['/', '\0']) || name == "." || name == ".." {
+        return bad("must not contain '/' or NUL, or be '.' or '..'");
+    }
+    Ok(())
+}
+
+#[derive(Clone)]
+pub struct Drive {
+    files: Arc<dyn FileRepo>,
+    folders: Arc<dyn FolderRepo>,
+    challenges: Arc<dyn ChallengeRepo>,
+    storage: Storage,
+    /// How long a deleted file's bytes are kept before the worker may collect them.
+    delete_grace: Duration,
+}
+
+/// A rename and/or move; `folder_id: Some(None)` moves to the top of the drive.
+#[derive(Debug, Default, Clone)]
+pub struct Change {
+    pub name: Option<String>,
+    pub folder_id: Option<Option<Uuid>>,
+}
+
+/// A listing: one page of a folder's files.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub files: Vec<DriveFile>,
+    pub next_cursor: Option<String>,
+}
+
+impl Drive {
+    pub fn new(
+        files: Arc<dyn FileRepo>,
+        folders: Arc<dyn FolderRepo>,
+        challenges: Arc<dyn ChallengeRepo>,
+        storage: Storage,
+        delete_grace: Duration,
+    ) -> Self {
+        Self { files, folders, challenges, storage, delete_grace }
+    }
+
+    /// Records a stored blob as a file named `name` in `owner`'s drive.
+    pub async fn add(&self, owner: &User, name: &str, blob: &StoredBlob, mime: &str) -> Result<DriveFile> {
+        self.add_in(owner, name, None, blob, mime).await
+    }
+
+    pub async fn add_in(
+        &self,
+        owner: &User,
+        name: &str,
+        folder_id: Option<Uuid>,
+        blob: &StoredBlob,
+        mime: &str,
+    ) -> Result<DriveFile> {
+        validate_name(name)?;
+        if let Some(f) = folder_id {
+            self.folder(owner, f).await?;
+        }
+        let now = crate::accounts::now_ms();
+        let file = DriveFile {
+            id: ids::new_id(),
+            owner_id: owner.id,
+            folder_id,
+            name: name.to_owned(),
+            sha256: blob.sha256.clone(),
+            size: blob.size,
+            mime: mime.to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.files.insert(&file).await?;
+        Ok(file)
+    }
+
+    /// The owner's file; anyone else's id is not found.
+    pub async fn get(&self, owner: &User, id: Uuid) -> Result<DriveFile> {
+        match self.files.get(id).await? {
+            Some(f) if f.owner_id == owner.id => Ok(f),
+            _ => Err(Error::NotFound("file")),
+        }
+    }
+
+    /// A file by id alone, for signed share links (the signature stands in for the owner).
+    pub async fn get_shared(&self, id: Uuid) -> Result<DriveFile> {
+        self.files.get(id).await?.ok_or(Error::NotFound("file"))
+    }
+
+    /// Bytes the owner's files take.
+    pub async fn usage(&self, owner: &User) -> Result<u64> {
+        self.files.usage(owner.id).await
+    }
+
+    pub async fn list(&self, owner: &User, page: PageRequest) -> Result<Page<DriveFile>> {
+        self.files.list_by_owner(owner.id, page).await
+    }
+
+    /// One page of a folder's files (`None`: the top of the drive) in the given order.
+    pub async fn list_folder(
+        &self,
+        owner: &User,
+        folder_id: Option<Uuid>,
+        sort: FileSort,
+        descending: bool,
+        limit: u64,
+        cursor: Option<&str>,
+    ) -> Result<Listing> {
+        if let Some(f) = folder_id {
+            self.folder(owner, f).await?;
+        }
+        let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(c, sort)).transpose()?;
+        let q = FileQuery { owner_id: owner.id, folder_id, sort, descending, fetch: limit + 1, after };
+        let mut files = self.files.list(&q).await?;
+        let more = files.len() as u64 > limit;
+        files.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_cursor = if more { files.last().map(|f| encode_cursor(f, sort)) } else { None };
+        Ok(Listing { files, next_cursor })
+    }
+
+    /// Renames and/or moves a file.
+    pub async fn change_file(&self, owner: &User, id: Uuid, change: Change) -> Result<DriveFile> {
+        let f = self.get(owner, id).await?;
+        let name = change.name.unwrap_or(f.name);
+        validate_name(&name)?;
+        let folder_id = change.folder_id.unwrap_or(f.folder_id);
+        if let Some(target) = folder_id {
+            self.folder(owner, target).await?;
+        }
+        if !self.files.update(id, &name, folder_id).await? {
+            return Err(Error::NotFound("file"));
+        }
+        self.get(owner, id).await
+    }
+
+    /// Deletes a file: gone from every read at once, its bytes later (after the grace period,
+    /// and only when nothing else uses them).
+    pub async fn delete_file(&self, owner: &User, id: Uuid) -> Result<()> {
+        let f = self.get(owner, id).await?;
+        let jobs = [self.delete_job(&f)];
+        if self.files.delete(owner.id, &[f.id], &[], &jobs).await? == 0 {
+            return Err(Error::NotFound("file"));
+        }
+        Ok(())
+    }
+
+    fn delete_job(&self, f: &DriveFile) -> NewJob {
+        NewJob {
+            kind: kind::DELETE_FILE,
+            payload: serde_json::json!({"file_id": f.id, "sha256": f.sha256}).to_string(),
+            run_at: chrono::Utc::now() + chrono::Duration::from_std(self.delete_grace).unwrap_or_default(),
+            dedup_key: Some(format!("{}:{}", kind::DELETE_FILE, f.id)),
+        }
+    }
+
+    /// The owner's folder; anyone else's is not found.
+    pub async fn folder(&self, owner: &User, id: Uuid) -> Result<Folder> {
+        match self.folders.get(id).await? {
+            Some(f) if f.owner_id == owner.id => Ok(f),
+            _ => Err(Error::NotFound("folder")),
+        }
+    }
+
+    /// The folders directly in `parent` (`None`: the top), by name.
+    pub async fn folders_in(&self, owner: &User, parent: Option<Uuid>) -> Result<Vec<Folder>> {
+        if let Some(p) = parent {
+            self.folder(owner, p).await?;
+        }
+        let mut out: Vec<Folder> =
+            self.folders.all_of(owner.id).await?.into_iter().filter(|f| f.parent_id == parent).collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    pub async fn create_folder(&self, owner: &User, name: &str, parent: Option<Uuid>) -> Result<Folder> {
+        validate_name(name)?;
+        if let Some(p) = parent {
+            self.folder(owner, p).await?;
+        }
+        let now = crate::accounts::now_ms();
+        let f = Folder {
+            id: ids::new_id(),
+            owner_id: owner.id,
+            parent_id: parent,
+            name: name.to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.folders.insert(&f).await?;
+        Ok(f)
+    }
+
+    /// Renames and/or moves a folder; never into itself or below itself.
+    pub async fn change_folder(&self, owner: &User, id: Uuid, change: Change) -> Result<Folder> {
+        let f = self.folder(owner, id).await?;
+        let name = change.name.unwrap_or(f.name);
+        validate_name(&name)?;
+        let parent = change.folder_id.unwrap_or(f.parent_id);
+        if let Some(p) = parent {
+            self.folder(owner, p).await?;
+            let all = self.folders.all_of(owner.id).await?;
+            if subtree(&all, id).contains(&p) {
+                return Err(Error::Conflict {
+                    code: "folder_cycle",
+                    message: "a folder cannot move into itself or one of its subfolders".into(),
+                });
+            }
+        }
+        self.folders.update(id, &name, parent).await?;
+        self.folder(owner, id).await
+    }
+
+    /// Deletes a folder with everything below it: files as [`Drive::delete_file`] does.
+    pub async fn delete_folder(&self, owner: &User, id: Uuid) -> Result<u64> {
+        self.folder(owner, id).await?;
+        let all = self.folders.all_of(owner.id).await?;
+        let folders = subtree(&all, id);
+        let files = self.files.in_folders(owner.id, &folders).await?;
+        let jobs: Vec<NewJob> = files.iter().map(|f| self.delete_job(f)).collect();
+        let ids: Vec<Uuid> = files.iter().map(|f| f.id).collect();
+        self.files.delete(owner.id, &ids, &folders, &jobs).await
+    }
+}
+
+/// `root` and every folder below it.
+fn subtree(all: &[Folder], root: Uuid) -> Vec<Uuid> {
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let parent = out[i];
+        out.extend(all.iter().filter(|f| f.parent_id == Some(parent)).map(|f| f.id));
+        i += 1;
+    }
+    out
+}
+
+fn encode_cursor(f: &DriveFile, sort: FileSort) -> String {
+    let raw = match sort {
+        FileSort::Name => format!("n:{}:{}", f.id.simple(), f.name),
+        FileSort::Size => format!("s:{}:{}", f.id.simple(), f.size),
+        FileSort::Date => format!("d:{}:", f.id.simple()),
+    };
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_cursor(c: &str, sort: FileSort) -> Result<FileCursor> {
+    let bad = || Error::invalid("bad_cursor", "cursor is not one this server issued for this order");
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?).map_err(|_| bad())?;
+    let mut parts = raw.splitn(3, ':');
+    let (tag, id, key) = (parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?);
+    let id = Uuid::try_parse(id).map_err(|_| bad())?;
+    match (sort, tag) {
+        (FileSort::Name, "n") => Ok(FileCursor { id, name: Some(key.to_owned()), size: None }),
+        (FileSort::Size, "s") => Ok(FileCursor { id, name: None, size: Some(key.parse().map_err(|_| bad())?) }),
+        (FileSort::Date, "d") => Ok(FileCursor { id, name: None, size: None }),
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate_name;
+
+    #[test]
+    fn names() {
+        for ok in ["a", "report 2026.pdf", "ünïcödé 🎬.mkv", ".hidden", "..."] {
+            assert!(validate_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "  ", "a/b", "../etc/passwd", ".", "..", "a\0b", &"x".repeat(256)] {
+            assert!(validate_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

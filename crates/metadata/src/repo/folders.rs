@@ -1,0 +1,160 @@
+//! Drive folders, instant-upload challenges, and shared secrets.
+
+use async_trait::async_trait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use streamvault_core::Result;
+use streamvault_core::ports::{Challenge, ChallengeRepo, Folder, FolderRepo, SecretStore};
+use uuid::Uuid;
+
+use super::{from_ms, to_ms};
+use crate::MetadataStore;
+use crate::entity::{challenge, folder, secret};
+use crate::error::db_err;
+
+#[derive(Clone)]
+pub struct SqlFolderRepo {
+    store: MetadataStore,
+}
+
+impl SqlFolderRepo {
+    pub fn new(store: MetadataStore) -> Self {
+        Self { store }
+    }
+}
+
+fn to_domain(m: folder::Model) -> Folder {
+    Folder {
+        id: m.id,
+        owner_id: m.owner_id,
+        parent_id: m.parent_id,
+        name: m.name,
+        created_at: from_ms(m.created_at),
+        updated_at: from_ms(m.updated_at),
+    }
+}
+
+#[async_trait]
+impl FolderRepo for SqlFolderRepo {
+    async fn insert(&self, f: &Folder) -> Result<()> {
+        let row = folder::ActiveModel {
+            id: Set(f.id),
+            owner_id: Set(f.owner_id),
+            parent_id: Set(f.parent_id),
+            name: Set(f.name.clone()),
+            created_at: Set(to_ms(f.created_at)),
+            updated_at: Set(to_ms(f.updated_at)),
+        };
+        folder::Entity::insert(row).exec_without_returning(self.store.connection()).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Folder>> {
+        Ok(folder::Entity::find_by_id(id).one(self.store.connection()).await.map_err(db_err)?.map(to_domain))
+    }
+
+    async fn all_of(&self, owner_id: Uuid) -> Result<Vec<Folder>> {
+        let rows = folder::Entity::find()
+            .filter(folder::Column::OwnerId.eq(owner_id))
+            .all(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(to_domain).collect())
+    }
+
+    async fn update(&self, id: Uuid, name: &str, parent_id: Option<Uuid>) -> Result<bool> {
+        let res = folder::Entity::update_many()
+            .col_expr(folder::Column::Name, Expr::value(name))
+            .col_expr(folder::Column::ParentId, Expr::value(parent_id))
+            .col_expr(folder::Column::UpdatedAt, Expr::value(to_ms(chrono::Utc::now())))
+            .filter(folder::Column::Id.eq(id))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(res.rows_affected == 1)
+    }
+}
+
+#[derive(Clone)]
+pub struct SqlChallengeRepo {
+    store: MetadataStore,
+}
+
+impl SqlChallengeRepo {
+    pub fn new(store: MetadataStore) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl ChallengeRepo for SqlChallengeRepo {
+    async fn insert(&self, c: &Challenge) -> Result<()> {
+        let conn = self.store.connection();
+        // Expired challenges go with each new one: the table stays small without a sweeper.
+        challenge::Entity::delete_many()
+            .filter(challenge::Column::ExpiresAt.lt(to_ms(chrono::Utc::now())))
+            .exec(conn)
+            .await
+            .map_err(db_err)?;
+        let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        let row = challenge::ActiveModel {
+            nonce: Set(c.nonce.clone()),
+            owner_id: Set(c.owner_id),
+            sha256: Set(c.sha256.clone()),
+            size: Set(i(c.size)),
+            offset: Set(i(c.offset)),
+            length: Set(i(c.length)),
+            expires_at: Set(to_ms(c.expires_at)),
+        };
+        challenge::Entity::insert(row).exec_without_returning(conn).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn take(&self, nonce: &str) -> Result<Option<Challenge>> {
+        let conn = self.store.connection();
+        let Some(row) = challenge::Entity::find_by_id(nonce.to_owned()).one(conn).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        // Whoever deletes the row answers it; a replayed answer finds nothing.
+        let res = challenge::Entity::delete_by_id(nonce.to_owned()).exec(conn).await.map_err(db_err)?;
+        if res.rows_affected != 1 {
+            return Ok(None);
+        }
+        let u = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(Some(Challenge {
+            nonce: row.nonce,
+            owner_id: row.owner_id,
+            sha256: row.sha256,
+            size: u(row.size),
+            offset: u(row.offset),
+            length: u(row.length),
+            expires_at: from_ms(row.expires_at),
+        }))
+    }
+}
+
+#[derive(Clone)]
+pub struct SqlSecretStore {
+    store: MetadataStore,
+}
+
+impl SqlSecretStore {
+    pub fn new(store: MetadataStore) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl SecretStore for SqlSecretStore {
+    async fn get_or_create(&self, name: &str, fresh: &str) -> Result<String> {
+        let conn = self.store.connection();
+        let row = secret::ActiveModel { name: Set(name.to_owned()), value: Set(fresh.to_owned()) };
+        secret::Entity::insert(row)
+            .on_conflict_do_nothing_on([secret::Column::Name])
+            .exec_without_returning(conn)
+            .await
+            .map_err(db_err)?;
+        let row = secret::Entity::find_by_id(name.to_owned()).one(conn).await.map_err(db_err)?;
+        row.map(|r| r.value).ok_or_else(|| streamvault_core::Error::internal(format!("secret {name} vanished")))
+    }
+}

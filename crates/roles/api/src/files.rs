@@ -1,0 +1,384 @@
+//! The cloud drive's JSON API: files and folders, instant upload with proof, and share links.
+//! The bytes themselves go through the stream role (tus, downloads).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Deserializer, Serialize};
+use streamvault_core::Error;
+use streamvault_core::drive::{Change, Instant, InstantChallenge, InstantRequest, MAX_TTL_SECS};
+use streamvault_core::ids::{Uuid, parse_id};
+use streamvault_core::ports::{DriveFile, FileSort, Folder};
+use streamvault_http::error::ErrorBody;
+use streamvault_http::{ApiError, Auth, JsonBody, QueryParams};
+
+use crate::ApiState;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FileJson {
+    id: String,
+    name: String,
+    size: u64,
+    sha256: String,
+    mime: String,
+    folder_id: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<DriveFile> for FileJson {
+    fn from(f: DriveFile) -> Self {
+        FileJson {
+            id: f.id.to_string(),
+            name: f.name,
+            size: f.size,
+            sha256: f.sha256,
+            mime: f.mime,
+            folder_id: f.folder_id.map(|i| i.to_string()),
+            created_at: f.created_at.to_rfc3339(),
+            updated_at: f.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FileList {
+    files: Vec<FileJson>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FolderJson {
+    id: String,
+    name: String,
+    parent_id: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Folder> for FolderJson {
+    fn from(f: Folder) -> Self {
+        FolderJson {
+            id: f.id.to_string(),
+            name: f.name,
+            parent_id: f.parent_id.map(|i| i.to_string()),
+            created_at: f.created_at.to_rfc3339(),
+            updated_at: f.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FolderList {
+    folders: Vec<FolderJson>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// The folder to list; the top of the drive when absent.
+    folder_id: Option<String>,
+    /// `name`, `date` (default) or `size`.
+    sort: Option<String>,
+    /// `asc` or `desc`; by default names and sizes ascend, dates descend (newest first).
+    order: Option<String>,
+    /// 1 to 100, default 20.
+    limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FolderQuery {
+    /// The parent folder; the top of the drive when absent.
+    parent_id: Option<String>,
+}
+
+/// `null` and absent differ here: `null` moves to the top of the drive.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct FilePatch {
+    name: Option<String>,
+    /// A folder id, or `null` for the top of the drive.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    folder_id: Option<Option<String>>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewFolder {
+    name: Option<String>,
+    parent_id: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct FolderPatch {
+    name: Option<String>,
+    /// A folder id, or `null` for the top of the drive.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    parent_id: Option<Option<String>>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct InstantBody {
+    sha256: Option<String>,
+    size: Option<u64>,
+    name: Option<String>,
+    folder_id: Option<String>,
+    /// With `proof`: the challenge being answered.
+    nonce: Option<String>,
+    /// Hex SHA-256 of the nonce's bytes followed by the challenged range of the content.
+    proof: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChallengeJson {
+    offset: u64,
+    length: u64,
+    nonce: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChallengeBody {
+    challenge: ChallengeJson,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ShareBody {
+    /// How long the link works, 60 s to 30 days; default one day.
+    expires_in_secs: Option<u64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ShareLink {
+    /// The absolute link, from the request's host.
+    url: String,
+    /// The same, as a path on this site.
+    path: String,
+    expires_at: String,
+}
+
+fn folder_ref(raw: Option<&str>) -> Result<Option<Uuid>, Error> {
+    raw.filter(|s| !s.is_empty()).map(|s| parse_id(s, "folder")).transpose()
+}
+
+fn sort_of(q: &ListQuery) -> Result<(FileSort, bool), Error> {
+    let sort = match q.sort.as_deref().unwrap_or("date") {
+        "name" => FileSort::Name,
+        "date" => FileSort::Date,
+        "size" => FileSort::Size,
+        _ => return Err(Error::invalid("bad_sort", "sort is name, date or size")),
+    };
+    let descending = match q.order.as_deref() {
+        None => sort == FileSort::Date,
+        Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(Error::invalid("bad_order", "order is asc or desc")),
+    };
+    Ok((sort, descending))
+}
+
+const UNAUTH: &str = "No valid session";
+
+/// The caller's files in one folder, paginated.
+#[utoipa::path(get, path = "/files", operation_id = "list_files", tag = "drive", params(ListQuery),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = FileList),
+        (status = 400, description = "Bad sort, order, limit or cursor", body = ErrorBody),
+        (status = 401, description = UNAUTH, body = ErrorBody),
+        (status = 404, description = "No such folder", body = ErrorBody),
+    ))]
+pub async fn list(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> Result<Json<FileList>, ApiError> {
+    let (sort, descending) = sort_of(&q)?;
+    let page = streamvault_core::paging::PageRequest::parse(q.limit.as_deref(), None)?;
+    let folder = folder_ref(q.folder_id.as_deref())?;
+    let l = st.drive.list_folder(&auth.user, folder, sort, descending, page.limit, q.cursor.as_deref()).await?;
+    Ok(Json(FileList { files: l.files.into_iter().map(FileJson::from).collect(), next_cursor: l.next_cursor }))
+}
+
+/// One of the caller's files.
+#[utoipa::path(get, path = "/files/{id}", operation_id = "get_file", tag = "drive",
+    params(("id" = String, Path, description = "File id")), security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "OK", body = FileJson), (status = 401, description = UNAUTH, body = ErrorBody),
+        (status = 404, description = "Not one of the caller's files", body = ErrorBody)))]
+pub async fn get(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<FileJson>, ApiError> {
+    Ok(Json(st.drive.get(&auth.user, parse_id(&id, "file")?).await?.into()))
+}
+
+/// Renames and/or moves a file.
+#[utoipa::path(patch, path = "/files/{id}", operation_id = "update_file", tag = "drive",
+    params(("id" = String, Path, description = "File id")), request_body = FilePatch, security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "OK", body = FileJson), (status = 400, description = "Bad name", body = ErrorBody),
+        (status = 401, description = UNAUTH, body = ErrorBody), (status = 404, description = "No such file or folder", body = ErrorBody)))]
+pub async fn update(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+    JsonBody(p): JsonBody<FilePatch>,
+) -> Result<Json<FileJson>, ApiError> {
+    let folder_id = match p.folder_id {
+        None => None,
+        Some(f) => Some(folder_ref(f.as_deref())?),
+    };
+    let f = st.drive.change_file(&auth.user, parse_id(&id, "file")?, Change { name: p.name, folder_id }).await?;
+    Ok(Json(f.into()))
+}
+
+/// Deletes a file: gone at once, its bytes later through the worker.
+#[utoipa::path(delete, path = "/files/{id}", operation_id = "delete_file", tag = "drive",
+    params(("id" = String, Path, description = "File id")), security(("session" = []), ("bearer" = [])),
+    responses((status = 204, description = "Deleted"), (status = 401, description = UNAUTH, body = ErrorBody),
+        (status = 404, description = "Not one of the caller's files", body = ErrorBody)))]
+pub async fn delete(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.drive.delete_file(&auth.user, parse_id(&id, "file")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Instant upload: adds a file whose content the server already has, once the caller proves
+/// it has the bytes too.
+#[utoipa::path(post, path = "/files/instant", operation_id = "instant_upload", tag = "drive",
+    request_body = InstantBody, security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A challenge to answer", body = ChallengeBody),
+        (status = 201, description = "The new file", body = FileJson),
+        (status = 400, description = "Missing or malformed field", body = ErrorBody),
+        (status = 401, description = UNAUTH, body = ErrorBody),
+        (status = 403, description = "Wrong, stale or reused proof", body = ErrorBody),
+        (status = 404, description = "Unknown content: upload it normally", body = ErrorBody),
+        (status = 413, description = "Over the quota", body = ErrorBody),
+    ))]
+pub async fn instant(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    JsonBody(b): JsonBody<InstantBody>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let sha256 = b.sha256.ok_or_else(|| Error::missing("sha256"))?;
+    let size = b.size.ok_or_else(|| Error::missing("size"))?;
+    let name = b.name.ok_or_else(|| Error::missing("name"))?;
+    st.uploads.check_size(&auth.user, size).await?;
+    let req = InstantRequest {
+        sha256,
+        size,
+        name,
+        folder_id: folder_ref(b.folder_id.as_deref())?,
+        nonce: b.nonce,
+        proof: b.proof,
+    };
+    Ok(match st.drive.instant(&auth.user, req).await? {
+        Instant::Challenge(InstantChallenge { offset, length, nonce }) => {
+            (StatusCode::OK, Json(ChallengeBody { challenge: ChallengeJson { offset, length, nonce } })).into_response()
+        }
+        Instant::Created(f) => (StatusCode::CREATED, Json(FileJson::from(f))).into_response(),
+    })
+}
+
+/// A signed, expiring link that downloads the file without a session.
+#[utoipa::path(post, path = "/files/{id}/share", operation_id = "share_file", tag = "drive",
+    params(("id" = String, Path, description = "File id")), request_body = ShareBody, security(("session" = []), ("bearer" = [])),
+    responses((status = 201, description = "The link", body = ShareLink), (status = 400, description = "Bad expiry", body = ErrorBody),
+        (status = 401, description = UNAUTH, body = ErrorBody), (status = 404, description = "Not one of the caller's files", body = ErrorBody)))]
+pub async fn share(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(b): JsonBody<ShareBody>,
+) -> Result<(StatusCode, Json<ShareLink>), ApiError> {
+    let f = st.drive.get(&auth.user, parse_id(&id, "file")?).await?;
+    let ttl = b.expires_in_secs.unwrap_or(24 * 3600);
+    if !(60..=MAX_TTL_SECS).contains(&ttl) {
+        return Err(Error::invalid("bad_expiry", format!("expires_in_secs is 60 to {MAX_TTL_SECS}")).into());
+    }
+    let expires = chrono::Utc::now() + chrono::Duration::seconds(i64::try_from(ttl).unwrap_or(0));
+    let path = st.shares.path(f.id, expires);
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let proto =
+        headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).filter(|p| *p == "https").unwrap_or("http");
+    let link = ShareLink { url: format!("{proto}://{host}{path}"), path, expires_at: expires.to_rfc3339() };
+    Ok((StatusCode::CREATED, Json(link)))
+}
+
+/// The folders directly inside a folder (or at the top), by name.
+#[utoipa::path(get, path = "/folders", operation_id = "list_folders", tag = "drive", params(FolderQuery),
+    security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "OK", body = FolderList), (status = 401, description = UNAUTH, body = ErrorBody),
+        (status = 404, description = "No such folder", body = ErrorBody)))]
+pub async fn folders(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    QueryParams(q): QueryParams<FolderQuery>,
+) -> Result<Json<FolderList>, ApiError> {
+    let list = st.drive.folders_in(&auth.user, folder_ref(q.parent_id.as_deref())?).await?;
+    Ok(Json(FolderList { folders: list.into_iter().map(FolderJson::from).collect() }))
+}
+
+/// Creates a folder.
+#[utoipa::path(post, path = "/folders", operation_id = "create_folder", tag = "drive", request_body = NewFolder,
+    security(("session" = []), ("bearer" = [])),
+    responses((status = 201, description = "Created", body = FolderJson), (status = 400, description = "Bad name", body = ErrorBody),
+        (status = 401, description = UNAUTH, body = ErrorBody), (status = 404, description = "No such parent", body = ErrorBody)))]
+pub async fn create_folder(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    JsonBody(b): JsonBody<NewFolder>,
+) -> Result<(StatusCode, Json<FolderJson>), ApiError> {
+    let name = b.name.ok_or_else(|| Error::missing("name"))?;
+    let f = st.drive.create_folder(&auth.user, &name, folder_ref(b.parent_id.as_deref())?).await?;
+    Ok((StatusCode::CREATED, Json(f.into())))
+}
+
+/// Renames and/or moves a folder.
+#[utoipa::path(patch, path = "/folders/{id}", operation_id = "update_folder", tag = "drive",
+    params(("id" = String, Path, description = "Folder id")), request_body = FolderPatch, security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "OK", body = FolderJson), (status = 400, description = "Bad name", body = ErrorBody),
+        (status = 401, description = UNAUTH, body = ErrorBody), (status = 404, description = "No such folder", body = ErrorBody),
+        (status = 409, description = "Into itself or below itself", body = ErrorBody)))]
+pub async fn update_folder(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+    JsonBody(p): JsonBody<FolderPatch>,
+) -> Result<Json<FolderJson>, ApiError> {
+    let parent = match p.parent_id {
+        None => None,
+        Some(f) => Some(folder_ref(f.as_deref())?),
+    };
+    let f = st
+        .drive
+        .change_folder(&auth.user, parse_id(&id, "folder")?, Change { name: p.name, folder_id: parent })
+        .await?;
+    Ok(Json(f.into()))
+}
+
+/// Deletes a folder with everything in it.
+#[utoipa::path(delete, path = "/folders/{id}", operation_id = "delete_folder", tag = "drive",
+    params(("id" = String, Path, description = "Folder id")), security(("session" = []), ("bearer" = [])),
+    responses((status = 204, description = "Deleted"), (status = 401, description = UNAUTH, body = ErrorBody),
+        (status = 404, description = "No such folder", body = ErrorBody)))]
+pub async fn delete_folder(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.drive.delete_folder(&auth.user, parse_id(&id, "folder")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
