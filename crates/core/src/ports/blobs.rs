@@ -32,6 +32,11 @@ pub trait BlobStore: Send + Sync {
         disposition: Option<&str>,
     ) -> Result<Option<String>>;
     async fn delete(&self, key: &str) -> Result<()>;
+    /// Where the blob `key` lives on this machine's file system, for stores that are a local
+    /// directory (resumable uploads append there in place); `None` for object storage.
+    fn local_path(&self, _key: &str) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 /// Which blobs exist, in the metadata store: the source of truth for deduplication.

@@ -57,6 +57,9 @@ pub struct Upload {
     pub parts: Vec<Uuid>,
     /// What the finished upload became: `file:<id>` or `video:<id>`.
     pub result: Option<String>,
+    /// The running SHA-256 of the bytes so far (a serialized hasher, hex), where appends write
+    /// in place and hash as they go.
+    pub hash_state: Option<String>,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -107,6 +110,7 @@ pub trait UploadRepo: Send + Sync {
         from: u64,
         to: u64,
         length: Option<u64>,
+        hash_state: Option<&str>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool>;
     /// Records what the finished upload became.

@@ -135,6 +135,12 @@ impl Staged {
         &self.path
     }
 
+    /// A finished file made elsewhere (an upload appended in place and hashed as it went); it
+    /// is removed on drop like any staged file unless it was moved.
+    pub fn adopt(path: PathBuf, sha256: String, size: u64, mime: Option<&'static str>) -> Staged {
+        Staged { path, sha256, size, mime, keep: false }
+    }
+
     /// The file was moved into the blob store; do not remove it.
     pub fn consumed(mut self) {
         self.keep = true;

@@ -9,6 +9,7 @@
 //! size limit) into a content-addressed blob, and becomes a drive file or a video's source.
 
 mod checksum;
+mod running_hash;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,10 +21,11 @@ use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 pub use checksum::{ALGORITHMS, Checksum};
+use running_hash::RunningHash;
 
 use crate::drive::{Drive, validate_name};
 use crate::ports::{Concat, Upload, UploadRepo, User};
-use crate::storage::{Staging, Storage};
+use crate::storage::{Staged, Staging, Storage, sniff_video};
 use crate::videos::Videos;
 use crate::{Error, Result, ids};
 
@@ -142,6 +144,7 @@ impl Uploads {
             segments: Vec::new(),
             parts: Vec::new(),
             result: None,
+            hash_state: None,
             expires_at: self.expires(),
             created_at: Utc::now(),
         };
@@ -221,58 +224,11 @@ impl Uploads {
         };
         let room = length - up.offset;
 
-        // The body goes to a staging file first: a segment is stored whole or not at all.
-        let part = self.storage.staging_path(&format!("tus-{id}-{}", up.offset));
-        let mut file = tokio::fs::File::create(&part).await.map_err(|e| Error::Unavailable(format!("staging: {e}")))?;
-        let _guard = RemoveOnDrop(part.clone());
-        let mut digest = req.checksum.as_ref().map(Checksum::hasher);
-        let mut n: u64 = 0;
-        let mut cut = false;
-        let mut renewed = tokio::time::Instant::now();
-        while let Some(chunk) = body.next().await {
-            let chunk = match chunk {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::info!(upload_id = %id, received = n, error = %e, "client went away mid-append");
-                    cut = true;
-                    break;
-                }
-            };
-            if n + chunk.len() as u64 > room {
-                return Err(Error::TooLarge(format!("the body goes past the upload's length of {length} bytes")));
-            }
-            if let Some(d) = digest.as_mut() {
-                d.update(&chunk);
-            }
-            file.write_all(&chunk).await.map_err(|e| Error::Unavailable(format!("staging: {e}")))?;
-            n += chunk.len() as u64;
-            if renewed.elapsed() >= LOCK_RENEW {
-                if !self.repo.lock(id, holder, LOCK_LEASE).await? {
-                    return Err(Error::Locked("the upload's lock was lost"));
-                }
-                renewed = tokio::time::Instant::now();
-            }
-        }
-        file.flush().await.map_err(|e| Error::Unavailable(format!("staging: {e}")))?;
-        file.sync_all().await.map_err(|e| Error::Unavailable(format!("staging: {e}")))?;
-        drop(file);
-        if let (Some(want), Some(d)) = (&req.checksum, digest) {
-            // A cut body cannot be checked: none of it is kept.
-            if cut {
-                return Err(Error::ChecksumMismatch("the body ended early and cannot be checked".into()));
-            }
-            want.verify(d)?;
-        }
-        let name = Upload::segment_name(up.offset, holder);
-        if n > 0 {
-            self.storage.blobs.put_file(&up.segment_key(&name), &part, n, "application/octet-stream").await?;
-        }
         let new_length = up.length.is_none().then_some(req.length).flatten();
-        if !self.repo.append(id, holder, &name, up.offset, up.offset + n, new_length, self.expires()).await? {
-            // Lost the lock meanwhile: this writer's segment is not the upload's.
-            self.storage.blobs.delete(&up.segment_key(&name)).await.ok();
-            return Err(Error::Conflict { code: "offset_mismatch", message: "the upload moved on meanwhile".into() });
-        }
+        let (_, cut) = match self.in_place(&up) {
+            Some(path) => self.append_in_place(&up, holder, &req, new_length, room, &path, &mut body).await?,
+            None => self.append_segment(&up, holder, &req, new_length, room, &mut body).await?,
+        };
         let up = self.repo.get(id).await?.ok_or(Error::NotFound("upload"))?;
         if cut {
             return Ok(Appended::Cut(up));
@@ -283,8 +239,173 @@ impl Uploads {
         Ok(Appended::Done(up))
     }
 
-    /// Assembles a complete upload's bytes into a blob and makes it what it was for.
+    /// Where a local blob store keeps this upload's bytes in one file, appended in place;
+    /// `None` on object storage, which cannot append (each append is a segment object there).
+    fn in_place(&self, up: &Upload) -> Option<std::path::PathBuf> {
+        self.storage.blobs.local_path(&data_key(up.id))
+    }
+
+    /// Appends in place, hashing as it goes: the finished file is renamed into the store, never
+    /// read again. Returns the bytes taken and whether the client went away.
+    #[allow(clippy::too_many_arguments)]
+    async fn append_in_place<S, E>(
+        &self,
+        up: &Upload,
+        holder: &str,
+        req: &Append,
+        new_length: Option<u64>,
+        room: u64,
+        path: &std::path::Path,
+        body: &mut S,
+    ) -> Result<(u64, bool)>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        use tokio::io::AsyncSeekExt;
+        let io = |e: std::io::Error| Error::Unavailable(format!("upload file: {e}"));
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(io)?;
+        }
+        let mut file =
+            tokio::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path).await.map_err(io)?;
+        // Bytes past the recorded offset are from an append that was cut or crashed before it
+        // was recorded: they go.
+        file.set_len(up.offset).await.map_err(io)?;
+        file.seek(std::io::SeekFrom::Start(up.offset)).await.map_err(io)?;
+        let mut running = RunningHash::restore(up.hash_state.as_deref())?;
+        let (n, cut, digest) = self.pump(up, holder, req, room, body, &mut file, Some(&mut running)).await?;
+        if let Err(e) = self.check_sum(req, cut, digest) {
+            file.set_len(up.offset).await.map_err(io)?;
+            return Err(e);
+        }
+        let state = running.save();
+        if !self
+            .repo
+            .append(up.id, holder, "", up.offset, up.offset + n, new_length, Some(&state), self.expires())
+            .await?
+        {
+            return Err(Error::Conflict { code: "offset_mismatch", message: "the upload moved on meanwhile".into() });
+        }
+        Ok((n, cut))
+    }
+
+    /// Appends one segment object (object storage): staged first, stored whole or not at all.
+    async fn append_segment<S, E>(
+        &self,
+        up: &Upload,
+        holder: &str,
+        req: &Append,
+        new_length: Option<u64>,
+        room: u64,
+        body: &mut S,
+    ) -> Result<(u64, bool)>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let part = self.storage.staging_path(&format!("tus-{}-{}", up.id, up.offset));
+        let mut file = tokio::fs::File::create(&part).await.map_err(|e| Error::Unavailable(format!("staging: {e}")))?;
+        let _guard = RemoveOnDrop(part.clone());
+        let (n, cut, digest) = self.pump(up, holder, req, room, body, &mut file, None).await?;
+        drop(file);
+        self.check_sum(req, cut, digest)?;
+        let name = Upload::segment_name(up.offset, holder);
+        if n > 0 {
+            self.storage.blobs.put_file(&up.segment_key(&name), &part, n, "application/octet-stream").await?;
+        }
+        if !self.repo.append(up.id, holder, &name, up.offset, up.offset + n, new_length, None, self.expires()).await? {
+            // Lost the lock meanwhile: this writer's segment is not the upload's.
+            self.storage.blobs.delete(&up.segment_key(&name)).await.ok();
+            return Err(Error::Conflict { code: "offset_mismatch", message: "the upload moved on meanwhile".into() });
+        }
+        Ok((n, cut))
+    }
+
+    /// Copies the body into `file` (and `running`), within `room`, renewing the lock as it
+    /// goes; stops at the first body error (a client that went away) and keeps what came.
+    #[allow(clippy::too_many_arguments)]
+    async fn pump<S, E>(
+        &self,
+        up: &Upload,
+        holder: &str,
+        req: &Append,
+        room: u64,
+        body: &mut S,
+        file: &mut tokio::fs::File,
+        mut running: Option<&mut RunningHash>,
+    ) -> Result<(u64, bool, Option<checksum::Hasher>)>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let io = |e: std::io::Error| Error::Unavailable(format!("upload write: {e}"));
+        let mut digest = req.checksum.as_ref().map(Checksum::hasher);
+        let mut n: u64 = 0;
+        let mut cut = false;
+        let mut renewed = tokio::time::Instant::now();
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::info!(upload_id = %up.id, received = n, error = %e, "client went away mid-append");
+                    cut = true;
+                    break;
+                }
+            };
+            if n + chunk.len() as u64 > room {
+                return Err(Error::TooLarge(format!(
+                    "the body goes past the upload's length of {} bytes",
+                    up.offset + room
+                )));
+            }
+            // Renewed before writing, so a writer whose lease ran out while its client stalled
+            // never writes over the bytes of the writer that took the upload over.
+            if renewed.elapsed() >= LOCK_RENEW {
+                if !self.repo.lock(up.id, holder, LOCK_LEASE).await? {
+                    return Err(Error::Locked("the upload's lock was lost"));
+                }
+                renewed = tokio::time::Instant::now();
+            }
+            if let Some(d) = digest.as_mut() {
+                d.update(&chunk);
+            }
+            if let Some(r) = running.as_deref_mut() {
+                r.update(&chunk);
+            }
+            file.write_all(&chunk).await.map_err(io)?;
+            n += chunk.len() as u64;
+        }
+        file.flush().await.map_err(io)?;
+        file.sync_data().await.map_err(io)?;
+        Ok((n, cut, digest))
+    }
+
+    /// The body against `Upload-Checksum`; a cut body cannot be checked, so none of it counts.
+    fn check_sum(&self, req: &Append, cut: bool, digest: Option<checksum::Hasher>) -> Result<()> {
+        let (Some(want), Some(got)) = (&req.checksum, digest) else { return Ok(()) };
+        if cut {
+            return Err(Error::ChecksumMismatch("the body ended early and cannot be checked".into()));
+        }
+        want.verify(got)
+    }
+
+    /// Makes a complete upload what it was for: its bytes become a content-addressed blob (in
+    /// place: renamed, with the hash kept while appending; as segments: assembled once).
     async fn finish(&self, owner: &User, up: Upload) -> Result<Upload> {
+        if let Some(path) = self.in_place(&up).filter(|p| up.offset > 0 && p.exists()) {
+            let sha256 = RunningHash::restore(up.hash_state.as_deref())?.finish();
+            let head = read_head(&path).await;
+            let mime = match up.video_id {
+                Some(_) => Some(
+                    sniff_video(&head)
+                        .ok_or_else(|| Error::UnsupportedMediaType("not a video container this server takes".into()))?,
+                ),
+                None => infer::get(&head).map(|k| k.mime_type()),
+            };
+            let staged = Staged::adopt(path, sha256, up.offset, mime);
+            return self.record_finished(owner, up, staged).await;
+        }
         let mut staging = match up.video_id {
             Some(_) => self.storage.stage_video().await?,
             None => self.storage.stage_file().await?,
@@ -296,6 +417,10 @@ impl Uploads {
     async fn finish_from(&self, owner: &User, up: Upload, staging: Staging) -> Result<Upload> {
         // An empty drive file is a file too; an empty video is not a video.
         let staged = if up.video_id.is_none() { staging.allow_empty() } else { staging }.finish().await?;
+        self.record_finished(owner, up, staged).await
+    }
+
+    async fn record_finished(&self, owner: &User, up: Upload, staged: Staged) -> Result<Upload> {
         let mime = staged.mime.unwrap_or("application/octet-stream");
         let stored = self.storage.commit(staged).await?;
         let result = match up.video_id {
@@ -315,8 +440,17 @@ impl Uploads {
         Ok(Upload { result: Some(result), segments: Vec::new(), ..up })
     }
 
+    /// `(key, start, end)` of where the upload's bytes are.
+    fn ranges(&self, up: &Upload) -> Vec<(String, u64, u64)> {
+        match self.in_place(up) {
+            Some(_) if up.offset > 0 => vec![(data_key(up.id), 0, up.offset)],
+            Some(_) => Vec::new(),
+            None => up.segment_ranges(),
+        }
+    }
+
     async fn copy_segments(&self, up: &Upload, staging: &mut Staging) -> Result<()> {
-        for (key, start, end) in up.segment_ranges() {
+        for (key, start, end) in self.ranges(up) {
             let mut stream = self.storage.blobs.read(&key, 0..end - start).await?;
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| Error::Unavailable(format!("reading upload segment: {e}")))?;
@@ -327,9 +461,13 @@ impl Uploads {
     }
 
     async fn drop_segments(&self, up: &Upload) {
-        for (key, _, _) in up.segment_ranges() {
+        let mut keys: Vec<String> = up.segment_ranges().into_iter().map(|(k, _, _)| k).collect();
+        if self.in_place(up).is_some() {
+            keys.push(data_key(up.id));
+        }
+        for key in keys {
             if let Err(e) = self.storage.blobs.delete(&key).await {
-                tracing::warn!(upload_id = %up.id, key, error = %e, "upload segment not removed");
+                tracing::warn!(upload_id = %up.id, key, error = %e, "upload bytes not removed");
             }
         }
     }
@@ -373,6 +511,7 @@ impl Uploads {
             segments: Vec::new(),
             parts: parts.to_vec(),
             result: None,
+            hash_state: None,
             expires_at: self.expires(),
             created_at: Utc::now(),
         };
@@ -426,6 +565,23 @@ impl Uploads {
             }
         }
     }
+}
+
+/// The key of an upload's bytes when they are appended in place.
+fn data_key(id: Uuid) -> String {
+    format!("uploads/{id}/data")
+}
+
+/// The first bytes of a file, to recognise its type.
+async fn read_head(path: &std::path::Path) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut head = vec![0; 8192];
+    let n = match tokio::fs::File::open(path).await {
+        Ok(mut f) => f.read(&mut head).await.unwrap_or(0),
+        Err(_) => 0,
+    };
+    head.truncate(n);
+    head
 }
 
 /// Removes a staging file on every way out (`put_file` may have moved it already).

@@ -19,6 +19,9 @@ pub struct Model {
     /// Comma-separated part ids of a final upload.
     pub parts: String,
     pub result: Option<String>,
+    /// The SHA-256 of the bytes so far, as a serialized hasher (hex), when appends hash as
+    /// they go.
+    pub hash_state: Option<String>,
     /// The replica request appending to it right now, and until when.
     pub lock_holder: Option<String>,
     pub lock_until: Option<i64>,

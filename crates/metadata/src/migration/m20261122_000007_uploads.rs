@@ -26,6 +26,7 @@ enum Uploads {
     Segments,
     Parts,
     Result,
+    HashState,
     LockHolder,
     LockUntil,
     ExpiresAt,
@@ -50,6 +51,7 @@ impl MigrationTrait for Migration {
                     .col(text(Uploads::Segments))
                     .col(text(Uploads::Parts))
                     .col(string_len_null(Uploads::Result, 64))
+                    .col(text_null(Uploads::HashState))
                     .col(string_len_null(Uploads::LockHolder, 64))
                     .col(big_integer_null(Uploads::LockUntil))
                     .col(big_integer(Uploads::ExpiresAt))

@@ -45,6 +45,7 @@ fn to_domain(m: upload::Model) -> Upload {
         segments: split(&m.segments),
         parts: split(&m.parts),
         result: m.result,
+        hash_state: m.hash_state,
         expires_at: from_ms(m.expires_at),
         created_at: from_ms(m.created_at),
     }
@@ -70,6 +71,7 @@ impl UploadRepo for SqlUploadRepo {
             segments: Set(join(&u.segments)),
             parts: Set(join(&u.parts)),
             result: Set(u.result.clone()),
+            hash_state: Set(u.hash_state.clone()),
             lock_holder: Set(None),
             lock_until: Set(None),
             expires_at: Set(to_ms(u.expires_at)),
@@ -123,6 +125,7 @@ impl UploadRepo for SqlUploadRepo {
         from: u64,
         to: u64,
         length: Option<u64>,
+        hash_state: Option<&str>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool> {
         let conn = self.store.connection();
@@ -130,7 +133,7 @@ impl UploadRepo for SqlUploadRepo {
             return Ok(false);
         };
         let mut segments: Vec<String> = split(&row.segments);
-        if to > from {
+        if to > from && !name.is_empty() {
             segments.push(name.to_owned());
         }
         let mut q = upload::Entity::update_many()
@@ -140,6 +143,9 @@ impl UploadRepo for SqlUploadRepo {
             .col_expr(upload::Column::UpdatedAt, Expr::value(to_ms(Utc::now())));
         if let Some(len) = length {
             q = q.col_expr(upload::Column::Length, Expr::value(i(len)));
+        }
+        if let Some(state) = hash_state {
+            q = q.col_expr(upload::Column::HashState, Expr::value(state));
         }
         let res = q
             .filter(upload::Column::Id.eq(id))
