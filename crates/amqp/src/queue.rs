@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lapin::Acker;
+use lapin::Confirmation;
 use lapin::options::{BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
@@ -19,7 +20,7 @@ use uuid::Uuid;
 use crate::topology::{Topology, amqp_err};
 
 /// How long a relay keeps jobs it is publishing before another relay may take them.
-const RELAY_LEASE: Duration = Duration::from_secs(30);
+const RELAY_LEASE: Duration = Duration::from_secs(5);
 /// How often the relay looks for due jobs when nobody woke it.
 const RELAY_POLL: Duration = Duration::from_millis(250);
 /// Messages looked at per `lease` call before saying nothing is due.
@@ -34,11 +35,10 @@ struct Inner {
     /// The record: `enqueue`, `complete` and dead-lettering go through the embedded queue.
     record: Arc<dyn JobQueue>,
     outbox: Arc<dyn JobOutbox>,
-    conn: Connection,
-    /// Publisher confirms on.
-    publish: Channel,
-    /// Deliveries are acked on the channel they came on.
-    consume: Channel,
+    url: String,
+    /// The connection and its channels, made again when RabbitMQ closed them (a restart, a
+    /// deleted queue): every operation goes through [`Inner::link`].
+    link: tokio::sync::Mutex<Option<Arc<Link>>>,
     topology: Topology,
     /// Deliveries whose job is running here, acked when its outcome is recorded.
     held: Mutex<HashMap<(Uuid, u32), Acker>>,
@@ -50,22 +50,13 @@ impl AmqpJobQueue {
     /// queue names, default `streamvault`), declares the queues and starts the relay.
     pub async fn connect(url: &str, record: Arc<dyn JobQueue>, outbox: Arc<dyn JobOutbox>) -> Result<Self> {
         let (url, prefix) = split_prefix(url)?;
-        let props = ConnectionProperties::default().with_connection_name("streamvault".into());
-        let conn = tokio::time::timeout(Duration::from_secs(5), Connection::connect(&url, props))
-            .await
-            .map_err(|_| Error::Unavailable("rabbitmq: connection timed out".into()))?
-            .map_err(amqp_err)?;
-        let publish = conn.create_channel().await.map_err(amqp_err)?;
-        publish.confirm_select(ConfirmSelectOptions::default()).await.map_err(amqp_err)?;
-        let consume = conn.create_channel().await.map_err(amqp_err)?;
         let topology = Topology::new(&prefix);
-        topology.declare(&publish).await?;
+        let link = Link::open(&url, &topology).await?;
         let inner = Arc::new(Inner {
             record,
             outbox,
-            conn,
-            publish,
-            consume,
+            url,
+            link: tokio::sync::Mutex::new(Some(Arc::new(link))),
             topology,
             held: Mutex::new(HashMap::new()),
             wake: Notify::new(),
@@ -81,15 +72,16 @@ impl AmqpJobQueue {
     /// How many messages wait in `queue` (ready, not unacked).
     pub async fn depth(&self, queue: &str) -> Result<u32> {
         let opts = lapin::options::QueueDeclareOptions { passive: true, ..Default::default() };
-        let q = self.inner.publish.queue_declare(queue.into(), opts, FieldTable::default()).await.map_err(amqp_err)?;
+        let link = self.inner.link().await?;
+        let q = link.publish.queue_declare(queue.into(), opts, FieldTable::default()).await.map_err(amqp_err)?;
         Ok(q.message_count())
     }
 
     /// Deletes this deployment's queues and whatever they hold (test teardown, decommissioning).
     pub async fn delete_queues(&self) -> Result<()> {
+        let link = self.inner.link().await?;
         for q in self.inner.topology.all() {
-            self.inner
-                .publish
+            link.publish
                 .queue_delete(q.into(), lapin::options::QueueDeleteOptions::default())
                 .await
                 .map_err(amqp_err)?;
@@ -100,13 +92,42 @@ impl AmqpJobQueue {
     /// Closes the connection: unacked deliveries go back to their queue at once.
     pub async fn close(&self) {
         self.relay.abort();
-        let _ = self.inner.conn.close(200, "bye".into()).await;
+        if let Some(link) = self.inner.link.lock().await.take() {
+            let _ = link.conn.close(200, "bye".into()).await;
+        }
     }
 }
 
 impl Drop for AmqpJobQueue {
     fn drop(&mut self) {
         self.relay.abort();
+    }
+}
+
+struct Link {
+    conn: Connection,
+    /// Publisher confirms on.
+    publish: Channel,
+    /// Deliveries are acked on the channel they came on.
+    consume: Channel,
+}
+
+impl Link {
+    fn alive(&self) -> bool {
+        self.conn.status().connected() && self.publish.status().connected() && self.consume.status().connected()
+    }
+
+    async fn open(url: &str, topology: &Topology) -> Result<Link> {
+        let props = ConnectionProperties::default().with_connection_name("streamvault".into());
+        let conn = tokio::time::timeout(Duration::from_secs(5), Connection::connect(url, props))
+            .await
+            .map_err(|_| Error::Unavailable("rabbitmq: connection timed out".into()))?
+            .map_err(amqp_err)?;
+        let publish = conn.create_channel().await.map_err(amqp_err)?;
+        publish.confirm_select(ConfirmSelectOptions::default()).await.map_err(amqp_err)?;
+        let consume = conn.create_channel().await.map_err(amqp_err)?;
+        topology.declare(&publish).await?;
+        Ok(Link { conn, publish, consume })
     }
 }
 
@@ -139,6 +160,22 @@ fn run_at_header(at: DateTime<Utc>) -> FieldTable {
 }
 
 impl Inner {
+    /// The live connection, opened again (queues declared again) when it or a channel died.
+    /// Deliveries held on a dead channel are back in their queue already: forget them.
+    async fn link(&self) -> Result<Arc<Link>> {
+        let mut current = self.link.lock().await;
+        if let Some(link) = current.as_ref().filter(|l| l.alive()) {
+            return Ok(link.clone());
+        }
+        if current.take().is_some() {
+            tracing::warn!("rabbitmq connection or channel lost; reconnecting");
+            self.held.lock().expect("held lock").clear();
+        }
+        let link = Arc::new(Link::open(&self.url, &self.topology).await?);
+        *current = Some(link.clone());
+        Ok(link)
+    }
+
     /// Publishes the job's id, durable, to the queue for its due time, and waits for the
     /// broker's confirm.
     async fn publish_at(&self, id: Uuid, at: DateTime<Utc>, extra: Option<(&str, &str)>) -> Result<()> {
@@ -155,16 +192,31 @@ impl Inner {
             .with_message_id(id.to_string().into())
             .with_headers(headers);
         let confirm = self
+            .link()
+            .await?
             .publish
-            .basic_publish("".into(), queue.into(), BasicPublishOptions::default(), id.to_string().as_bytes(), props)
+            // Mandatory: a message no queue takes (the queue was deleted) comes back instead of
+            // vanishing.
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions { mandatory: true, ..Default::default() },
+                id.to_string().as_bytes(),
+                props,
+            )
             .await
             .map_err(amqp_err)?
             .await
             .map_err(amqp_err)?;
-        if confirm.is_nack() {
-            return Err(Error::Unavailable(format!("rabbitmq refused job {id}")));
+        match confirm {
+            Confirmation::Ack(None) | Confirmation::NotRequested => Ok(()),
+            Confirmation::Ack(Some(_)) => {
+                // Declared again on the next connection.
+                self.link.lock().await.take();
+                Err(Error::Unavailable(format!("rabbitmq: queue {queue} is missing; job {id} will be sent again")))
+            }
+            Confirmation::Nack(_) => Err(Error::Unavailable(format!("rabbitmq refused job {id}"))),
         }
-        Ok(())
     }
 
     async fn relay_once(&self, relay_id: &str) -> Result<usize> {
@@ -225,6 +277,8 @@ impl JobQueue for AmqpJobQueue {
         let inner = &self.inner;
         for _ in 0..GETS_PER_LEASE {
             let Some(msg) = inner
+                .link()
+                .await?
                 .consume
                 .basic_get(inner.topology.jobs.as_str().into(), BasicGetOptions { no_ack: false })
                 .await
@@ -309,11 +363,7 @@ impl HealthCheck for AmqpJobQueue {
     }
 
     async fn check(&self) -> Result<()> {
-        if self.inner.conn.status().connected() {
-            Ok(())
-        } else {
-            Err(Error::Unavailable("rabbitmq: not connected".into()))
-        }
+        self.inner.link().await.map(|_| ())
     }
 }
 

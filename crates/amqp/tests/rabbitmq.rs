@@ -125,3 +125,40 @@ async fn rabbitmq_queue(backend: Backend) {
 }
 
 per_backend!(rabbitmq_queue);
+
+/// RabbitMQ closing the channels (here: the queues deleted under a running worker) is not the
+/// end: the next call reconnects, declares the queues again, and jobs flow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovers_when_rabbitmq_closes_its_channels() {
+    let (Some(db), Some(url)) = (TestDb::create(Backend::Sqlite).await, amqp_url().await) else { return };
+    let store = MetadataStore::connect(&db.url, 5).await.unwrap();
+    store.migrate().await.unwrap();
+    let q = queue(&store, &url).await;
+    let admin = queue(&store, &url).await;
+    q.enqueue(&job("before", None)).await.unwrap();
+    let j = next(&q, "w", LEASE, WAIT).await.unwrap();
+    q.complete(&j).await.unwrap();
+
+    admin.delete_queues().await.unwrap();
+    // Published while the queue is gone: returned (mandatory), not lost; the relay sends it
+    // again once the queues are back.
+    q.enqueue(&job("after", None)).await.unwrap();
+    let mut got = None;
+    for _ in 0..100 {
+        match q.lease("w", LEASE).await {
+            Ok(Some(j)) => {
+                got = Some(j);
+                break;
+            }
+            Ok(None) | Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    let j = got.expect("jobs flow again after the channel was lost");
+    assert_eq!(j.kind, "after");
+    q.complete(&j).await.unwrap();
+    assert!(streamvault_core::ports::HealthCheck::check(&q).await.is_ok());
+    q.delete_queues().await.unwrap();
+    q.close().await;
+    admin.close().await;
+    store.close().await;
+}
