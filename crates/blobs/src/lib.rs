@@ -30,7 +30,7 @@ pub fn open(url: &str) -> Result<(Arc<dyn BlobStore>, Arc<dyn HealthCheck>)> {
 
 /// OpenDAL without its default features has no HTTP transport until one is installed, and
 /// reqwest without a default TLS provider needs rustls on `ring` (no aws-lc; see STACK.md).
-fn install_http_transport() {
+pub fn install_http_transport() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
