@@ -330,6 +330,10 @@ impl JobQueue for AmqpJobQueue {
         Ok(None)
     }
 
+    async fn extend(&self, job: &LeasedJob, lease: Duration) -> Result<bool> {
+        self.inner.record.extend(job, lease).await
+    }
+
     async fn complete(&self, job: &LeasedJob) -> Result<()> {
         self.inner.record.complete(job).await?;
         self.inner.ack(job).await;

@@ -18,7 +18,7 @@ use crate::app::App;
 /// How often the worker purges expired sessions.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 /// A job is ours for this long before another worker may take it over.
-const JOB_LEASE: Duration = Duration::from_secs(300);
+const JOB_LEASE: Duration = Duration::from_secs(30);
 /// How often an idle worker looks for due jobs.
 const JOB_POLL: Duration = Duration::from_millis(500);
 /// The first retry of a failed job waits this long; later ones double.

@@ -149,6 +149,15 @@ pub async fn job_queue(q: Arc<dyn streamvault_core::ports::JobQueue>) {
     assert_eq!(q.lease("w3", Duration::from_millis(1)).await.unwrap(), None, "the stale holder did not end it");
     q.complete(&second).await.unwrap();
 
+    // A heartbeat keeps a long job's lease.
+    q.enqueue(&job("hb", None)).await.unwrap();
+    let hb = q.lease("w1", Duration::from_millis(150)).await.unwrap().unwrap();
+    assert!(q.extend(&hb, lease).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(q.lease("w2", lease).await.unwrap(), None, "an extended lease is not taken over");
+    q.complete(&hb).await.unwrap();
+    assert!(!q.extend(&hb, lease).await.unwrap(), "nothing to extend once done");
+
     // Retry at a later time, then the dead-letter list.
     q.enqueue(&job("c", None)).await.unwrap();
     let c1 = q.lease("w1", lease).await.unwrap().unwrap();

@@ -47,6 +47,8 @@ pub trait JobQueue: Send + Sync {
     /// The oldest due job (queued and due, or running with an expired lease), now leased to
     /// `worker` for `lease`; `None` when nothing is due.
     async fn lease(&self, worker: &str, lease: Duration) -> Result<Option<LeasedJob>>;
+    /// Extends a running job's lease (a heartbeat while it runs); `false` if the lease was lost.
+    async fn extend(&self, job: &LeasedJob, lease: Duration) -> Result<bool>;
     /// Marks the job done, if `job`'s lease is still the current one.
     async fn complete(&self, job: &LeasedJob) -> Result<()>;
     /// Records a failure: the job runs again at `retry_at`, or goes to the dead-letter list

@@ -110,6 +110,21 @@ impl JobQueue for SqlJobQueue {
         Ok(None)
     }
 
+    async fn extend(&self, j: &LeasedJob, lease: Duration) -> Result<bool> {
+        let now = to_ms(Utc::now());
+        let res = job::Entity::update_many()
+            .col_expr(job::Column::LeaseUntil, Expr::value(now.saturating_add(ms(lease))))
+            .col_expr(job::Column::UpdatedAt, Expr::value(now))
+            .filter(job::Column::Id.eq(j.id))
+            .filter(job::Column::State.eq("running"))
+            .filter(job::Column::LeasedBy.eq(j.worker.as_str()))
+            .filter(job::Column::Attempts.eq(i32::try_from(j.attempt).unwrap_or(i32::MAX)))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(res.rows_affected == 1)
+    }
+
     async fn complete(&self, j: &LeasedJob) -> Result<()> {
         let now = to_ms(Utc::now());
         job::Entity::update_many()

@@ -69,7 +69,24 @@ impl JobRunner {
     async fn run(&self, job: LeasedJob) {
         let start = Instant::now();
         let kind = job.kind.clone();
-        let outcome = self.cleanup.run(&job).await;
+        let outcome = {
+            // A heartbeat keeps the lease short (a dead worker's job is taken over soon) however
+            // long the job runs.
+            let work = self.cleanup.run(&job);
+            tokio::pin!(work);
+            let mut beat = tokio::time::interval(self.lease / 3);
+            beat.tick().await;
+            loop {
+                tokio::select! {
+                    r = &mut work => break r,
+                    _ = beat.tick() => match self.queue.extend(&job, self.lease).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(job_id = %job.id, "job lease lost; another worker may run it"),
+                        Err(e) => tracing::warn!(job_id = %job.id, error = %e, "job lease not extended"),
+                    },
+                }
+            }
+        };
         metrics::histogram!("job_duration_seconds", "kind" => kind.clone()).record(start.elapsed().as_secs_f64());
         let recorded = match outcome {
             Ok(()) => {
