@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use common::{fake_mp4, sha256_hex};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use streamvault_core::ports::JobQueue;
 use streamvault_testkit::{http_client, in_ci, unique_name};
 
 const ADMIN: &str = "cluster-test-admin-token-0123456789abcdef";
@@ -327,7 +328,46 @@ async fn split_deployment_survives_and_scales() {
         }
     })
     .await;
-    for i in 1..4u64 {
+    // A worker that dies holding a job: this test plays that worker on the cluster's own
+    // queue (its RabbitMQ connection drops with the job claimed and unacked), while the
+    // surviving real worker is frozen so that the dead one is sure to get the job.
+    let (_, survivor) = cluster.replicas("worker")[1].clone();
+    let store =
+        streamvault_metadata::MetadataStore::connect(cluster.desc["database_url"].as_str().unwrap(), 2).await.unwrap();
+    let sql = Arc::new(streamvault_metadata::SqlJobQueue::new(store.clone()));
+    let doomed =
+        streamvault_amqp::AmqpJobQueue::connect(cluster.desc["queue_url"].as_str().unwrap(), sql.clone(), sql.clone())
+            .await
+            .unwrap();
+    let _ = Command::new("kill").args(["-STOP", &survivor.to_string()]).status();
+    let res = http
+        .delete(format!("{lb}/api/v1/user/{name}/videos/{watched}"))
+        .header("authorization", bearer(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let mut held = None;
+    let start = Instant::now();
+    while held.is_none() && start.elapsed() < Duration::from_secs(20) {
+        held = doomed.lease("doomed-worker", Duration::from_secs(2)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let held = held.expect("the doomed worker got the delete job");
+    doomed.close().await;
+    let _ = Command::new("kill").args(["-CONT", &survivor.to_string()]).status();
+    eventually("the surviving worker took the dead worker's job over", || {
+        let sql = sql.clone();
+        let id = held.id;
+        async move {
+            let j = streamvault_core::ports::JobAdmin::get(sql.as_ref(), id).await.ok().flatten();
+            j.is_some_and(|j| j.state == "done" && j.attempts == 2 && j.leased_by.as_deref() != Some("doomed-worker"))
+        }
+    })
+    .await;
+    store.close().await;
+
+    for i in 0..4u64 {
         let sha = sha256_hex(&fake_mp4(300_000, 100 + i));
         let key = format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]);
         eventually("deleted videos' blobs left the bucket", || {

@@ -492,6 +492,11 @@ async fn patches_alternate_between_replicas() {
 
 /// Runs the stock tus-js-client (from npm, under node) against `endpoint`.
 fn tus_js(args: &[&str]) -> Option<serde_json::Value> {
+    node_client("tus_upload.mjs", args)
+}
+
+/// Runs one of the JavaScript clients in tests/js under node.
+fn node_client(script: &str, args: &[&str]) -> Option<serde_json::Value> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
     if !dir.join("node_modules/tus-js-client").exists() {
         assert!(!streamvault_testkit::in_ci(), "tests/js/node_modules is missing under CI (npm ci)");
@@ -499,7 +504,7 @@ fn tus_js(args: &[&str]) -> Option<serde_json::Value> {
         return None;
     }
     let out =
-        std::process::Command::new("node").arg(dir.join("tus_upload.mjs")).args(args).output().expect("node runs");
+        std::process::Command::new("node").arg(dir.join(script)).args(args).output().expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "tus-js-client failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
     Some(serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap())
@@ -537,6 +542,29 @@ async fn tus_js_client_uploads_resumes_and_joins() {
         }
         let fid = out["file_id"].as_str().unwrap_or_else(|| panic!("no file id: {out}"));
         assert_eq!(tus.download(fid).await, data, "byte-exact with {extra:?}");
+    }
+    srv.stop().await;
+}
+
+/// Stock Uppy (`@uppy/core` with `@uppy/tus`), unchanged, whole and in chunks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uppy_uploads_unchanged() {
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let srv = TestServer::start(&db, json!({"max_upload_bytes": 64 * 1024 * 1024})).await;
+    let token = srv.signup(&user()).await;
+    let tus = Tus { token: token.clone(), srv: &srv };
+    let dir = tempfile::tempdir().unwrap();
+    let data = fake_mp4(3_000_000, 8);
+    let file = dir.path().join("by-uppy.bin");
+    std::fs::write(&file, &data).unwrap();
+    let endpoint = format!("{}/stream/v1/tus/", srv.url);
+    for chunk in ["inf", "1048576"] {
+        let args =
+            ["--endpoint", &endpoint, "--file", file.to_str().unwrap(), "--token", &token, "--chunk-size", chunk];
+        let Some(out) = node_client("uppy_upload.mjs", &args) else { return };
+        assert_eq!(out["ok"], true, "{out}");
+        let fid = out["file_id"].as_str().unwrap_or_else(|| panic!("no file id: {out}"));
+        assert_eq!(tus.download(fid).await, data, "byte-exact with chunk size {chunk}");
     }
     srv.stop().await;
 }
