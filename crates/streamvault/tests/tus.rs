@@ -503,8 +503,7 @@ fn node_client(script: &str, args: &[&str]) -> Option<serde_json::Value> {
         eprintln!("SKIP: run `npm ci` in {} for the tus-js-client tests", dir.display());
         return None;
     }
-    let out =
-        std::process::Command::new("node").arg(dir.join(script)).args(args).output().expect("node runs");
+    let out = std::process::Command::new("node").arg(dir.join(script)).args(args).output().expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "tus-js-client failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
     Some(serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap())
