@@ -123,6 +123,33 @@ async fn protocol(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
+    // A browser on another site (Uppy, tus-js-client): a CORS preflight, then the request.
+    let res = srv
+        .req(Method::OPTIONS, "/stream/v1/tus/")
+        .header("origin", "https://elsewhere.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization, tus-resumable, upload-length, upload-metadata")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    let allowed = res.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    for h in ["authorization", "tus-resumable", "upload-length", "upload-metadata", "upload-offset", "content-type"] {
+        assert!(allowed.contains(h), "{h} in {allowed}");
+    }
+    assert!(res.headers()["access-control-allow-methods"].to_str().unwrap().contains("PATCH"));
+    let res = tus
+        .req(Method::POST, "/stream/v1/tus/")
+        .header("origin", "https://elsewhere.example")
+        .header("upload-length", 1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    assert!(res.headers()["access-control-expose-headers"].to_str().unwrap().contains("Location"));
+
     // Creation: a length, or a deferred one, and within limits.
     let res = tus.req(Method::POST, "/stream/v1/tus/").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST, "no length");

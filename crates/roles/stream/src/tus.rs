@@ -31,6 +31,10 @@ const PATCH_TYPE: &str = "application/offset+octet-stream";
 /// (except `OPTIONS`, which is how a client finds out).
 pub async fn protocol(req: Request, next: Next) -> Response {
     let options = req.method() == axum::http::Method::OPTIONS;
+    let cross_origin = req.headers().contains_key(axum::http::header::ORIGIN);
+    if options && req.headers().contains_key(axum::http::header::ACCESS_CONTROL_REQUEST_METHOD) {
+        return preflight();
+    }
     let version = req.headers().get("tus-resumable").and_then(|v| v.to_str().ok());
     let mut res = if !options && version != Some(VERSION) {
         let mut r = (StatusCode::PRECONDITION_FAILED, "Tus-Resumable: 1.0.0 is required\n").into_response();
@@ -40,6 +44,11 @@ pub async fn protocol(req: Request, next: Next) -> Response {
         next.run(req).await
     };
     res.headers_mut().insert("tus-resumable", HeaderValue::from_static(VERSION));
+    if cross_origin {
+        // Any origin, without credentials: browsers then send no cookies, so only a bearer
+        // token the page holds can authorise an upload from another site.
+        res.headers_mut().insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    }
     // Browsers (Uppy, tus-js-client) read these from other origins.
     res.headers_mut().insert(
         "access-control-expose-headers",
@@ -49,6 +58,25 @@ pub async fn protocol(req: Request, next: Next) -> Response {
         ),
     );
     res
+}
+
+/// A browser's CORS preflight for a tus request from another origin (Uppy, tus-js-client on
+/// another site).
+fn preflight() -> Response {
+    let mut h = HeaderMap::new();
+    h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    h.insert("access-control-allow-methods", HeaderValue::from_static("POST, GET, HEAD, PATCH, DELETE, OPTIONS"));
+    h.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_static(
+            "Authorization, Content-Type, Tus-Resumable, Upload-Length, Upload-Metadata, Upload-Offset, \
+             Upload-Defer-Length, Upload-Concat, Upload-Checksum, X-HTTP-Method-Override, X-Requested-With, \
+             X-Session-Id",
+        ),
+    );
+    h.insert("access-control-max-age", HeaderValue::from_static("86400"));
+    h.insert("tus-resumable", HeaderValue::from_static(VERSION));
+    (StatusCode::NO_CONTENT, h).into_response()
 }
 
 pub async fn options(State(st): State<StreamState>) -> Response {
