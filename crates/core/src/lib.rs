@@ -9,6 +9,7 @@ pub mod cleanup;
 pub mod drive;
 pub mod error;
 pub mod ids;
+pub mod media;
 pub mod paging;
 pub mod ports;
 pub mod storage;

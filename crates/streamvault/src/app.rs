@@ -9,6 +9,7 @@ use streamvault_config::{Config, Role};
 use streamvault_core::accounts::{Accounts, SessionPolicy};
 use streamvault_core::cleanup::Cleanup;
 use streamvault_core::drive::{Drive, ShareLinks};
+use streamvault_core::media::Media;
 use streamvault_core::ports::throttle::{LocalLoginThrottle, ThrottlePolicy};
 use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
 use streamvault_core::ports::{HealthCheck, LoginThrottle, SecretStore, SessionStore};
@@ -43,6 +44,7 @@ pub struct App {
     pub job_admin: Arc<dyn JobAdmin>,
     amqp: Option<Arc<AmqpJobQueue>>,
     pub cleanup: Cleanup,
+    pub media: Media,
 }
 
 impl App {
@@ -125,6 +127,17 @@ impl App {
         let fresh: [u8; 32] = rand::random();
         let share_key = SqlSecretStore::new(metadata.clone()).get_or_create("share_key", &hex::encode(fresh)).await?;
         let shares = ShareLinks::new(share_key.as_bytes());
+        let ffmpeg = streamvault_media::Ffmpeg::detect().await;
+        if ffmpeg.is_none() && config.roles.has(Role::Worker) {
+            tracing::warn!(
+                "ffprobe/ffmpeg are not on the PATH: videos are played as uploaded, without probing; install ffmpeg on every worker"
+            );
+        }
+        let media = Media::new(
+            ffmpeg.map(|f| Arc::new(f) as Arc<dyn streamvault_core::ports::MediaTool>),
+            video_repo.clone(),
+            storage.clone(),
+        );
         let cleanup = Cleanup::new(video_repo, file_repo, blob_index, blobs.clone());
         Ok(App {
             config,
@@ -144,6 +157,7 @@ impl App {
             job_admin,
             amqp,
             cleanup,
+            media,
         })
     }
 

@@ -89,6 +89,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             queue: app.jobs.clone(),
             admin: app.job_admin.clone(),
             cleanup: app.cleanup.clone(),
+            media: app.media.clone(),
             worker_id: JobRunner::worker_id(),
             lease: JOB_LEASE,
             idle_poll: JOB_POLL,

@@ -57,7 +57,7 @@ async fn shared_blobs_go_with_their_last_reference(backend: Backend) {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     eventually(&db, "SELECT COUNT(*) FROM videos", 1).await;
     eventually(&db, "SELECT COUNT(*) FROM comments", 0).await;
-    eventually(&db, "SELECT COUNT(*) FROM jobs WHERE state = 'done'", 1).await;
+    eventually(&db, "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND kind = 'delete_video'", 1).await;
     assert!(blob_file.is_file(), "B still needs the blob");
     let played = srv.req(Method::GET, &format!("/stream/v1/videos/{b}")).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(played.as_ref(), &data[..]);
@@ -68,7 +68,7 @@ async fn shared_blobs_go_with_their_last_reference(backend: Backend) {
     assert_eq!(res.status(), StatusCode::CREATED);
     srv.authed(Method::DELETE, &format!("/user/{name}/videos/{b}"), &token).send().await.unwrap();
     eventually(&db, "SELECT COUNT(*) FROM videos", 0).await;
-    eventually(&db, "SELECT COUNT(*) FROM jobs WHERE state = 'done'", 2).await;
+    eventually(&db, "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND kind = 'delete_video'", 2).await;
     assert!(blob_file.is_file(), "the file still needs the blob");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM blobs").await, 1);
 

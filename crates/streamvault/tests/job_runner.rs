@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use streamvault_amqp::AmqpJobQueue;
 use streamvault_core::cleanup::Cleanup;
+use streamvault_core::media::Media;
 use streamvault_core::ports::{JobAdmin, JobQueue, NewJob};
+use streamvault_core::storage::Storage;
 use streamvault_metadata::{MetadataStore, SqlBlobIndex, SqlFileRepo, SqlJobQueue, SqlVideoRepo};
 use streamvault_testkit::{Backend, TestDb, amqp_url, per_backend};
 use streamvault_worker::jobs::JobRunner;
@@ -17,17 +19,17 @@ async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>
     let admin = Arc::new(SqlJobQueue::new(store.clone()));
     let dir = tempfile::tempdir().unwrap();
     let (blobs, _) = streamvault_blobs::open(&format!("fs://{}", dir.path().display())).unwrap();
-    let cleanup = Cleanup::new(
-        Arc::new(SqlVideoRepo::new(store.clone())),
-        Arc::new(SqlFileRepo::new(store.clone())),
-        Arc::new(SqlBlobIndex::new(store.clone())),
-        blobs,
-    );
+    let videos = Arc::new(SqlVideoRepo::new(store.clone()));
+    let index = Arc::new(SqlBlobIndex::new(store.clone()));
+    let storage = Storage::new(blobs.clone(), index.clone(), dir.path().join("staging"), 1 << 20, None).unwrap();
+    let media = Media::new(None, videos.clone(), storage);
+    let cleanup = Cleanup::new(videos, Arc::new(SqlFileRepo::new(store.clone())), index, blobs);
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let runner = JobRunner {
         queue: queue.clone(),
         admin: admin.clone(),
         cleanup,
+        media,
         worker_id: JobRunner::worker_id(),
         lease: Duration::from_secs(30),
         idle_poll: Duration::from_millis(20),

@@ -15,6 +15,8 @@ pub mod kind {
     pub const DELETE_VIDEO: &str = "delete_video";
     /// Drop a deleted drive file's row and, when nothing else needs them, its bytes.
     pub const DELETE_FILE: &str = "delete_file";
+    /// Probe a video's original (ffprobe): duration, size, codecs; or fail it with a reason.
+    pub const PROBE_VIDEO: &str = "probe_video";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

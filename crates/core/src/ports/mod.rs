@@ -6,6 +6,7 @@ pub mod comments;
 pub mod files;
 pub mod health;
 pub mod jobs;
+pub mod media;
 pub mod sessions;
 pub mod throttle;
 pub mod uploads;
@@ -21,8 +22,9 @@ pub use health::HealthCheck;
 pub use jobs::{
     Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, LeasedJob, NewJob, OutboxJob, PeriodicLease, QueueStats,
 };
+pub use media::{MediaTool, ProbeReport, Unusable};
 pub use sessions::{Session, SessionStore};
 pub use throttle::LoginThrottle;
 pub use uploads::{Concat, Upload, UploadRepo};
 pub use users::{User, UserRepo};
-pub use videos::{Video, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus, Visibility};
+pub use videos::{Video, VideoMedia, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus, Visibility};

@@ -56,6 +56,21 @@ pub struct Video {
     pub updated_at: DateTime<Utc>,
     /// The uploaded original, once bytes have arrived.
     pub source: Option<VideoSource>,
+    /// What probing the original found (empty until then).
+    pub media: VideoMedia,
+}
+
+/// A video's media facts, from probing its original, and why processing failed if it did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VideoMedia {
+    pub duration_ms: Option<u64>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub video_codec: Option<String>,
+    pub audio_codec: Option<String>,
+    /// Bits per second, over the whole file.
+    pub bitrate: Option<u64>,
+    pub failure_reason: Option<String>,
 }
 
 /// A video's original bytes: a content-addressed blob.
@@ -105,7 +120,12 @@ pub trait VideoRepo: Send + Sync {
     async fn soft_delete(&self, id: Uuid, at: DateTime<Utc>, job: &NewJob) -> Result<bool>;
     /// Records the uploaded original and moves the video to `uploaded`; `false` when the video
     /// is gone or already has one.
-    async fn attach_source(&self, id: Uuid, source: &VideoSource) -> Result<bool>;
+    /// Records the original and, in the same transaction, the jobs that process it.
+    async fn attach_source(&self, id: Uuid, source: &VideoSource, jobs: &[NewJob]) -> Result<bool>;
+    /// Moves a live video from one status to another; `false` if it was not in `from`.
+    async fn set_status(&self, id: Uuid, from: VideoStatus, to: VideoStatus) -> Result<bool>;
+    /// Records what processing found, and the status it ends in.
+    async fn set_media(&self, id: Uuid, status: VideoStatus, media: &VideoMedia) -> Result<bool>;
     /// Adds `n` views (batched by the view counter).
     async fn add_views(&self, id: Uuid, n: u64) -> Result<()>;
     /// For a video that was soft-deleted: removes the row (and its comments) for good and

@@ -141,6 +141,26 @@ impl Storage {
         }
     }
 
+    /// Where a media tool can read a blob: its file on this machine, or a presigned URL.
+    pub async fn media_input(&self, sha256: &str) -> Result<String> {
+        let key = blob_key(sha256);
+        let local = match self.source(sha256).await? {
+            BlobSource::Local(store) => store.local_path(&key),
+            BlobSource::Primary => self.blobs.local_path(&key),
+            BlobSource::Elsewhere(node) => {
+                return Err(Error::Unavailable(format!("the bytes are on node {node} until their transfer ends")));
+            }
+        };
+        if let Some(path) = local.filter(|p| p.exists()) {
+            return Ok(path.display().to_string());
+        }
+        let ttl = std::time::Duration::from_secs(3600);
+        self.blobs
+            .presign_get(&key, ttl, "application/octet-stream", None)
+            .await?
+            .ok_or_else(|| Error::Unavailable(format!("blob {sha256} is not readable by a media tool")))
+    }
+
     /// The media type of a stored blob, from its first bytes.
     pub async fn media_type(&self, sha256: &str, size: u64) -> &'static str {
         let mut head = Vec::new();

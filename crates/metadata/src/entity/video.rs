@@ -21,6 +21,15 @@ pub struct Model {
     pub source_size: Option<i64>,
     pub source_mime: Option<String>,
     pub uploaded_at: Option<i64>,
+    /// What probing the original found.
+    pub duration_ms: Option<i64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub video_codec: Option<String>,
+    pub audio_codec: Option<String>,
+    pub bitrate: Option<i64>,
+    /// Why processing failed, for the owner.
+    pub failure_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ mod m20261122_000005_periodic_leases;
 mod m20261122_000006_blob_holders;
 mod m20261122_000007_uploads;
 mod m20261122_000008_folders_challenges_secrets;
+mod m20261122_000009_video_media;
 mod util;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_blob_holders::Migration),
             Box::new(m20261122_000007_uploads::Migration),
             Box::new(m20261122_000008_folders_challenges_secrets::Migration),
+            Box::new(m20261122_000009_video_media::Migration),
         ]
     }
 }

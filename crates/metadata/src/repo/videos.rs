@@ -6,7 +6,9 @@ use sea_orm::{
     QueryOrder, QuerySelect, RelationTrait, Select, Set, TransactionTrait,
 };
 use streamvault_core::paging::{Cursor, Page, PageRequest};
-use streamvault_core::ports::{NewJob, Video, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus, Visibility};
+use streamvault_core::ports::{
+    NewJob, Video, VideoMedia, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus, Visibility,
+};
 use streamvault_core::text::search_key;
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
@@ -42,6 +44,13 @@ struct Row {
     source_size: Option<i64>,
     source_mime: Option<String>,
     uploaded_at: Option<i64>,
+    duration_ms: Option<i64>,
+    width: Option<i32>,
+    height: Option<i32>,
+    video_codec: Option<String>,
+    audio_codec: Option<String>,
+    bitrate: Option<i64>,
+    failure_reason: Option<String>,
 }
 
 impl Row {
@@ -64,6 +73,15 @@ impl Row {
                 }
                 _ => None,
             },
+            media: VideoMedia {
+                duration_ms: self.duration_ms.and_then(|v| u64::try_from(v).ok()),
+                width: self.width.and_then(|v| u32::try_from(v).ok()),
+                height: self.height.and_then(|v| u32::try_from(v).ok()),
+                video_codec: self.video_codec,
+                audio_codec: self.audio_codec,
+                bitrate: self.bitrate.and_then(|v| u64::try_from(v).ok()),
+                failure_reason: self.failure_reason,
+            },
         })
     }
 }
@@ -85,6 +103,13 @@ fn live() -> Select<video::Entity> {
             video::Column::SourceSize,
             video::Column::SourceMime,
             video::Column::UploadedAt,
+            video::Column::DurationMs,
+            video::Column::Width,
+            video::Column::Height,
+            video::Column::VideoCodec,
+            video::Column::AudioCodec,
+            video::Column::Bitrate,
+            video::Column::FailureReason,
         ])
         .column_as(user::Column::Name, "author_name")
         .join(JoinType::InnerJoin, video::Relation::Author.def())
@@ -136,6 +161,13 @@ impl VideoRepo for SqlVideoRepo {
             source_size: Set(v.source.as_ref().map(|s| i64::try_from(s.size).unwrap_or(i64::MAX))),
             source_mime: Set(v.source.as_ref().map(|s| s.mime.clone())),
             uploaded_at: Set(v.source.as_ref().map(|s| to_ms(s.uploaded_at))),
+            duration_ms: Set(None),
+            width: Set(None),
+            height: Set(None),
+            video_codec: Set(None),
+            audio_codec: Set(None),
+            bitrate: Set(None),
+            failure_reason: Set(None),
         }
         .insert(self.store.connection())
         .await
@@ -238,7 +270,8 @@ impl VideoRepo for SqlVideoRepo {
         Ok(true)
     }
 
-    async fn attach_source(&self, id: Uuid, source: &VideoSource) -> Result<bool> {
+    async fn attach_source(&self, id: Uuid, source: &VideoSource, jobs: &[NewJob]) -> Result<bool> {
+        let txn = self.store.connection().begin().await.map_err(db_err)?;
         let res = video::Entity::update_many()
             .col_expr(video::Column::SourceSha256, Expr::value(source.sha256.clone()))
             .col_expr(video::Column::SourceSize, Expr::value(i64::try_from(source.size).unwrap_or(i64::MAX)))
@@ -249,6 +282,49 @@ impl VideoRepo for SqlVideoRepo {
             .filter(video::Column::Id.eq(id))
             .filter(video::Column::DeletedAt.is_null())
             .filter(video::Column::SourceSha256.is_null())
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if res.rows_affected == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        for job in jobs {
+            jobs::enqueue(&txn, job).await?;
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn set_status(&self, id: Uuid, from: VideoStatus, to: VideoStatus) -> Result<bool> {
+        let res = video::Entity::update_many()
+            .col_expr(video::Column::Status, Expr::value(to.as_str()))
+            .col_expr(video::Column::UpdatedAt, Expr::value(to_ms(Utc::now())))
+            .filter(video::Column::Id.eq(id))
+            .filter(video::Column::Status.eq(from.as_str()))
+            .filter(video::Column::DeletedAt.is_null())
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(res.rows_affected > 0)
+    }
+
+    async fn set_media(&self, id: Uuid, status: VideoStatus, m: &VideoMedia) -> Result<bool> {
+        let i = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        let n = |v: Option<u32>| v.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+        let reason: Option<String> = m.failure_reason.as_ref().map(|r| r.chars().take(500).collect());
+        let res = video::Entity::update_many()
+            .col_expr(video::Column::Status, Expr::value(status.as_str()))
+            .col_expr(video::Column::DurationMs, Expr::value(i(m.duration_ms)))
+            .col_expr(video::Column::Width, Expr::value(n(m.width)))
+            .col_expr(video::Column::Height, Expr::value(n(m.height)))
+            .col_expr(video::Column::VideoCodec, Expr::value(m.video_codec.clone()))
+            .col_expr(video::Column::AudioCodec, Expr::value(m.audio_codec.clone()))
+            .col_expr(video::Column::Bitrate, Expr::value(i(m.bitrate)))
+            .col_expr(video::Column::FailureReason, Expr::value(reason))
+            .col_expr(video::Column::UpdatedAt, Expr::value(to_ms(Utc::now())))
+            .filter(video::Column::Id.eq(id))
+            .filter(video::Column::DeletedAt.is_null())
             .exec(self.store.connection())
             .await
             .map_err(db_err)?;

@@ -33,6 +33,12 @@ pub struct VideoJson {
     #[schema(value_type = String, example = "ready")]
     status: &'static str,
     views: i64,
+    /// From probing the original; null until then.
+    duration_ms: Option<u64>,
+    width: Option<u32>,
+    height: Option<u32>,
+    /// Why processing failed (`status: failed`), for the owner.
+    failure_reason: Option<String>,
 }
 
 impl From<Video> for VideoJson {
@@ -48,6 +54,10 @@ impl From<Video> for VideoJson {
             updated_at: v.updated_at.to_rfc3339(),
             status: v.status.as_str(),
             views: v.views,
+            duration_ms: v.media.duration_ms,
+            width: v.media.width,
+            height: v.media.height,
+            failure_reason: v.media.failure_reason,
         }
     }
 }

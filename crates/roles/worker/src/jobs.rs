@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use streamvault_core::cleanup::Cleanup;
+use streamvault_core::media::Media;
 use streamvault_core::ports::{JobAdmin, JobQueue, LeasedJob};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -17,6 +18,8 @@ pub struct JobRunner {
     /// For the queue's gauges (depth by state, age of the oldest due job).
     pub admin: Arc<dyn JobAdmin>,
     pub cleanup: Cleanup,
+    /// Media jobs (probe today).
+    pub media: Media,
     /// Who holds a lease, in the jobs table: host, process and a random tail.
     pub worker_id: String,
     /// How long a job is ours before another worker may take it over.
@@ -72,7 +75,9 @@ impl JobRunner {
         let outcome = {
             // A heartbeat keeps the lease short (a dead worker's job is taken over soon) however
             // long the job runs.
-            let work = self.cleanup.run(&job);
+            let work = async {
+                if Media::handles(&job.kind) { self.media.run(&job).await } else { self.cleanup.run(&job).await }
+            };
             tokio::pin!(work);
             let mut beat = tokio::time::interval(self.lease / 3);
             beat.tick().await;

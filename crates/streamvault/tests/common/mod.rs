@@ -132,8 +132,43 @@ impl TestServer {
     }
 }
 
-/// Bytes that sniff as an MP4 (an `ftyp` box) followed by `len` pseudo-random bytes.
+/// A tiny real MP4 (one 64x64 frame, index first), made once by ffmpeg; `None` without it.
+fn real_mp4_head() -> Option<&'static [u8]> {
+    static HEAD: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
+    HEAD.get_or_init(|| {
+        let dir = tempfile::tempdir().ok()?;
+        let out = dir.path().join("head.mp4");
+        let ok = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=25", "-frames:v", "1"])
+            .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart"])
+            .arg(&out)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            assert!(!streamvault_testkit::in_ci(), "ffmpeg is required under CI (.ci/run installs it)");
+        }
+        ok.then(|| std::fs::read(&out).ok()).flatten()
+    })
+    .as_deref()
+}
+
+/// A playable MP4 of `len` bytes, distinct per `seed`: a real one-frame video (its index
+/// first) followed by pseudo-random bytes no demuxer reads. Falls back to [`noise_mp4`] when
+/// too short or without ffmpeg.
 pub fn fake_mp4(len: usize, seed: u64) -> Vec<u8> {
+    match real_mp4_head() {
+        Some(head) if head.len() + 64 <= len => {
+            let mut v = head.to_vec();
+            v.extend_from_slice(&noise_mp4(len - head.len(), seed));
+            v
+        }
+        _ => noise_mp4(len, seed),
+    }
+}
+
+/// Bytes that sniff as an MP4 (an `ftyp` box) followed by `len` pseudo-random bytes: accepted
+/// as an upload, and no decodable video.
+pub fn noise_mp4(len: usize, seed: u64) -> Vec<u8> {
     let mut v = vec![0, 0, 0, 0x20];
     v.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2avc1mp41");
     let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
