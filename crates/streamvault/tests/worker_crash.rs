@@ -131,9 +131,11 @@ async fn survive_kill_9(queue_url: Option<&str>) {
     // Restart: both deletions complete, both blobs go, nothing is left pending.
     let (mut child, _) = start(dir.path(), "1", queue_url);
     let mut done = false;
-    for _ in 0..100 {
+    for _ in 0..200 {
+        // Every job, the uploads' probes included, ends.
         if count(&db_url, "SELECT COUNT(*) FROM videos").await == 0
             && count(&db_url, "SELECT COUNT(*) FROM blobs").await == 0
+            && count(&db_url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await == 0
         {
             done = true;
             break;

@@ -95,15 +95,19 @@ pub async fn download(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let file = st.drive.get(&auth.user, parse_id(&id, "file")?).await?;
-    let rep = Representation {
+    Ok(serve_blob(&st, &method, &headers, as_download(&file)).await?.response)
+}
+
+/// A drive file as an attachment, never cached by shared caches.
+fn as_download(file: &streamvault_core::ports::DriveFile) -> Representation<'_> {
+    Representation {
         sha256: &file.sha256,
         size: file.size,
         mime: &file.mime,
         last_modified: file.updated_at,
         cache_control: "private, max-age=0",
         disposition: Some(attachment(&file.name)),
-    };
-    Ok(serve_blob(&st, &method, &headers, rep).await?.response)
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -127,15 +131,7 @@ pub async fn shared(
     };
     st.shares.verify(id, expires, &sig)?;
     let file = st.drive.get_shared(id).await?;
-    let rep = Representation {
-        sha256: &file.sha256,
-        size: file.size,
-        mime: &file.mime,
-        last_modified: file.updated_at,
-        cache_control: "private, max-age=0",
-        disposition: Some(attachment(&file.name)),
-    };
-    Ok(serve_blob(&st, &method, &headers, rep).await?.response)
+    Ok(serve_blob(&st, &method, &headers, as_download(&file)).await?.response)
 }
 
 /// RFC 5987 `attr-char`: everything else is percent-encoded in `filename*`.
