@@ -90,8 +90,8 @@ pub trait JobAdmin: Send + Sync {
     /// Newest first, optionally of one state.
     async fn list(&self, state: Option<&str>, limit: u64) -> Result<Vec<JobInfo>>;
     async fn get(&self, id: Uuid) -> Result<Option<JobInfo>>;
-    /// Makes a dead or queued job due now, with a fresh set of attempts; `false` if there is no
-    /// such job in those states.
+    /// Makes a dead, queued or sent (broker) job due now, with a fresh set of attempts; `false`
+    /// if there is no such job in those states.
     async fn retry(&self, id: Uuid) -> Result<bool>;
     /// Deletes finished jobs (`done` or `dead`); returns how many.
     async fn purge(&self, state: &str) -> Result<u64>;

@@ -330,7 +330,9 @@ impl JobAdmin for SqlJobQueue {
             .col_expr(job::Column::Attempts, Expr::value(0))
             .col_expr(job::Column::UpdatedAt, Expr::value(now))
             .filter(job::Column::Id.eq(id))
-            .filter(job::Column::State.is_in(["dead", "queued"]))
+            // `sent`: handed to RabbitMQ and lost there (a purged queue); sent again, and a
+            // copy that still turns up finds the job claimed or done.
+            .filter(job::Column::State.is_in(["dead", "queued", "sent"]))
             .exec(self.store.connection())
             .await
             .map_err(db_err)?;
