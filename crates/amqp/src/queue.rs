@@ -178,15 +178,20 @@ impl Inner {
 
     /// Publishes the job's id, durable, to the queue for its due time, and waits for the
     /// broker's confirm.
-    async fn publish_at(&self, id: Uuid, at: DateTime<Utc>, extra: Option<(&str, &str)>) -> Result<()> {
-        let queue = match extra {
-            Some(_) => self.topology.dead.as_str(),
-            None => self.topology.queue_for((at - Utc::now()).num_milliseconds()),
-        };
-        let mut headers = run_at_header(at);
-        if let Some((k, v)) = extra {
-            headers.insert(k.into(), AMQPValue::LongString(v.into()));
-        }
+    async fn publish_at(&self, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+        let queue = self.topology.queue_for((at - Utc::now()).num_milliseconds());
+        self.publish(queue, id, run_at_header(at)).await
+    }
+
+    /// A copy of a job out of attempts, with its last error, for RabbitMQ-side tooling.
+    async fn dead_letter(&self, id: Uuid, error: &str) -> Result<()> {
+        let mut headers = run_at_header(Utc::now());
+        let reason: String = error.chars().take(1000).collect();
+        headers.insert("error".into(), AMQPValue::LongString(reason.as_str().into()));
+        self.publish(&self.topology.dead, id, headers).await
+    }
+
+    async fn publish(&self, queue: &str, id: Uuid, headers: FieldTable) -> Result<()> {
         let props = BasicProperties::default()
             .with_delivery_mode(2)
             .with_message_id(id.to_string().into())
@@ -222,7 +227,7 @@ impl Inner {
     async fn relay_once(&self, relay_id: &str) -> Result<usize> {
         let due = self.outbox.take_for_relay(relay_id, RELAY_LEASE, 100).await?;
         for job in &due {
-            self.publish_at(job.id, job.run_at, None).await?;
+            self.publish_at(job.id, job.run_at).await?;
             // A crash here publishes the job twice; the claim makes the copy harmless.
             self.outbox.mark_sent(job.id).await?;
         }
@@ -296,7 +301,7 @@ impl JobQueue for AmqpJobQueue {
                 let early = (at - Utc::now()).num_milliseconds();
                 if early > 20 {
                     // Back from a delay tier before its time: another round.
-                    inner.publish_at(id, at, None).await?;
+                    inner.publish_at(id, at).await?;
                     delivery.acker.ack(BasicAckOptions::default()).await.map_err(amqp_err)?;
                     continue;
                 }
@@ -319,7 +324,7 @@ impl JobQueue for AmqpJobQueue {
                 Claim::Busy(until) => {
                     // Delivered again while its first run lives (or its lease has not yet run
                     // out after a crash): look again when the lease ends.
-                    inner.publish_at(id, until + chrono::Duration::milliseconds(50), None).await?;
+                    inner.publish_at(id, until + chrono::Duration::milliseconds(50)).await?;
                     delivery.acker.ack(BasicAckOptions::default()).await.map_err(amqp_err)?;
                 }
                 Claim::Gone => {
@@ -346,13 +351,12 @@ impl JobQueue for AmqpJobQueue {
             Some(at) => {
                 // Published before it is recorded: if recording fails, the copy's claim waits
                 // for this lease to run out, and the job still runs.
-                inner.publish_at(job.id, at, None).await?;
+                inner.publish_at(job.id, at).await?;
                 inner.outbox.retry_later(job, error, at).await?;
             }
             None => {
                 inner.record.fail(job, error, None).await?;
-                let reason: String = error.chars().take(1000).collect();
-                inner.publish_at(job.id, Utc::now(), Some(("error", &reason))).await?;
+                inner.dead_letter(job.id, error).await?;
             }
         }
         inner.ack(job).await;

@@ -127,7 +127,11 @@ impl App {
         let fresh: [u8; 32] = rand::random();
         let share_key = SqlSecretStore::new(metadata.clone()).get_or_create("share_key", &hex::encode(fresh)).await?;
         let shares = ShareLinks::new(share_key.as_bytes());
-        let ffmpeg = streamvault_media::Ffmpeg::detect().await;
+        // Only workers run media jobs: other roles do not spawn ffprobe at start.
+        let ffmpeg = match config.roles.has(Role::Worker) {
+            true => streamvault_media::Ffmpeg::detect().await,
+            false => None,
+        };
         if ffmpeg.is_none() && config.roles.has(Role::Worker) {
             tracing::warn!(
                 "ffprobe/ffmpeg are not on the PATH: videos are played as uploaded, without probing; install ffmpeg on every worker"

@@ -14,7 +14,6 @@ use uuid::Uuid;
 pub use instant::{Challenge as InstantChallenge, Instant, InstantRequest};
 pub use share::{MAX_TTL_SECS, ShareLinks};
 
-use crate::paging::{Page, PageRequest};
 use crate::ports::jobs::kind;
 use crate::ports::{
     ChallengeRepo, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo, NewJob, User,
@@ -124,10 +123,6 @@ impl Drive {
     /// Bytes the owner's files take.
     pub async fn usage(&self, owner: &User) -> Result<u64> {
         self.files.usage(owner.id).await
-    }
-
-    pub async fn list(&self, owner: &User, page: PageRequest) -> Result<Page<DriveFile>> {
-        self.files.list_by_owner(owner.id, page).await
     }
 
     /// One page of a folder's files (`None`: the top of the drive) in the given order.

@@ -3,7 +3,6 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::Result;
-use crate::paging::{Page, PageRequest};
 
 /// A file in a user's drive: a name and a reference to a content-addressed blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,8 +91,6 @@ pub trait FileRepo: Send + Sync {
     async fn purge_deleted(&self, id: Uuid) -> Result<Option<String>>;
     /// Every file (not deleted) in the given folders.
     async fn in_folders(&self, owner_id: Uuid, folders: &[Uuid]) -> Result<Vec<DriveFile>>;
-    /// An owner's files, newest first.
-    async fn list_by_owner(&self, owner_id: Uuid, page: PageRequest) -> Result<Page<DriveFile>>;
 }
 
 /// An instant-upload challenge: prove you hold the bytes by hashing a range of them.

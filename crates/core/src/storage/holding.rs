@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
 use tokio::sync::Notify;
 
-use super::{Storage, sniff_video};
+use super::{Storage, media_type_of, read_head};
 use crate::ports::{BlobStore, blob_key};
 use crate::{Error, Result};
 
@@ -44,6 +43,12 @@ pub enum BlobSource {
     Local(Arc<dyn BlobStore>),
     /// On another node's disk: that node serves it until the transfer is done.
     Elsewhere(String),
+}
+
+/// Only the node that took an upload has its bytes until they reach object storage (seconds):
+/// 503, which a load balancer retries on another replica.
+pub fn in_transit(node: &str) -> Error {
+    Error::Unavailable(format!("the bytes are on node {node} until their transfer to object storage ends"))
 }
 
 impl Storage {
@@ -85,7 +90,8 @@ impl Storage {
     async fn transfer_one(&self, h: &Holding, sha256: &str, path: &Path) -> Result<()> {
         let key = blob_key(sha256);
         let size = tokio::fs::metadata(path).await.map_err(|e| Error::Unavailable(format!("holding: {e}")))?.len();
-        let mime = content_type(path).await;
+        // Object storage serves it with this type (Garage ignores response overrides).
+        let mime = media_type_of(&read_head(path).await);
         self.blobs.put_file(&key, path, size, mime).await?;
         if self.index.mark_transferred(sha256, &h.node).await? {
             metrics::counter!("blob_transfers_total").increment(1);
@@ -107,17 +113,6 @@ async fn remove(path: &Path) {
     {
         tracing::warn!(path = %path.display(), error = %e, "cannot remove a held copy");
     }
-}
-
-/// The media type object storage will serve the blob with (it ignores overrides).
-async fn content_type(path: &Path) -> &'static str {
-    let mut head = vec![0; 8192];
-    let n = match tokio::fs::File::open(path).await {
-        Ok(mut f) => f.read(&mut head).await.unwrap_or(0),
-        Err(_) => 0,
-    };
-    head.truncate(n);
-    sniff_video(&head).or_else(|| infer::get(&head).map(|k| k.mime_type())).unwrap_or("application/octet-stream")
 }
 
 /// `(sha256, path, age)` of every blob file under `dir` (`sha256/ab/cd/<hex>`).

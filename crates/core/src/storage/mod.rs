@@ -9,8 +9,8 @@ mod staging;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use holding::{BlobSource, Holding};
-pub use sniff::sniff_video;
+pub use holding::{BlobSource, Holding, in_transit};
+pub use sniff::{media_type_of, read_head, sniff_video};
 pub use staging::{Staged, Staging};
 
 use crate::ports::{BlobIndex, BlobStore, blob_key};
@@ -128,16 +128,26 @@ impl Storage {
 
     /// Streams `range` of a stored blob, from wherever it is now.
     pub async fn read(&self, sha256: &str, range: std::ops::Range<u64>) -> Result<crate::ports::ByteStream> {
+        self.read_from(&self.source(sha256).await?, sha256, range).await
+    }
+
+    /// Streams `range` of a blob from `source` (looked up once by the caller).
+    pub async fn read_from(
+        &self,
+        source: &BlobSource,
+        sha256: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<crate::ports::ByteStream> {
         let key = blob_key(sha256);
-        match self.source(sha256).await? {
+        match source {
+            // The transfer may have removed the local copy since the lookup: then the primary
+            // store has it.
             BlobSource::Local(store) => match store.read(&key, range.clone()).await {
                 Ok(s) => Ok(s),
                 Err(_) => self.blobs.read(&key, range).await,
             },
             BlobSource::Primary => self.blobs.read(&key, range).await,
-            BlobSource::Elsewhere(node) => {
-                Err(Error::Unavailable(format!("the bytes are on node {node} until their transfer ends")))
-            }
+            BlobSource::Elsewhere(node) => Err(in_transit(node)),
         }
     }
 
@@ -147,9 +157,7 @@ impl Storage {
         let local = match self.source(sha256).await? {
             BlobSource::Local(store) => store.local_path(&key),
             BlobSource::Primary => self.blobs.local_path(&key),
-            BlobSource::Elsewhere(node) => {
-                return Err(Error::Unavailable(format!("the bytes are on node {node} until their transfer ends")));
-            }
+            BlobSource::Elsewhere(node) => return Err(in_transit(&node)),
         };
         if let Some(path) = local.filter(|p| p.exists()) {
             return Ok(path.display().to_string());
@@ -170,7 +178,7 @@ impl Storage {
                 head.extend_from_slice(&chunk);
             }
         }
-        sniff_video(&head).or_else(|| infer::get(&head).map(|k| k.mime_type())).unwrap_or("application/octet-stream")
+        media_type_of(&head)
     }
 
     /// Whether a known blob's bytes are where readers will look for them.

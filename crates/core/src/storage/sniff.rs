@@ -10,6 +10,24 @@ pub fn sniff_video(head: &[u8]) -> Option<&'static str> {
     Some(kind.mime_type())
 }
 
+/// The media type object storage serves a blob with: a video container when it is one,
+/// otherwise whatever the first bytes say.
+pub fn media_type_of(head: &[u8]) -> &'static str {
+    sniff_video(head).or_else(|| infer::get(head).map(|k| k.mime_type())).unwrap_or("application/octet-stream")
+}
+
+/// The first bytes of a file (up to 8 KiB), enough to recognise its type; empty if unreadable.
+pub async fn read_head(path: &std::path::Path) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut head = vec![0; 8192];
+    let n = match tokio::fs::File::open(path).await {
+        Ok(mut f) => f.read(&mut head).await.unwrap_or(0),
+        Err(_) => 0,
+    };
+    head.truncate(n);
+    head
+}
+
 fn is_iso_bmff(head: &[u8]) -> bool {
     head.len() >= 12 && &head[4..8] == b"ftyp"
 }

@@ -25,7 +25,7 @@ use running_hash::RunningHash;
 
 use crate::drive::{Drive, validate_name};
 use crate::ports::{Concat, Upload, UploadRepo, User};
-use crate::storage::{Staged, Staging, Storage, sniff_video};
+use crate::storage::{Staged, Staging, Storage, read_head, sniff_video};
 use crate::videos::Videos;
 use crate::{Error, Result, ids};
 
@@ -575,18 +575,6 @@ impl Uploads {
 /// The key of an upload's bytes when they are appended in place.
 fn data_key(id: Uuid) -> String {
     format!("uploads/{id}/data")
-}
-
-/// The first bytes of a file, to recognise its type.
-async fn read_head(path: &std::path::Path) -> Vec<u8> {
-    use tokio::io::AsyncReadExt;
-    let mut head = vec![0; 8192];
-    let n = match tokio::fs::File::open(path).await {
-        Ok(mut f) => f.read(&mut head).await.unwrap_or(0),
-        Err(_) => 0,
-    };
-    head.truncate(n);
-    head
 }
 
 /// Removes a staging file on every way out (`put_file` may have moved it already).

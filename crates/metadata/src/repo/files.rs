@@ -5,7 +5,6 @@ use sea_orm::{
     TransactionTrait,
 };
 use streamvault_core::Result;
-use streamvault_core::paging::{Cursor, Page, PageRequest};
 use streamvault_core::ports::{DriveFile, FileQuery, FileRepo, FileSort, NewJob};
 use uuid::Uuid;
 
@@ -199,20 +198,5 @@ impl FileRepo for SqlFileRepo {
             out.extend(rows.into_iter().map(to_domain));
         }
         Ok(out)
-    }
-
-    async fn list_by_owner(&self, owner_id: Uuid, page: PageRequest) -> Result<Page<DriveFile>> {
-        let mut q =
-            file::Entity::find().filter(file::Column::OwnerId.eq(owner_id)).filter(file::Column::DeletedAt.is_null());
-        if let Some(after) = page.after {
-            q = q.filter(file::Column::Id.lt(after.id));
-        }
-        let rows = q
-            .order_by_desc(file::Column::Id)
-            .limit(page.limit + 1)
-            .all(self.store.connection())
-            .await
-            .map_err(db_err)?;
-        Ok(Page::from_rows(rows.into_iter().map(to_domain).collect(), page.limit, |f| Cursor { id: f.id, rank: None }))
     }
 }

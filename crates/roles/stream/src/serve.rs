@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use streamvault_core::ports::blob_key;
-use streamvault_core::storage::BlobSource;
+use streamvault_core::storage::{BlobSource, in_transit};
 use streamvault_http::ApiError;
 
 use crate::limiter::Held;
@@ -78,19 +78,12 @@ pub async fn serve_blob(
         }
     };
     let key = blob_key(rep.sha256);
-    let local = match st.storage.source(rep.sha256).await? {
-        BlobSource::Primary => None,
-        BlobSource::Local(store) => Some(store),
-        BlobSource::Elsewhere(node) => {
-            // Only the node that took the upload has the bytes until they reach object
-            // storage (seconds): a load balancer retries the request on another replica.
-            return Err(ApiError(streamvault_core::Error::Unavailable(format!(
-                "the bytes are on node {node} until their transfer to object storage ends; retry shortly"
-            ))));
-        }
-    };
+    let source = st.storage.source(rep.sha256).await?;
+    if let BlobSource::Elsewhere(node) = &source {
+        return Err(ApiError(in_transit(node)));
+    }
 
-    if local.is_none() && st.blobs.is_remote() && st.playback == PlaybackMode::Redirect {
+    if matches!(source, BlobSource::Primary) && st.blobs.is_remote() && st.playback == PlaybackMode::Redirect {
         // The seed's OSS redirect: the client fetches (with its Range) from object storage.
         if let Some(url) = st.blobs.presign_get(&key, PRESIGN_TTL, rep.mime, rep.disposition.as_deref()).await? {
             let response = Response::builder()
@@ -108,14 +101,7 @@ pub async fn serve_blob(
         return done(res.body(Body::empty()).map_err(internal)?);
     }
     let slot = st.limiter.try_acquire()?;
-    let stream = match local {
-        // The transfer may have removed the local copy since the lookup: then the primary has it.
-        Some(store) => match store.read(&key, range.clone()).await {
-            Ok(s) => s,
-            Err(_) => st.blobs.read(&key, range.clone()).await?,
-        },
-        None => st.blobs.read(&key, range.clone()).await?,
-    };
+    let stream = st.storage.read_from(&source, rep.sha256, range.clone()).await?;
     let response = res.body(Body::from_stream(Held::new(stream, slot))).map_err(internal)?;
     Ok(Served { response, body_from_zero: range.start == 0 })
 }
