@@ -49,6 +49,15 @@ impl BlobStore for LocalBlobStore {
         tokio::fs::try_exists(self.path(key)?).await.map_err(|e| io_err("stat", e))
     }
 
+    async fn size(&self, key: &str) -> Result<Option<u64>> {
+        match tokio::fs::metadata(self.path(key)?).await {
+            Ok(m) if m.is_file() => Ok(Some(m.len())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("stat", e)),
+        }
+    }
+
     async fn put_file(&self, key: &str, src: &Path, _size: u64, _content_type: &str) -> Result<()> {
         let dst = self.path(key)?;
         if let Some(dir) = dst.parent() {
@@ -82,6 +91,14 @@ impl BlobStore for LocalBlobStore {
 
     async fn delete(&self, key: &str) -> Result<()> {
         match tokio::fs::remove_file(self.path(key)?).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err("delete", e)),
+        }
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<()> {
+        match tokio::fs::remove_dir_all(self.path(prefix.trim_end_matches('/'))?).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_err("delete", e)),

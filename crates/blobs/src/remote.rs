@@ -43,6 +43,14 @@ impl BlobStore for RemoteBlobStore {
         self.op.exists(key).await.map_err(dal_err)
     }
 
+    async fn size(&self, key: &str) -> Result<Option<u64>> {
+        match self.op.stat(key).await {
+            Ok(meta) => Ok(Some(meta.content_length())),
+            Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(dal_err(e)),
+        }
+    }
+
     async fn put_file(&self, key: &str, src: &Path, _size: u64, content_type: &str) -> Result<()> {
         let mut file = tokio::fs::File::open(src).await.map_err(|e| Error::Internal(format!("staging file: {e}")))?;
         let mut w =
@@ -85,6 +93,10 @@ impl BlobStore for RemoteBlobStore {
 
     async fn delete(&self, key: &str) -> Result<()> {
         self.op.delete(key).await.map_err(dal_err)
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<()> {
+        self.op.delete_with(prefix).recursive(true).await.map_err(dal_err)
     }
 }
 

@@ -63,6 +63,19 @@ pub struct Settings {
     /// The bearer token of the operators' API (`/api/v1/admin/...`); empty turns it off.
     #[serde(deserialize_with = "lenient_string")]
     pub admin_token: String,
+    /// ffmpeg processes a worker runs at once.
+    pub media_concurrency: u32,
+    /// A transcode running longer than this fails its video.
+    pub media_time_limit_secs: u64,
+    /// The `nice` level ffmpeg runs at (0 to 19; 0 runs it without `nice`).
+    pub media_nice: i32,
+    /// Split mode: the api replicas a web-only process forwards `/api/` to (comma-separated
+    /// base URLs); empty when this process serves the API or a proxy in front routes it.
+    #[serde(deserialize_with = "lenient_string")]
+    pub api_upstreams: String,
+    /// The same for the stream replicas and `/stream/`.
+    #[serde(deserialize_with = "lenient_string")]
+    pub stream_upstreams: String,
 }
 
 impl Default for Settings {
@@ -91,6 +104,11 @@ impl Default for Settings {
             log_format: "auto".into(),
             log: "info".into(),
             admin_token: String::new(),
+            media_concurrency: 1,
+            media_time_limit_secs: 4 * 3600,
+            media_nice: 10,
+            api_upstreams: String::new(),
+            stream_upstreams: String::new(),
         }
     }
 }
@@ -157,6 +175,11 @@ pub struct Config {
     pub log: String,
     /// The operators' API token; `None` turns that API off.
     pub admin_token: Option<String>,
+    pub media_concurrency: u32,
+    pub media_time_limit: Duration,
+    pub media_nice: i32,
+    pub api_upstreams: Vec<String>,
+    pub stream_upstreams: Vec<String>,
 }
 
 /// Reads the layers and validates them. `flags` is the top layer (command-line options that
@@ -260,6 +283,14 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         other => return Err(bad("log_format", format!("{other:?} is not one of auto, json, text"))),
     };
 
+    let media_concurrency = match s.media_concurrency {
+        0 => return Err(bad("media_concurrency", "must be greater than 0".into())),
+        n => n,
+    };
+    let media_nice = match s.media_nice {
+        n @ 0..=19 => n,
+        n => return Err(bad("media_nice", format!("{n} is not between 0 and 19"))),
+    };
     let admin_token = match s.admin_token.as_str() {
         "" => None,
         t if t.len() < 32 => return Err(bad("admin_token", "must be at least 32 characters".into())),
@@ -290,7 +321,17 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         log_format,
         log: s.log,
         admin_token,
+        media_concurrency,
+        media_time_limit: positive("media_time_limit_secs", s.media_time_limit_secs)?,
+        media_nice,
+        api_upstreams: upstreams(&s.api_upstreams).map_err(|m| bad("api_upstreams", m))?,
+        stream_upstreams: upstreams(&s.stream_upstreams).map_err(|m| bad("stream_upstreams", m))?,
     })
+}
+
+/// A comma-separated list of http(s) base URLs.
+fn upstreams(raw: &str) -> Result<Vec<String>, String> {
+    raw.split(',').map(str::trim).filter(|u| !u.is_empty()).map(|u| check_scheme(u, &["http", "https"])).collect()
 }
 
 /// Checks that `raw` is a URL with one of `schemes`; `mariadb://` is normalised to `mysql://`.

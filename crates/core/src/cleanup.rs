@@ -7,7 +7,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::ports::jobs::kind;
-use crate::ports::{BlobIndex, BlobStore, FileRepo, LeasedJob, VideoRepo, blob_key};
+use crate::ports::{BlobIndex, BlobStore, FileRepo, LeasedJob, VideoRepo, blob_key, media_prefix};
 use crate::{Error, Result};
 
 #[derive(Clone)]
@@ -63,6 +63,11 @@ impl Cleanup {
     /// The seed's `video_del_rec`: re-checks at run time that the video is still deleted, removes
     /// it and its comments, then its blob if nothing else needs it.
     pub async fn delete_video(&self, id: Uuid, sha256: Option<&str>) -> Result<()> {
+        // Derived media first (a retry after a failure here finds them again); `get` sees live
+        // videos only, and a live video's media stay.
+        if self.videos.get(id).await?.is_none() {
+            self.blobs.delete_prefix(&media_prefix(id)).await?;
+        }
         let purged = self.videos.purge_deleted(id).await?;
         let sha = purged.flatten().or_else(|| sha256.map(str::to_owned));
         if let Some(sha) = sha {

@@ -9,6 +9,10 @@ use crate::ApiError;
 
 /// The cookie the web pages keep the session token in (HttpOnly, SameSite).
 pub const SESSION_COOKIE: &str = "sv_session";
+/// The web pages' CSRF token (double submit): a random value in this cookie, repeated in a
+/// form field or the `X-CSRF-Token` header by pages from our origin, which alone can read it
+/// from the page.
+pub const CSRF_COOKIE: &str = "sv_csrf";
 
 /// Router state that can authenticate a caller.
 pub trait HasAccounts {
@@ -27,6 +31,7 @@ impl<S: HasAccounts + Send + Sync> FromRequestParts<S> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = session_token(&parts.headers).ok_or(Error::Unauthenticated("a session is required"))?;
+        check_csrf(parts)?;
         Ok(Auth(state.accounts().authenticate(&token).await?))
     }
 }
@@ -40,12 +45,46 @@ impl<S: HasAccounts + Send + Sync> FromRequestParts<S> for MaybeAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Some(token) = session_token(&parts.headers) else { return Ok(MaybeAuth(None)) };
+        check_csrf(parts)?;
         match state.accounts().authenticate(&token).await {
             Ok(a) => Ok(MaybeAuth(Some(a))),
             Err(Error::Unauthenticated(_)) => Ok(MaybeAuth(None)),
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// A browser sends cookies with any request to us, whoever's page made it: a request that
+/// changes something and is authenticated by the session cookie alone must also carry the
+/// CSRF token. Tokens in headers (`X-Session-Id`, bearer) cannot be forged that way.
+fn check_csrf(parts: &Parts) -> Result<(), Error> {
+    let h = &parts.headers;
+    let by_cookie_only = h.get("x-session-id").is_none() && h.get(AUTHORIZATION).is_none();
+    if !by_cookie_only || parts.method.is_safe() {
+        return Ok(());
+    }
+    let sent = h.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    match cookie(h, CSRF_COOKIE) {
+        Some(expected) if !sent.is_empty() && constant_time_eq(sent.as_bytes(), expected.as_bytes()) => Ok(()),
+        _ => Err(Error::Forbidden("a request authenticated by cookie needs the page's X-CSRF-Token")),
+    }
+}
+
+/// Equal bytes, compared in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The value of cookie `name`.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.trim().to_owned())
 }
 
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
@@ -56,14 +95,7 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         let (scheme, rest) = v.trim().split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned());
     }
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim().to_owned())
+    cookie(headers, SESSION_COOKIE)
 }
 
 /// What a login records about the client.

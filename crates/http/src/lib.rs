@@ -9,7 +9,7 @@ pub mod json;
 pub mod observe;
 pub mod query;
 
-pub use auth::{Auth, HasAccounts, SESSION_COOKIE};
+pub use auth::{Auth, CSRF_COOKIE, HasAccounts, SESSION_COOKIE};
 pub use error::ApiError;
 pub use json::JsonBody;
 pub use query::QueryParams;

@@ -9,7 +9,7 @@ use streamvault_config::{Config, Role};
 use streamvault_core::accounts::{Accounts, SessionPolicy};
 use streamvault_core::cleanup::Cleanup;
 use streamvault_core::drive::{Drive, ShareLinks};
-use streamvault_core::media::Media;
+use streamvault_core::media::{Media, MediaLimits};
 use streamvault_core::ports::throttle::{LocalLoginThrottle, ThrottlePolicy};
 use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
 use streamvault_core::ports::{HealthCheck, LoginThrottle, SecretStore, SessionStore};
@@ -45,6 +45,8 @@ pub struct App {
     amqp: Option<Arc<AmqpJobQueue>>,
     pub cleanup: Cleanup,
     pub media: Media,
+    /// Split mode: where a web-only process forwards `/api/` and `/stream/`.
+    pub gateway: Option<streamvault_web::Gateway>,
 }
 
 impl App {
@@ -129,21 +131,32 @@ impl App {
         let shares = ShareLinks::new(share_key.as_bytes());
         // Only workers run media jobs: other roles do not spawn ffprobe at start.
         let ffmpeg = match config.roles.has(Role::Worker) {
-            true => streamvault_media::Ffmpeg::detect().await,
+            true => streamvault_media::Ffmpeg::detect(config.media_nice).await,
             false => None,
         };
         if ffmpeg.is_none() && config.roles.has(Role::Worker) {
             tracing::warn!(
-                "ffprobe/ffmpeg are not on the PATH: videos are played as uploaded, without probing; install ffmpeg on every worker"
+                "ffmpeg/ffprobe are not on the PATH: videos play as uploaded, without probing, thumbnails or HLS; install ffmpeg on every worker"
             );
         }
         let media = Media::new(
             ffmpeg.map(|f| Arc::new(f) as Arc<dyn streamvault_core::ports::MediaTool>),
             video_repo.clone(),
             storage.clone(),
+            config.data_dir.join("media-work"),
+            MediaLimits { concurrency: config.media_concurrency as usize, time_limit: config.media_time_limit },
         );
         let cleanup = Cleanup::new(video_repo, file_repo, blob_index, blobs.clone());
+        // Only for the roles this process does not serve itself.
+        let gateway = match config.roles.has(Role::Web) {
+            true => streamvault_web::Gateway::new(
+                if config.roles.has(Role::Api) { &[] } else { &config.api_upstreams },
+                if config.roles.has(Role::Stream) { &[] } else { &config.stream_upstreams },
+            ),
+            false => None,
+        };
         Ok(App {
+            gateway,
             config,
             metadata,
             redis,
@@ -210,10 +223,18 @@ impl App {
             }));
         }
         if roles.has(Role::Web) {
-            router = router.merge(streamvault_web::router());
+            let web = streamvault_web::WebState {
+                accounts: self.accounts.clone(),
+                videos: self.videos.clone(),
+                drive: self.drive.clone(),
+                uploads: self.uploads.clone(),
+            };
+            router =
+                router.merge(streamvault_web::router(web, self.gateway.clone())).fallback(streamvault_web::not_found);
+        } else {
+            router = router.fallback(streamvault_http::error::not_found);
         }
         router
-            .fallback(streamvault_http::error::not_found)
             .layer(axum::middleware::from_fn(streamvault_http::observe::middleware))
             .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
     }

@@ -33,8 +33,9 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     http: JoinHandle<()>,
     worker: Option<JoinHandle<()>>,
-    jobs: Option<JoinHandle<()>>,
+    jobs: Vec<JoinHandle<()>>,
     local: Option<JoinHandle<()>>,
+    gateway_checks: Option<JoinHandle<()>>,
     views: JoinHandle<()>,
 }
 
@@ -49,7 +50,7 @@ impl Running {
         let _ = self.shutdown.send(true);
         let grace = self.app.config.shutdown_grace;
         let drained = tokio::time::timeout(grace, self.http).await;
-        for task in [self.worker, self.jobs, self.local].into_iter().flatten() {
+        for task in [self.worker, self.local, self.gateway_checks].into_iter().flatten().chain(self.jobs) {
             let _ = task.await;
         }
         let _ = self.views.await;
@@ -71,6 +72,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (shutdown, rx) = watch::channel(false);
 
     let http = tokio::spawn(crate::http_server::serve(listener, app.router(), rx.clone()));
+    let gateway_checks = app.gateway.as_ref().map(|g| g.spawn_health_checks(rx.clone()));
     let worker = app.config.roles.has(Role::Worker).then(|| {
         streamvault_worker::spawn(
             streamvault_worker::Periodic {
@@ -84,19 +86,24 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             rx.clone(),
         )
     });
-    let jobs = app.config.roles.has(Role::Worker).then(|| {
-        JobRunner {
-            queue: app.jobs.clone(),
-            admin: app.job_admin.clone(),
-            cleanup: app.cleanup.clone(),
-            media: app.media.clone(),
-            worker_id: JobRunner::worker_id(),
-            lease: JOB_LEASE,
-            idle_poll: JOB_POLL,
-            backoff_base: JOB_BACKOFF,
-        }
-        .spawn(rx.clone())
-    });
+    // One runner more than ffmpeg slots: deletions and probes keep moving while every slot
+    // is transcoding.
+    let runners = if app.config.roles.has(Role::Worker) { app.config.media_concurrency as usize + 1 } else { 0 };
+    let jobs: Vec<_> = (0..runners)
+        .map(|_| {
+            JobRunner {
+                queue: app.jobs.clone(),
+                admin: app.job_admin.clone(),
+                cleanup: app.cleanup.clone(),
+                media: app.media.clone(),
+                worker_id: JobRunner::worker_id(),
+                lease: JOB_LEASE,
+                idle_poll: JOB_POLL,
+                backoff_base: JOB_BACKOFF,
+            }
+            .spawn(rx.clone())
+        })
+        .collect();
     let roles = &app.config.roles;
     let local = (roles.has(Role::Stream) || roles.has(Role::Worker)).then(|| {
         streamvault_worker::spawn_local(
@@ -110,7 +117,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     });
     let views = tokio::spawn(flush_views(app.views.clone(), rx));
     tracing::info!(%addr, roles = %app.config.roles, "streamvault started");
-    Ok(Running { addr, app, shutdown, http, worker, jobs, local, views })
+    Ok(Running { addr, app, shutdown, http, worker, jobs, local, gateway_checks, views })
 }
 
 /// Writes counted views every second, and once more at shutdown.

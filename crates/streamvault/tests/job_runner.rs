@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use streamvault_amqp::AmqpJobQueue;
 use streamvault_core::cleanup::Cleanup;
-use streamvault_core::media::Media;
+use streamvault_core::media::{Media, MediaLimits};
 use streamvault_core::ports::{JobAdmin, JobQueue, NewJob};
 use streamvault_core::storage::Storage;
 use streamvault_metadata::{MetadataStore, SqlBlobIndex, SqlFileRepo, SqlJobQueue, SqlVideoRepo};
@@ -22,7 +22,8 @@ async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>
     let videos = Arc::new(SqlVideoRepo::new(store.clone()));
     let index = Arc::new(SqlBlobIndex::new(store.clone()));
     let storage = Storage::new(blobs.clone(), index.clone(), dir.path().join("staging"), 1 << 20, None).unwrap();
-    let media = Media::new(None, videos.clone(), storage);
+    let limits = MediaLimits { concurrency: 1, time_limit: Duration::from_secs(60) };
+    let media = Media::new(None, videos.clone(), storage, dir.path().join("work"), limits);
     let cleanup = Cleanup::new(videos, Arc::new(SqlFileRepo::new(store.clone())), index, blobs);
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let runner = JobRunner {

@@ -70,6 +70,11 @@ impl Accounts {
         Self { users, sessions, throttle, hasher: PasswordHasher::default(), policy }
     }
 
+    /// How long a session may live at most: the web pages' cookie lasts as long.
+    pub fn session_lifetime(&self) -> Duration {
+        self.policy.absolute
+    }
+
     pub async fn signup(&self, name: &str, pwd: &str, client: ClientInfo) -> Result<Issued> {
         validate_username(name)?;
         validate_password(pwd)?;
@@ -154,6 +159,27 @@ impl Accounts {
             self.sessions.touch(&session, now, self.policy.idle).await?;
         }
         Ok(Authenticated { user, session })
+    }
+
+    /// Changes the password after checking the current one (throttled like a login), and ends
+    /// every other session: whoever knew the old password is signed out.
+    pub async fn change_password(&self, auth: &Authenticated, current: &str, new: &str) -> Result<()> {
+        let key = username_key(&auth.user.name);
+        if let Some(retry_after) = self.throttle.locked_for(&key).await? {
+            return Err(Error::TooManyRequests { retry_after });
+        }
+        let stored = self.users.find_by_id(auth.user.id).await?.ok_or(Error::Unauthenticated("the account is gone"))?;
+        if !self.hasher.verify(current, Some(&stored.password_hash)).await? {
+            if let Some(retry_after) = self.throttle.record_failure(&key).await? {
+                return Err(Error::TooManyRequests { retry_after });
+            }
+            return Err(Error::Forbidden("the current password is wrong"));
+        }
+        validate_password(new)?;
+        self.users.set_password_hash(auth.user.id, &self.hasher.hash(new).await?).await?;
+        self.sessions.delete_all_for_user(auth.user.id, Some(auth.session.id)).await?;
+        tracing::info!(user_id = %auth.user.id, "password changed; other sessions ended");
+        Ok(())
     }
 
     pub async fn logout(&self, auth: &Authenticated) -> Result<()> {

@@ -17,6 +17,8 @@ pub trait BlobStore: Send + Sync {
     /// True for object storage (S3, OSS), where playback may redirect to a presigned URL.
     fn is_remote(&self) -> bool;
     async fn exists(&self, key: &str) -> Result<bool>;
+    /// The blob's size; `None` when there is no such blob.
+    async fn size(&self, key: &str) -> Result<Option<u64>>;
     /// Stores the file at `path` (a finished staging file of `size` bytes) under `key`, with
     /// the media type object storage should serve it with. The file may be moved, not copied.
     async fn put_file(&self, key: &str, path: &Path, size: u64, content_type: &str) -> Result<()>;
@@ -32,11 +34,20 @@ pub trait BlobStore: Send + Sync {
         disposition: Option<&str>,
     ) -> Result<Option<String>>;
     async fn delete(&self, key: &str) -> Result<()>;
+    /// Deletes every blob whose key starts with `prefix` (a "directory" ending in `/`); nothing
+    /// there is not an error.
+    async fn delete_prefix(&self, prefix: &str) -> Result<()>;
     /// Where the blob `key` lives on this machine's file system, for stores that are a local
     /// directory (resumable uploads append there in place); `None` for object storage.
     fn local_path(&self, _key: &str) -> Option<std::path::PathBuf> {
         None
     }
+}
+
+/// Where a video's derived media (poster, storyboard, HLS renditions) live: one prefix per
+/// video, so that deleting the video removes them all, whatever an interrupted run left.
+pub fn media_prefix(video_id: uuid::Uuid) -> String {
+    format!("media/{}/", video_id.simple())
 }
 
 /// Which blobs exist, in the metadata store: the source of truth for deduplication.

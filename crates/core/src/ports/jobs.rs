@@ -17,6 +17,10 @@ pub mod kind {
     pub const DELETE_FILE: &str = "delete_file";
     /// Probe a video's original (ffprobe): duration, size, codecs; or fail it with a reason.
     pub const PROBE_VIDEO: &str = "probe_video";
+    /// A video's poster and storyboard sprite.
+    pub const VIDEO_STILLS: &str = "video_stills";
+    /// A video's HLS ladder; the video is `ready` once it is stored.
+    pub const TRANSCODE_VIDEO: &str = "transcode_video";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ pub mod uploads;
 pub mod users;
 pub mod videos;
 
-pub use blobs::{BlobIndex, BlobStore, ByteStream, blob_key};
+pub use blobs::{BlobIndex, BlobStore, ByteStream, blob_key, media_prefix};
 pub use comments::{Comment, CommentRepo};
 pub use files::{
     Challenge, ChallengeRepo, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo, SecretStore,
@@ -22,9 +22,12 @@ pub use health::HealthCheck;
 pub use jobs::{
     Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, LeasedJob, NewJob, OutboxJob, PeriodicLease, QueueStats,
 };
-pub use media::{MediaTool, ProbeReport, Unusable};
+pub use media::{HlsSpec, MediaTool, ProbeReport, Rendition, StillsSpec, Unusable};
 pub use sessions::{Session, SessionStore};
 pub use throttle::LoginThrottle;
 pub use uploads::{Concat, Upload, UploadRepo};
 pub use users::{User, UserRepo};
-pub use videos::{Video, VideoMedia, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus, Visibility};
+pub use videos::{
+    RenditionInfo, Video, VideoMedia, VideoOutputs, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus,
+    Visibility,
+};

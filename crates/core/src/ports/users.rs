@@ -22,4 +22,6 @@ pub trait UserRepo: Send + Sync {
     /// Finds a user by name, case-insensitively.
     async fn find_by_name(&self, name: &str) -> Result<Option<User>>;
     async fn find_by_id(&self, id: Uuid) -> Result<Option<User>>;
+    /// Replaces the user's password hash.
+    async fn set_password_hash(&self, id: Uuid, hash: &str) -> Result<()>;
 }

@@ -58,6 +58,29 @@ pub struct Video {
     pub source: Option<VideoSource>,
     /// What probing the original found (empty until then).
     pub media: VideoMedia,
+    /// What processing made from the original.
+    pub outputs: VideoOutputs,
+}
+
+/// What the media jobs made: the stills and the HLS ladder, served by the stream role under
+/// `media/{id}/` in the blob store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VideoOutputs {
+    /// How far the transcode is, 0–100.
+    pub progress: u8,
+    /// `poster.jpg`, `storyboard.jpg` and `storyboard.vtt` are stored.
+    pub has_stills: bool,
+    /// The HLS renditions, lowest first; empty until the ladder is stored.
+    pub renditions: Vec<RenditionInfo>,
+}
+
+/// One stored HLS rendition, as its master playlist declares it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RenditionInfo {
+    pub width: u32,
+    pub height: u32,
+    /// Peak bits per second.
+    pub bandwidth: u64,
 }
 
 /// A video's media facts, from probing its original, and why processing failed if it did.
@@ -124,8 +147,18 @@ pub trait VideoRepo: Send + Sync {
     async fn attach_source(&self, id: Uuid, source: &VideoSource, jobs: &[NewJob]) -> Result<bool>;
     /// Moves a live video from one status to another; `false` if it was not in `from`.
     async fn set_status(&self, id: Uuid, from: VideoStatus, to: VideoStatus) -> Result<bool>;
-    /// Records what processing found, and the status it ends in.
-    async fn set_media(&self, id: Uuid, status: VideoStatus, media: &VideoMedia) -> Result<bool>;
+    /// Records what probing found and the status it leads to, with the jobs that carry on from
+    /// there, in one transaction.
+    async fn set_media(&self, id: Uuid, status: VideoStatus, media: &VideoMedia, jobs: &[NewJob]) -> Result<bool>;
+    /// A `processing` video ends `failed` with the reason (probe facts kept).
+    async fn fail_processing(&self, id: Uuid, reason: &str) -> Result<bool>;
+    /// Records the transcode's progress (0–100).
+    async fn set_progress(&self, id: Uuid, progress: u8) -> Result<()>;
+    /// Records that the stills are stored; `false` if the video is gone.
+    async fn set_stills(&self, id: Uuid) -> Result<bool>;
+    /// Records the stored HLS ladder and moves a `processing` video to `ready`; `false` if the
+    /// video is gone.
+    async fn set_renditions(&self, id: Uuid, renditions: &[RenditionInfo]) -> Result<bool>;
     /// Adds `n` views (batched by the view counter).
     async fn add_views(&self, id: Uuid, n: u64) -> Result<()>;
     /// For a video that was soft-deleted: removes the row (and its comments) for good and

@@ -63,6 +63,7 @@ impl Videos {
             updated_at: now,
             source: None,
             media: Default::default(),
+            outputs: Default::default(),
         };
         self.videos.insert(&video).await?;
         Ok(video)
@@ -203,12 +204,7 @@ impl Videos {
     /// Records the stored original; the video becomes `uploaded`.
     pub async fn attach_source(&self, id: Uuid, sha256: String, size: u64, mime: &str) -> Result<Video> {
         let source = VideoSource { sha256, size, mime: mime.to_owned(), uploaded_at: crate::accounts::now_ms() };
-        let probe = NewJob {
-            kind: kind::PROBE_VIDEO,
-            payload: serde_json::json!({"video_id": id}).to_string(),
-            run_at: chrono::Utc::now(),
-            dedup_key: Some(format!("{}:{id}", kind::PROBE_VIDEO)),
-        };
+        let probe = crate::media::Media::first_job(id);
         if !self.videos.attach_source(id, &source, &[probe]).await? {
             // Deleted, or another upload won the race.
             return match self.videos.get(id).await? {

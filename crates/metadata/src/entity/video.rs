@@ -30,6 +30,12 @@ pub struct Model {
     pub bitrate: Option<i64>,
     /// Why processing failed, for the owner.
     pub failure_reason: Option<String>,
+    /// How far the transcode is, 0–100.
+    pub progress: i16,
+    /// The poster and storyboard are stored.
+    pub has_stills: bool,
+    /// The HLS ladder as JSON; null until transcoded.
+    pub renditions: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m20261122_000006_blob_holders;
 mod m20261122_000007_uploads;
 mod m20261122_000008_folders_challenges_secrets;
 mod m20261122_000009_video_media;
+mod m20261122_000010_video_outputs;
 mod util;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_uploads::Migration),
             Box::new(m20261122_000008_folders_challenges_secrets::Migration),
             Box::new(m20261122_000009_video_media::Migration),
+            Box::new(m20261122_000010_video_outputs::Migration),
         ]
     }
 }

@@ -57,4 +57,14 @@ impl UserRepo for SqlUserRepo {
         let found = user::Entity::find_by_id(id).one(self.store.connection()).await.map_err(db_err)?;
         Ok(found.map(to_domain))
     }
+
+    async fn set_password_hash(&self, id: Uuid, hash: &str) -> Result<()> {
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, sea_orm::sea_query::Expr::value(hash))
+            .filter(user::Column::Id.eq(id))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
 }

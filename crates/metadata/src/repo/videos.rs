@@ -7,7 +7,8 @@ use sea_orm::{
 };
 use streamvault_core::paging::{Cursor, Page, PageRequest};
 use streamvault_core::ports::{
-    NewJob, Video, VideoMedia, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus, Visibility,
+    NewJob, RenditionInfo, Video, VideoMedia, VideoOutputs, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus,
+    Visibility,
 };
 use streamvault_core::text::search_key;
 use streamvault_core::{Error, Result};
@@ -27,6 +28,19 @@ impl SqlVideoRepo {
     pub fn new(store: MetadataStore) -> Self {
         Self { store }
     }
+
+    /// An update of one live video that also bumps `updated_at`.
+    fn live_update(&self, id: Uuid) -> sea_orm::UpdateMany<video::Entity> {
+        video::Entity::update_many()
+            .col_expr(video::Column::UpdatedAt, Expr::value(to_ms(Utc::now())))
+            .filter(video::Column::Id.eq(id))
+            .filter(video::Column::DeletedAt.is_null())
+    }
+}
+
+/// Failure reasons fit their column (500 characters).
+fn clip_reason(reason: &str) -> String {
+    reason.chars().take(500).collect()
 }
 
 #[derive(FromQueryResult)]
@@ -51,6 +65,9 @@ struct Row {
     audio_codec: Option<String>,
     bitrate: Option<i64>,
     failure_reason: Option<String>,
+    progress: i16,
+    has_stills: bool,
+    renditions: Option<String>,
 }
 
 impl Row {
@@ -82,6 +99,12 @@ impl Row {
                 bitrate: self.bitrate.and_then(|v| u64::try_from(v).ok()),
                 failure_reason: self.failure_reason,
             },
+            outputs: VideoOutputs {
+                progress: u8::try_from(self.progress.clamp(0, 100)).unwrap_or(0),
+                has_stills: self.has_stills,
+                // Written by us only; an unreadable value reads as "not transcoded".
+                renditions: self.renditions.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default(),
+            },
         })
     }
 }
@@ -110,6 +133,9 @@ fn live() -> Select<video::Entity> {
             video::Column::AudioCodec,
             video::Column::Bitrate,
             video::Column::FailureReason,
+            video::Column::Progress,
+            video::Column::HasStills,
+            video::Column::Renditions,
         ])
         .column_as(user::Column::Name, "author_name")
         .join(JoinType::InnerJoin, video::Relation::Author.def())
@@ -168,6 +194,9 @@ impl VideoRepo for SqlVideoRepo {
             audio_codec: Set(None),
             bitrate: Set(None),
             failure_reason: Set(None),
+            progress: Set(0),
+            has_stills: Set(false),
+            renditions: Set(None),
         }
         .insert(self.store.connection())
         .await
@@ -309,10 +338,10 @@ impl VideoRepo for SqlVideoRepo {
         Ok(res.rows_affected > 0)
     }
 
-    async fn set_media(&self, id: Uuid, status: VideoStatus, m: &VideoMedia) -> Result<bool> {
+    async fn set_media(&self, id: Uuid, status: VideoStatus, m: &VideoMedia, next: &[NewJob]) -> Result<bool> {
         let i = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         let n = |v: Option<u32>| v.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
-        let reason: Option<String> = m.failure_reason.as_ref().map(|r| r.chars().take(500).collect());
+        let txn = self.store.connection().begin().await.map_err(db_err)?;
         let res = video::Entity::update_many()
             .col_expr(video::Column::Status, Expr::value(status.as_str()))
             .col_expr(video::Column::DurationMs, Expr::value(i(m.duration_ms)))
@@ -321,13 +350,76 @@ impl VideoRepo for SqlVideoRepo {
             .col_expr(video::Column::VideoCodec, Expr::value(m.video_codec.clone()))
             .col_expr(video::Column::AudioCodec, Expr::value(m.audio_codec.clone()))
             .col_expr(video::Column::Bitrate, Expr::value(i(m.bitrate)))
-            .col_expr(video::Column::FailureReason, Expr::value(reason))
+            .col_expr(video::Column::FailureReason, Expr::value(m.failure_reason.as_deref().map(clip_reason)))
             .col_expr(video::Column::UpdatedAt, Expr::value(to_ms(Utc::now())))
+            .filter(video::Column::Id.eq(id))
+            .filter(video::Column::DeletedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if res.rows_affected == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        for job in next {
+            jobs::enqueue(&txn, job).await?;
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn fail_processing(&self, id: Uuid, reason: &str) -> Result<bool> {
+        let res = self
+            .live_update(id)
+            .col_expr(video::Column::Status, Expr::value(VideoStatus::Failed.as_str()))
+            .col_expr(video::Column::FailureReason, Expr::value(clip_reason(reason)))
+            .filter(video::Column::Status.eq(VideoStatus::Processing.as_str()))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(res.rows_affected > 0)
+    }
+
+    async fn set_progress(&self, id: Uuid, progress: u8) -> Result<()> {
+        // No `updated_at` bump: progress is not an edit (and the HTTP validators of outputs
+        // hang on it).
+        video::Entity::update_many()
+            .col_expr(video::Column::Progress, Expr::value(i16::from(Ord::min(progress, 100))))
             .filter(video::Column::Id.eq(id))
             .filter(video::Column::DeletedAt.is_null())
             .exec(self.store.connection())
             .await
             .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn set_stills(&self, id: Uuid) -> Result<bool> {
+        let res = self
+            .live_update(id)
+            .col_expr(video::Column::HasStills, Expr::value(true))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(res.rows_affected > 0)
+    }
+
+    async fn set_renditions(&self, id: Uuid, renditions: &[RenditionInfo]) -> Result<bool> {
+        let json = serde_json::to_string(renditions).map_err(Error::internal)?;
+        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let res = self
+            .live_update(id)
+            .col_expr(video::Column::Renditions, Expr::value(json))
+            .col_expr(video::Column::Progress, Expr::value(100i16))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        self.live_update(id)
+            .col_expr(video::Column::Status, Expr::value(VideoStatus::Ready.as_str()))
+            .filter(video::Column::Status.eq(VideoStatus::Processing.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
         Ok(res.rows_affected > 0)
     }
 

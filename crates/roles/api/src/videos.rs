@@ -39,11 +39,25 @@ pub struct VideoJson {
     height: Option<u32>,
     /// Why processing failed (`status: failed`), for the owner.
     failure_reason: Option<String>,
+    /// How far processing is, 0–100 (100 once the HLS ladder is stored).
+    progress: u8,
+    /// The poster (JPEG); null until made.
+    thumbnail_url: Option<String>,
+    /// WebVTT cues pointing into a sprite of frames, for seek previews; null until made.
+    storyboard_url: Option<String>,
+    /// The HLS master playlist (adaptive, fMP4); null until transcoded. The original plays at
+    /// `/stream/v1/videos/{id}` throughout.
+    hls_url: Option<String>,
 }
 
 impl From<Video> for VideoJson {
     fn from(v: Video) -> Self {
+        let (thumbnail_url, storyboard_url, hls_url) = (v.thumbnail_url(), v.storyboard_url(), v.hls_url());
         VideoJson {
+            progress: v.outputs.progress,
+            thumbnail_url,
+            storyboard_url,
+            hls_url,
             id: v.id.to_string(),
             author_id: v.author_id.to_string(),
             author: v.author_name,

@@ -14,7 +14,7 @@ use streamvault_core::ports::DriveFile;
 use streamvault_http::{ApiError, Auth};
 
 use crate::StreamState;
-use crate::serve::{Representation, serve_blob};
+use crate::serve::{Representation, Stored, serve_blob};
 use crate::upload::{guarded, read_body};
 
 #[derive(Serialize)]
@@ -101,7 +101,7 @@ pub async fn download(
 /// A drive file as an attachment, never cached by shared caches.
 fn as_download(file: &streamvault_core::ports::DriveFile) -> Representation<'_> {
     Representation {
-        sha256: &file.sha256,
+        stored: Stored::Blob(&file.sha256),
         size: file.size,
         mime: &file.mime,
         last_modified: file.updated_at,

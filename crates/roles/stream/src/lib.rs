@@ -70,6 +70,7 @@ pub fn router(state: StreamState) -> Router {
     Router::new()
         .route("/videos/{vid}", get(playback::play))
         .route("/stream/v1/videos/{vid}", get(playback::play))
+        .route("/stream/v1/videos/{vid}/media/{*name}", get(playback::media))
         .route("/stream/v1/files/{id}", get(files::download))
         .route("/stream/v1/shared/{id}", get(files::shared))
         .merge(uploads)

@@ -1,14 +1,20 @@
-//! Playback: `GET`/`HEAD /stream/v1/videos/{vid}` and the seed's `GET /videos/{vid}`.
+//! Playback: `GET`/`HEAD /stream/v1/videos/{vid}` and the seed's `GET /videos/{vid}` (the
+//! original), and the derived media the worker made of it.
 
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::header::{CACHE_CONTROL, LOCATION};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
+use streamvault_core::Error;
 use streamvault_core::ids::parse_id;
+use streamvault_core::media;
+use streamvault_core::ports::media_prefix;
 use streamvault_http::ApiError;
 use streamvault_http::auth::MaybeAuth;
 
-use crate::StreamState;
-use crate::serve::{Representation, serve_blob};
+use crate::serve::{PRESIGN_TTL, Representation, Stored, serve_blob};
+use crate::{PlaybackMode, StreamState};
 
 pub async fn play(
     State(st): State<StreamState>,
@@ -20,7 +26,7 @@ pub async fn play(
     let viewer = viewer.map(|a| a.user);
     let (video, src) = st.videos.playable(viewer.as_ref(), parse_id(&vid, "video")?).await?;
     let rep = Representation {
-        sha256: &src.sha256,
+        stored: Stored::Blob(&src.sha256),
         size: src.size,
         mime: &src.mime,
         last_modified: src.uploaded_at,
@@ -31,6 +37,56 @@ pub async fn play(
     let served = serve_blob(&st, &method, &headers, rep).await?;
     if served.body_from_zero {
         // A play starts at byte 0; later ranges are seeks within the same view.
+        st.views.record(video.id);
+    }
+    Ok(served.response)
+}
+
+/// `GET`/`HEAD /stream/v1/videos/{vid}/media/{*name}`: a video's poster, storyboard and HLS
+/// playlists and segments, to whoever may play the video. Only names the media jobs write are
+/// served; playlists point at their parts with relative URLs, so the same path layout works
+/// here and, behind a redirect, in the bucket.
+pub async fn media(
+    State(st): State<StreamState>,
+    MaybeAuth(viewer): MaybeAuth,
+    Path((vid, name)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let viewer = viewer.map(|a| a.user);
+    let (video, _) = st.videos.playable(viewer.as_ref(), parse_id(&vid, "video")?).await?;
+    let made = if name.starts_with("hls/") { !video.outputs.renditions.is_empty() } else { video.outputs.has_stills };
+    if !media::is_media_name(&name) || !made {
+        return Err(ApiError(Error::NotFound("media file")));
+    }
+    let key = format!("{}{name}", media_prefix(video.id));
+    let mime = media::content_type(&name);
+    let cache_control = if video.status.is_public() { "public, max-age=86400" } else { "private, max-age=0" };
+    if st.blobs.is_remote() && st.playback == PlaybackMode::Redirect {
+        // Straight to the bucket, as for originals: segments do not pass through this replica.
+        if let Some(url) = st.blobs.presign_get(&key, PRESIGN_TTL, mime, None).await? {
+            return Response::builder()
+                .status(StatusCode::FOUND)
+                .header(LOCATION, url)
+                .header(CACHE_CONTROL, "private, no-store")
+                .body(Body::empty())
+                .map_err(|e| ApiError(Error::internal(e)));
+        }
+    }
+    let size = st.blobs.size(&key).await?.ok_or(ApiError(Error::NotFound("media file")))?;
+    // Outputs are rewritten only by a new run of their job, which also moves `updated_at`.
+    let etag = format!("\"m{}-{size}\"", video.updated_at.timestamp_millis());
+    let rep = Representation {
+        stored: Stored::Derived { key, etag },
+        size,
+        mime,
+        last_modified: video.updated_at,
+        cache_control,
+        disposition: None,
+    };
+    let served = serve_blob(&st, &method, &headers, rep).await?;
+    if name == media::HLS_MASTER && method == Method::GET && served.response.status() == StatusCode::OK {
+        // An HLS play starts with its master playlist, as an MP4 play with byte 0.
         st.views.record(video.id);
     }
     Ok(served.response)

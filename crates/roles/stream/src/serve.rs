@@ -20,11 +20,21 @@ use crate::range::{Plan, Validators, http_date, plan};
 use crate::{PlaybackMode, StreamState};
 
 /// How long a presigned URL for object storage stays valid.
-const PRESIGN_TTL: Duration = Duration::from_secs(3600);
+pub const PRESIGN_TTL: Duration = Duration::from_secs(3600);
+
+/// Where the bytes are.
+pub enum Stored<'a> {
+    /// A content-addressed blob (an original or a drive file), by its SHA-256; it may still be
+    /// held on the disk of the node that took the upload.
+    Blob(&'a str),
+    /// A derived file in primary storage (a video's poster or HLS parts), by key, with the
+    /// entity tag to serve it under.
+    Derived { key: String, etag: String },
+}
 
 /// What is being served.
 pub struct Representation<'a> {
-    pub sha256: &'a str,
+    pub stored: Stored<'a>,
     pub size: u64,
     pub mime: &'a str,
     pub last_modified: DateTime<Utc>,
@@ -45,7 +55,10 @@ pub async fn serve_blob(
     headers: &HeaderMap,
     rep: Representation<'_>,
 ) -> Result<Served, ApiError> {
-    let etag = format!("\"{}\"", rep.sha256);
+    let etag = match &rep.stored {
+        Stored::Blob(sha256) => format!("\"{sha256}\""),
+        Stored::Derived { etag, .. } => etag.clone(),
+    };
     let decision = plan(headers, rep.size, &Validators { etag: &etag, last_modified: rep.last_modified });
     let done = |response| Ok(Served { response, body_from_zero: false });
 
@@ -77,8 +90,10 @@ pub async fn serve_blob(
             r
         }
     };
-    let key = blob_key(rep.sha256);
-    let source = st.storage.source(rep.sha256).await?;
+    let (key, source) = match &rep.stored {
+        Stored::Blob(sha256) => (blob_key(sha256), st.storage.source(sha256).await?),
+        Stored::Derived { key, .. } => (key.clone(), BlobSource::Primary),
+    };
     if let BlobSource::Elsewhere(node) = &source {
         return Err(ApiError(in_transit(node)));
     }
@@ -101,7 +116,10 @@ pub async fn serve_blob(
         return done(res.body(Body::empty()).map_err(internal)?);
     }
     let slot = st.limiter.try_acquire()?;
-    let stream = st.storage.read_from(&source, rep.sha256, range.clone()).await?;
+    let stream = match &rep.stored {
+        Stored::Blob(sha256) => st.storage.read_from(&source, sha256, range.clone()).await?,
+        Stored::Derived { key, .. } => st.blobs.read(key, range.clone()).await?,
+    };
     let response = res.body(Body::from_stream(Held::new(stream, slot))).map_err(internal)?;
     Ok(Served { response, body_from_zero: range.start == 0 })
 }

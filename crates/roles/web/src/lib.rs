@@ -1,38 +1,70 @@
-//! The web role: the pages people use. The full site arrives with the web issue (#8); until
-//! then the root page says what is running and where the API and its reference are.
+//! The web role: the pages people use, server-rendered from the domain core (askama templates
+//! compiled into the binary), the embedded static assets (pinned hls.js and tus-js-client
+//! included), and, in split mode, the gateway that forwards `/api/` and `/stream/` to their
+//! pools.
+
+mod assets;
+mod csrf;
+mod format;
+pub mod gateway;
+mod pages;
+mod security;
+mod session;
+mod views;
 
 use axum::Router;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::middleware;
+use axum::routing::{get, post};
+use streamvault_core::accounts::Accounts;
+use streamvault_core::drive::Drive;
+use streamvault_core::uploads::Uploads;
+use streamvault_core::videos::Videos;
 
-const INDEX: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>streamvault</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#1d1d1f}code{background:#f2f2f5;padding:.1rem .3rem;border-radius:4px}</style>
-</head><body>
-<h1>streamvault</h1>
-<p>Your self-hosted video site and cloud drive is running.</p>
-<ul>
-<li>API reference: <a href="/api/docs/">/api/docs</a> (OpenAPI document at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>)</li>
-<li>Sign up with <code>POST /api/v1/user</code>, create a video with <code>POST /api/v1/user/{name}/videos</code>,
-upload its bytes to <code>POST /stream/v1/videos/{id}/upload</code> and play it at <code>/stream/v1/videos/{id}</code></li>
-<li>Health: <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>, <a href="/metrics">/metrics</a></li>
-</ul>
-<p>The site's pages (home, watch, upload, drive) arrive with the web issue.</p>
-</body></html>
-"#;
+pub use gateway::Gateway;
 
-pub fn router() -> Router {
-    Router::new().route("/", get(index))
+#[derive(Clone)]
+pub struct WebState {
+    pub accounts: Accounts,
+    pub videos: Videos,
+    pub drive: Drive,
+    /// For the quota.
+    pub uploads: Uploads,
 }
 
-async fn index() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'self'; style-src 'self' 'unsafe-inline'"),
-        ],
-        INDEX,
-    )
+/// The pages and assets. `gateway` (split mode) forwards `/api/` and `/stream/` to the pools
+/// it was given; the not-found page covers every other unknown path.
+pub fn router(state: WebState, gateway: Option<Gateway>) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::home::home))
+        .route("/watch/{id}", get(pages::watch::watch))
+        .route("/watch/{id}/comments", post(pages::watch::comment))
+        .route("/upload", get(pages::upload::upload))
+        .route("/u/{name}", get(pages::channel::channel))
+        .route("/drive", get(pages::drive::root))
+        .route("/drive/{folder}", get(pages::drive::folder))
+        .route("/signup", get(pages::auth::signup_page).post(pages::auth::signup))
+        .route("/signin", get(pages::auth::signin_page).post(pages::auth::signin))
+        .route("/signout", post(pages::auth::signout))
+        .route("/settings", get(pages::settings::settings))
+        .route("/settings/password", post(pages::settings::password))
+        .route("/settings/sessions/end-others", post(pages::settings::end_others))
+        .with_state(state)
+        .layer(middleware::from_fn(security::headers));
+    let mut router = Router::new().merge(pages).route("/assets/{*path}", get(assets::serve));
+    if let Some(gw) = gateway {
+        router = router.merge(gw.router());
+    }
+    router
+}
+
+/// The not-found answer for a process with the web role: the friendly page for a person, the
+/// JSON error for API and stream clients.
+pub async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path();
+    let machine = path.starts_with("/api/") || path.starts_with("/stream/");
+    if machine {
+        return streamvault_http::error::not_found().await.into_response();
+    }
+    security::with_headers(pages::error::page(&headers, None, axum::http::StatusCode::NOT_FOUND))
 }

@@ -50,7 +50,7 @@ impl JobRunner {
                 }
                 let idle = match self.queue.lease(&self.worker_id, self.lease).await {
                     Ok(Some(job)) => {
-                        self.run(job).await;
+                        self.run(job, stop.clone()).await;
                         false
                     }
                     Ok(None) => true,
@@ -69,7 +69,7 @@ impl JobRunner {
         })
     }
 
-    async fn run(&self, job: LeasedJob) {
+    async fn run(&self, job: LeasedJob, mut stop: watch::Receiver<bool>) {
         let start = Instant::now();
         let kind = job.kind.clone();
         let outcome = {
@@ -84,6 +84,15 @@ impl JobRunner {
             loop {
                 tokio::select! {
                     r = &mut work => break r,
+                    // Shutting down: a transcode may run for an hour. Dropping the work stops
+                    // it (ffmpeg is killed); the job is handed back, due at once, for any worker.
+                    _ = stop.changed() => {
+                        tracing::info!(job_id = %job.id, kind, "shutting down: job handed back");
+                        if let Err(e) = self.queue.fail(&job, "worker stopped", Some(chrono::Utc::now())).await {
+                            tracing::warn!(job_id = %job.id, error = %e, "job not handed back; its lease will run out");
+                        }
+                        return;
+                    }
                     _ = beat.tick() => match self.queue.extend(&job, self.lease).await {
                         Ok(true) => {}
                         Ok(false) => tracing::warn!(job_id = %job.id, "job lease lost; another worker may run it"),

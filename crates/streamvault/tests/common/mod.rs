@@ -228,3 +228,44 @@ pub async fn api_video(http: &Client, base: &str, token: &str, name: &str, title
         .unwrap();
     res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }
+
+/// A test pattern (`testsrc2` when `moving`, for encoders to chew on) with a tone, made by
+/// ffmpeg into `dir/file`; `None` (skip) without ffmpeg outside CI.
+pub fn lavfi_video(dir: &std::path::Path, file: &str, size: &str, secs: u32, codec_args: &[&str]) -> Option<Vec<u8>> {
+    if std::process::Command::new("ffmpeg").arg("-version").output().is_err() {
+        assert!(!streamvault_testkit::in_ci(), "ffmpeg is required under CI (.ci/run installs it)");
+        eprintln!("SKIP: ffmpeg not found");
+        return None;
+    }
+    let out = dir.join(file);
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=duration={secs}:size={size}:rate=25"))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency=440:duration={secs}"))
+        .args(codec_args)
+        .args(["-shortest"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "ffmpeg failed for {file}");
+    Some(std::fs::read(out).unwrap())
+}
+
+/// `ffprobe -of json` of a path or URL, with `args` choosing what to show.
+pub fn ffprobe(input: &str, args: &[&str]) -> Value {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-of", "json"])
+        .args(args)
+        .arg(input)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "ffprobe {input}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// ffmpeg processes whose command line mentions `needle` (a video's work directory).
+pub fn encoders_running(needle: &str) -> usize {
+    let out = std::process::Command::new("pgrep").args(["-f", "-c", needle]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+}

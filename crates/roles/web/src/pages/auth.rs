@@ -1,0 +1,149 @@
+//! Sign up, sign in and sign out with forms; the session lives in an HttpOnly cookie.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use streamvault_core::Error;
+use streamvault_core::accounts::{ClientInfo, Issued};
+
+use super::{Ctx, PageError, redirect, safe_next};
+use crate::views::AuthPage;
+use crate::{WebState, session};
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize)]
+pub struct AuthForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn signup_page(st: State<WebState>, headers: HeaderMap, q: Query<NextQuery>) -> Result<Response, PageError> {
+    page(st, headers, q, "signup").await
+}
+
+pub async fn signin_page(st: State<WebState>, headers: HeaderMap, q: Query<NextQuery>) -> Result<Response, PageError> {
+    page(st, headers, q, "signin").await
+}
+
+async fn page(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+    mode: &'static str,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::load(&st, headers).await?;
+    let next = safe_next(&q.next).to_owned();
+    if ctx.viewer.is_some() {
+        return Ok(redirect(&next));
+    }
+    Ok(form(&ctx, mode, String::new(), None, next, StatusCode::OK))
+}
+
+fn form(
+    ctx: &Ctx,
+    mode: &'static str,
+    username: String,
+    error: Option<String>,
+    next: String,
+    status: StatusCode,
+) -> Response {
+    let title = if mode == "signup" { "Sign up" } else { "Sign in" };
+    ctx.render(status, AuthPage { layout: ctx.layout(title, ""), mode, username, error, next })
+}
+
+pub async fn signup(st: State<WebState>, headers: HeaderMap, f: Form<AuthForm>) -> Result<Response, PageError> {
+    submit(st, headers, f, "signup").await
+}
+
+pub async fn signin(st: State<WebState>, headers: HeaderMap, f: Form<AuthForm>) -> Result<Response, PageError> {
+    submit(st, headers, f, "signin").await
+}
+
+async fn submit(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    Form(f): Form<AuthForm>,
+    mode: &'static str,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::load(&st, headers).await?;
+    if !ctx.csrf_ok(&f.csrf) {
+        return Ok(ctx.csrf_failed());
+    }
+    let next = safe_next(&f.next).to_owned();
+    let client = ClientInfo {
+        user_agent: ctx.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    };
+    let name = f.username.trim().to_owned();
+    let issued = if mode == "signup" {
+        st.accounts.signup(&name, &f.password, client).await
+    } else {
+        st.accounts.login(&name, &f.password, client).await
+    };
+    let (status, why) = match issued {
+        Ok(issued) => return Ok(signed_in(&ctx.headers, &st, &issued, &next)),
+        Err(Error::Invalid { message, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, message),
+        Err(Error::Conflict { message, .. }) => (StatusCode::CONFLICT, message),
+        Err(Error::Unauthenticated(_)) => (StatusCode::UNAUTHORIZED, "Wrong user name or password.".to_owned()),
+        Err(Error::TooManyRequests { retry_after }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many failed attempts. Try again in {} seconds.", retry_after.as_secs().max(1)),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(form(&ctx, mode, name, Some(capitalise(&why)), next, status))
+}
+
+fn signed_in(headers: &HeaderMap, st: &WebState, issued: &Issued, next: &str) -> Response {
+    let mut res = redirect(next);
+    let cookie = session::session_cookie(headers, issued.token.as_str(), st.accounts.session_lifetime().as_secs());
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(SET_COOKIE, v);
+    }
+    res
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    let first: String = c.next().map(|f| f.to_uppercase().collect()).unwrap_or_default();
+    let rest = c.as_str();
+    if rest.ends_with('.') { format!("{first}{rest}") } else { format!("{first}{rest}.") }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+pub async fn signout(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::load(&st, headers).await?;
+    if !ctx.csrf_ok(&f.csrf) {
+        return Ok(ctx.csrf_failed());
+    }
+    if let Some(auth) = &ctx.viewer {
+        st.accounts.logout(auth).await?;
+    }
+    let mut res = redirect("/");
+    if let Ok(v) = HeaderValue::from_str(&session::clear_session_cookie(&ctx.headers)) {
+        res.headers_mut().append(SET_COOKIE, v);
+    }
+    Ok(res)
+}

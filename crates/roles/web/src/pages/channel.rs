@@ -1,0 +1,45 @@
+//! `/u/{name}`: a user's channel, their public videos newest first (all of them for the owner).
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use streamvault_core::Error;
+use streamvault_core::paging::PageRequest;
+
+use super::{Ctx, PageError, card, encode, error};
+use crate::WebState;
+use crate::views::ChannelPage;
+
+#[derive(Deserialize)]
+pub struct ChannelQuery {
+    cursor: Option<String>,
+}
+
+pub async fn channel(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(p): Query<ChannelQuery>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::load(&st, headers).await?;
+    let channel = match st.videos.channel(&name).await {
+        Ok(c) => c,
+        Err(Error::NotFound(_)) => return Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)),
+        Err(e) => return Err(e.into()),
+    };
+    let viewer = ctx.viewer.as_ref().map(|a| &a.user);
+    let page = PageRequest::parse(Some("24"), p.cursor.as_deref())?;
+    let videos = st.videos.list_by_author(viewer, &channel.user.name, page).await?;
+    let now = chrono::Utc::now();
+    let name = channel.user.name;
+    let next_url = videos.next.map(|c| format!("/u/{}?cursor={}", encode(&name), encode(&c.encode())));
+    let page = ChannelPage {
+        layout: ctx.layout(name.clone(), ""),
+        cards: videos.items.into_iter().map(|v| card(v, now)).collect(),
+        video_count: channel.video_count,
+        name,
+        next_url,
+    };
+    Ok(ctx.render(StatusCode::OK, page))
+}

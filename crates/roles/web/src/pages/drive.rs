@@ -1,0 +1,107 @@
+//! `/drive` and `/drive/{folder}`: a folder's subfolders and files, with the quota bar; the
+//! changes themselves go through the API and tus from the page's script.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use streamvault_core::Error;
+use streamvault_core::ports::FileSort;
+use uuid::Uuid;
+
+use super::{Ctx, PageError, encode, error};
+use crate::views::{Crumb, DrivePage, FileView, FolderView};
+use crate::{WebState, format};
+
+/// Folders nest at most this deep on the breadcrumb (the API refuses cycles).
+const MAX_DEPTH: usize = 64;
+
+#[derive(Deserialize)]
+pub struct DriveQuery {
+    cursor: Option<String>,
+}
+
+pub async fn root(st: State<WebState>, headers: HeaderMap, q: Query<DriveQuery>) -> Result<Response, PageError> {
+    show(st, headers, None, q).await
+}
+
+pub async fn folder(
+    st: State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    q: Query<DriveQuery>,
+) -> Result<Response, PageError> {
+    show(st, headers, Some(id), q).await
+}
+
+async fn show(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    folder: Option<String>,
+    Query(q): Query<DriveQuery>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::load(&st, headers).await?;
+    let here = folder.as_deref().map_or("/drive".to_owned(), |f| format!("/drive/{f}"));
+    let auth = match ctx.user_or_signin(&here) {
+        Ok(a) => a,
+        Err(to_signin) => return Ok(to_signin.into_response()),
+    };
+    let user = &auth.user;
+    let folder_id = match folder.as_deref().map(Uuid::parse_str).transpose() {
+        Ok(f) => f,
+        Err(_) => return Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)),
+    };
+    // Someone else's folder is not found, as in the API.
+    let listing = match st.drive.list_folder(user, folder_id, FileSort::Name, false, 200, q.cursor.as_deref()).await {
+        Ok(l) => l,
+        Err(Error::NotFound(_)) => return Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)),
+        Err(e) => return Err(e.into()),
+    };
+    let mut crumbs = Vec::new();
+    let mut at = folder_id;
+    while let Some(id) = at
+        && crumbs.len() < MAX_DEPTH
+    {
+        let f = st.drive.folder(user, id).await?;
+        at = f.parent_id;
+        crumbs.push(Crumb { id: f.id.to_string(), name: f.name });
+    }
+    crumbs.reverse();
+    let folders = st
+        .drive
+        .folders_in(user, folder_id)
+        .await?
+        .into_iter()
+        .map(|f| FolderView { id: f.id.to_string(), name: f.name })
+        .collect();
+    let now = chrono::Utc::now();
+    let files = listing
+        .files
+        .into_iter()
+        .map(|f| FileView {
+            id: f.id.to_string(),
+            download_url: format!("/stream/v1/files/{}", f.id),
+            size_h: format::size(f.size),
+            modified_age: format::age(f.updated_at, now),
+            size: f.size,
+            mime: f.mime,
+            name: f.name,
+        })
+        .collect();
+    let usage = st.drive.usage(user).await?;
+    let quota = st.uploads.quota();
+    let title = crumbs.last().map_or("My drive".to_owned(), |c| c.name.clone());
+    let page = DrivePage {
+        layout: ctx.layout(title, "drive"),
+        folder_id: folder_id.map(|f| f.to_string()).unwrap_or_default(),
+        crumbs,
+        folders,
+        files,
+        usage_bytes: usage,
+        quota_bytes: quota,
+        usage_h: format::size(usage),
+        quota_h: quota.map(format::size).unwrap_or_default(),
+        next_url: listing.next_cursor.map(|c| format!("{here}?cursor={}", encode(&c))),
+    };
+    Ok(ctx.render(StatusCode::OK, page))
+}

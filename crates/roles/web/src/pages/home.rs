@@ -1,0 +1,47 @@
+//! `/`: the latest or most watched public videos, or a search through them.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use streamvault_core::paging::PageRequest;
+use streamvault_core::ports::VideoSort;
+
+use super::{Ctx, PageError, card, encode};
+use crate::WebState;
+use crate::views::HomePage;
+
+const PER_PAGE: &str = "24";
+
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sort: String,
+    cursor: Option<String>,
+}
+
+pub async fn home(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    Query(p): Query<HomeQuery>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::load(&st, headers).await?;
+    let (sort, sort_name) =
+        if p.sort == "popular" { (VideoSort::Popular, "popular") } else { (VideoSort::Latest, "latest") };
+    let q: String = p.q.trim().chars().take(100).collect();
+    let page = PageRequest::parse(Some(PER_PAGE), p.cursor.as_deref())?;
+    let found = st.videos.discover(sort, Some(&q), page).await?;
+    let now = chrono::Utc::now();
+    let next_url = found.next.map(|c| format!("/?q={}&sort={sort_name}&cursor={}", encode(&q), encode(&c.encode())));
+    let title = if q.is_empty() { "Home".to_owned() } else { format!("{q} – search") };
+    let page = HomePage {
+        layout: ctx.layout(title, "home"),
+        cards: found.items.into_iter().map(|v| card(v, now)).collect(),
+        q,
+        sort: sort_name.into(),
+        next_url,
+    };
+    Ok(ctx.render(StatusCode::OK, page))
+}

@@ -1,0 +1,151 @@
+//! The page handlers: each reads through the domain core and renders one template.
+
+pub mod auth;
+pub mod channel;
+pub mod drive;
+pub mod error;
+pub mod home;
+pub mod settings;
+pub mod upload;
+pub mod watch;
+
+use askama::Template;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use streamvault_core::Error;
+use streamvault_core::accounts::Authenticated;
+
+use crate::views::{Card, Layout};
+use crate::{WebState, csrf, format, session};
+
+/// What every page handler starts from: the request's headers, the signed-in user, and the
+/// CSRF token its forms carry.
+pub struct Ctx {
+    pub headers: HeaderMap,
+    pub viewer: Option<Authenticated>,
+    csrf: String,
+    new_csrf: Option<String>,
+}
+
+impl Ctx {
+    pub async fn load(st: &WebState, headers: HeaderMap) -> Result<Ctx, PageError> {
+        let viewer = session::viewer(&st.accounts, &headers).await.map_err(PageError)?;
+        let (csrf, new_csrf) = csrf::token(&headers);
+        Ok(Ctx { headers, viewer, csrf, new_csrf })
+    }
+
+    pub fn layout(&self, title: impl Into<String>, nav: &'static str) -> Layout {
+        Layout {
+            title: title.into(),
+            user: self.viewer.as_ref().map(|a| a.user.name.clone()),
+            csrf: self.csrf.clone(),
+            nav,
+        }
+    }
+
+    /// The signed-in user, or a redirect to the sign-in page that comes back to `here`.
+    pub fn user_or_signin(&self, here: &str) -> Result<&Authenticated, ToSignin> {
+        self.viewer.as_ref().ok_or_else(|| ToSignin(format!("/signin?next={}", encode(here))))
+    }
+
+    /// Whether a posted form's `csrf` field matches this browser's token.
+    pub fn csrf_ok(&self, field: &str) -> bool {
+        csrf::verify(&self.headers, field)
+    }
+
+    pub fn render(&self, status: StatusCode, page: impl Template) -> Response {
+        let html = match page.render() {
+            Ok(html) => html,
+            Err(e) => {
+                tracing::error!(error = %e, "template failed to render");
+                return (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response();
+            }
+        };
+        let mut res = (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+        // Pages name who is signed in and carry their token: never in a shared cache.
+        res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+        if let Some(t) = &self.new_csrf
+            && let Ok(v) = HeaderValue::from_str(&session::csrf_cookie(&self.headers, t))
+        {
+            res.headers_mut().append(SET_COOKIE, v);
+        }
+        res
+    }
+
+    /// A form whose token does not match: nothing was done.
+    pub fn csrf_failed(&self) -> Response {
+        error::render(
+            self,
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "Nothing was changed. Go back, reload the page and try again.",
+        )
+    }
+}
+
+/// The way to the sign-in page, for a page that needs an account.
+pub struct ToSignin(String);
+
+impl IntoResponse for ToSignin {
+    fn into_response(self) -> Response {
+        redirect(&self.0)
+    }
+}
+
+/// A failure a page shows as an error page.
+pub struct PageError(pub Error);
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = streamvault_http::ApiError(self.0).into_response().status();
+        crate::security::with_headers(error::page(&HeaderMap::new(), None, status))
+    }
+}
+
+pub fn redirect(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response()
+}
+
+/// A query-string value.
+pub fn encode(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+/// Where to go after signing in: a path on this site only (no `//host` or `\\host` tricks).
+pub fn safe_next(next: &str) -> &str {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://");
+    if local { next } else { "/" }
+}
+
+pub fn card(v: streamvault_core::ports::Video, now: chrono::DateTime<chrono::Utc>) -> Card {
+    Card {
+        id: v.id.to_string(),
+        thumbnail_url: v.thumbnail_url(),
+        duration: format::duration(v.media.duration_ms),
+        title: v.name,
+        author: v.author_name,
+        views: v.views,
+        age: format::age(v.created_at, now),
+        status: v.status.as_str().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next("/watch/1?t=2"), "/watch/1?t=2");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "", "/x?u=http://y"] {
+            assert_eq!(safe_next(bad), "/", "{bad}");
+        }
+    }
+}
