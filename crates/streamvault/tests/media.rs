@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{TestServer, body, encoders_running, ffprobe, lavfi_video, noise_mp4, user};
@@ -66,6 +67,12 @@ async fn probe(backend: Backend) {
         assert_eq!(v["thumbnail_url"], format!("/stream/v1/videos/{vid}/media/poster.jpg"), "{file}");
         let master = text(&srv, v["hls_url"].as_str().unwrap()).await;
         assert_eq!(master.matches("#EXT-X-STREAM-INF:").count(), rungs, "{file}: {master}");
+        // Every part the playlists name is served (one rendition names its init segment
+        // differently from several), and decodes.
+        let hls = format!("{}{}", srv.url, v["hls_url"].as_str().unwrap());
+        let out =
+            Command::new("ffmpeg").args(["-v", "error", "-i", &hls, "-map", "0", "-f", "null", "-"]).output().unwrap();
+        assert!(out.status.success() && out.stderr.is_empty(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
         // The original still plays.
         let res = srv.req(Method::GET, &format!("/stream/v1/videos/{vid}")).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
@@ -157,10 +164,8 @@ async fn hls_ladder_plays_end_to_end() {
         }
     }
     // ffmpeg reads the master playlist and decodes every rendition without an error.
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-i", &hls, "-map", "0", "-f", "null", "-"])
-        .output()
-        .unwrap();
+    let out =
+        Command::new("ffmpeg").args(["-v", "error", "-i", &hls, "-map", "0", "-f", "null", "-"]).output().unwrap();
     assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let poster = srv.req(Method::GET, v["thumbnail_url"].as_str().unwrap()).send().await.unwrap();

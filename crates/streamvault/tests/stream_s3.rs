@@ -90,10 +90,12 @@ async fn uploads_land_in_the_bucket_and_play_by_redirect_and_proxy() {
         }
         srv.stop().await;
     }
-    // One object for the two uploads of the same bytes, keyed by content, not by any name.
+    // One object for the two uploads of the same bytes, keyed by content, not by any name
+    // (what the media jobs made of the videos lives under `media/`).
     let keys = objects(&operator(&s3, &root)).await;
+    let originals: Vec<&String> = keys.iter().filter(|k| !k.starts_with("media/")).collect();
     let sha = sha256_hex(&fake_mp4(9 * 1024 * 1024 + 3, 11));
-    assert_eq!(keys, vec![format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4])]);
+    assert_eq!(originals, vec![&format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4])]);
     operator(&s3, &root).delete_with("/").recursive(true).await.unwrap();
 }
 
@@ -134,7 +136,9 @@ async fn transfer_moves_bytes_to_the_bucket_while_playback_goes_on() {
     proxy.restore().await;
     assert!(transferred(&srv).await, "the transfer finished once object storage was back");
     let sha = sha256_hex(&data);
-    assert_eq!(objects(&operator(&s3, &root)).await, vec![format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4])]);
+    let originals: Vec<String> =
+        objects(&operator(&s3, &root)).await.into_iter().filter(|k| !k.starts_with("media/")).collect();
+    assert_eq!(originals, vec![format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4])]);
     let after = no_redirects.get(&url).header("range", "bytes=1000-1999").send().await.unwrap();
     assert_eq!(after.status(), StatusCode::FOUND, "played from the bucket after the move");
     let location = after.headers()["location"].to_str().unwrap().to_owned();
@@ -154,4 +158,77 @@ async fn transfer_moves_bytes_to_the_bucket_while_playback_goes_on() {
     }
     assert!(gone, "the blob left the bucket after the delete");
     srv.stop().await;
+}
+
+/// The media pipeline on object storage: the poster and the HLS ladder land in the bucket under
+/// the video's prefix; playlists pass through the stream role (their relative URLs must resolve
+/// against it), segments and images redirect to presigned URLs; ffmpeg plays the master
+/// playlist end to end; deleting the video empties its prefix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_outputs_live_in_the_bucket_and_play_through_redirects() {
+    let Some(s3) = S3Target::find().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"];
+    let Some(data) = common::lavfi_video(dir.path(), "src.mp4", "640x360", 6, &args) else { return };
+    let root = s3.unique_root();
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let srv = TestServer::start(
+        &db,
+        json!({"storage_url": s3.storage_url(&root), "playback": "redirect", "delete_grace_secs": 1}),
+    )
+    .await;
+    let name = user();
+    let token = srv.signup(&name).await;
+    let vid = srv.create_video(&name, &token, "media on s3").await["id"].as_str().unwrap().to_owned();
+    assert_eq!(srv.upload_raw(&vid, &token, data).await.status(), StatusCode::CREATED);
+    let path = format!("/api/v1/user/{name}/videos/{vid}");
+    let mut v = serde_json::Value::Null;
+    for _ in 0..600 {
+        v = body(srv.authed(Method::GET, &path, &token).send().await.unwrap()).await;
+        if v["status"] == "ready" && v["thumbnail_url"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(v["status"], "ready", "{v}");
+
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let get = |p: &str| no_redirects.get(format!("{}{p}", srv.url)).send();
+    let master = get(v["hls_url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(master.status(), StatusCode::OK, "playlists pass through");
+    assert!(master.text().await.unwrap().contains("#EXT-X-STREAM-INF:"));
+    let seg = get(&format!("/stream/v1/videos/{vid}/media/hls/v0/seg00000.m4s")).await.unwrap();
+    assert_eq!(seg.status(), StatusCode::FOUND, "segments redirect to the bucket");
+    assert!(seg.headers()["location"].to_str().unwrap().contains("X-Amz-Signature"));
+    let poster = srv.req(Method::GET, v["thumbnail_url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(poster.status(), StatusCode::OK);
+    assert_eq!(poster.headers()["content-type"], "image/jpeg");
+    let hls = format!("{}{}", srv.url, v["hls_url"].as_str().unwrap());
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i", &hls, "-map", "0", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let op = operator(&s3, &root);
+    let prefix = format!("media/{}/", vid.replace('-', ""));
+    let made: Vec<String> = objects(&op).await.into_iter().filter(|k| k.starts_with(&prefix)).collect();
+    for want in
+        ["poster.jpg", "storyboard.jpg", "storyboard.vtt", "hls/master.m3u8", "hls/v0/index.m3u8", "hls/v0/init_0.mp4"]
+    {
+        assert!(made.contains(&format!("{prefix}{want}")), "{want} in {made:?}");
+    }
+    let res = srv.authed(Method::DELETE, &path, &token).send().await.unwrap();
+    assert!(res.status().is_success());
+    let mut left = made;
+    for _ in 0..200 {
+        left = objects(&op).await;
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(left.is_empty(), "left in the bucket: {left:?}");
+    srv.stop().await;
+    db.drop_db().await;
 }

@@ -321,6 +321,8 @@ pub fn is_media_name(name: &str) -> bool {
     let digits = |s: &str| !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit());
     digits(n)
         && (file == "index.m3u8"
+            // ffmpeg numbers the init segment only when there is more than one rendition.
+            || file == "init.mp4"
             || file.strip_prefix("init_").and_then(|f| f.strip_suffix(".mp4")).is_some_and(digits)
             || file.strip_prefix("seg").and_then(|f| f.strip_suffix(".m4s")).is_some_and(digits))
 }

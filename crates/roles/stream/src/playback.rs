@@ -62,7 +62,11 @@ pub async fn media(
     let key = format!("{}{name}", media_prefix(video.id));
     let mime = media::content_type(&name);
     let cache_control = if video.status.is_public() { "public, max-age=86400" } else { "private, max-age=0" };
-    if st.blobs.is_remote() && st.playback == PlaybackMode::Redirect {
+    // Playlists and the storyboard index name their parts by relative URL: after a redirect a
+    // player would resolve those against the bucket's URL, without a signature. So they (small
+    // text) pass through here, and the parts they name are redirected.
+    let names_parts = name.ends_with(".m3u8") || name.ends_with(".vtt");
+    if st.blobs.is_remote() && st.playback == PlaybackMode::Redirect && !names_parts {
         // Straight to the bucket, as for originals: segments do not pass through this replica.
         if let Some(url) = st.blobs.presign_get(&key, PRESIGN_TTL, mime, None).await? {
             return Response::builder()

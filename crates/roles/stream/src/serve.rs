@@ -98,7 +98,9 @@ pub async fn serve_blob(
         return Err(ApiError(in_transit(node)));
     }
 
-    if matches!(source, BlobSource::Primary) && st.blobs.is_remote() && st.playback == PlaybackMode::Redirect {
+    // Derived files: their handler decided (playlists must not be redirected).
+    let redirectable = matches!(rep.stored, Stored::Blob(_)) && matches!(source, BlobSource::Primary);
+    if redirectable && st.blobs.is_remote() && st.playback == PlaybackMode::Redirect {
         // The seed's OSS redirect: the client fetches (with its Range) from object storage.
         if let Some(url) = st.blobs.presign_get(&key, PRESIGN_TTL, rep.mime, rep.disposition.as_deref()).await? {
             let response = Response::builder()
