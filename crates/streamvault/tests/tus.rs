@@ -4,7 +4,7 @@
 mod common;
 
 use base64::Engine;
-use common::{TestServer, fake_mp4, files_under, sha256_hex, user};
+use common::{TestServer, body, fake_mp4, files_under, sha256_hex, user};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::json;
 use sha2::Digest;
@@ -367,6 +367,40 @@ async fn protocol(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "another user's video");
+
+    // `folder_id` puts the finished file in one of the uploader's folders; another user's
+    // folder is not found, and a video's source goes in no folder.
+    let folder = body(
+        tus.srv
+            .authed(Method::POST, "/api/v1/folders", &tus.token)
+            .json(&json!({"name": "In here"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let folder = folder["id"].as_str().unwrap().to_owned();
+    let url = tus.create(5, &format!("filename {},folder_id {}", b64("f.txt"), b64(&folder))).await;
+    let res = tus.patch(&url, 0, b"hello").await;
+    let f = body(
+        tus.srv.authed(Method::GET, &format!("/api/v1/files/{}", file_id(&res)), &tus.token).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(f["folder_id"], folder.as_str(), "{f}");
+    for (who, meta, status) in [
+        (&other, format!("folder_id {}", b64(&folder)), StatusCode::NOT_FOUND),
+        (&tus, format!("folder_id {},video_id {}", b64(&folder), b64(&vid)), StatusCode::BAD_REQUEST),
+        (&tus, format!("folder_id {}", b64("nope")), StatusCode::BAD_REQUEST),
+    ] {
+        let res = who
+            .req(Method::POST, "/stream/v1/tus/")
+            .header("upload-length", 10)
+            .header("upload-metadata", meta)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status);
+    }
 
     srv.stop().await;
     db.drop_db().await;

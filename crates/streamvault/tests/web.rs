@@ -181,6 +181,36 @@ async fn forms_and_cookie_api_calls_need_the_csrf_token() {
     let res = req(&srv, Method::GET, "/signin?next=//evil.example/").header("cookie", &cookies).send().await.unwrap();
     assert_eq!(res.headers()[LOCATION], "/");
 
+    // Changing the password: the current one is checked, other sessions end, this one stays.
+    let other = common::body(srv.login(&name, PWD).await).await["session_id"].as_str().unwrap().to_owned();
+    let change = |current: &str| {
+        [
+            ("csrf", token.clone()),
+            ("current_password", current.to_owned()),
+            ("new_password", "a brand new passphrase".to_owned()),
+        ]
+    };
+    let res = req(&srv, Method::POST, "/settings/password")
+        .header("cookie", &cookies)
+        .form(&change("not it at all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("The current password is wrong"));
+    let res = req(&srv, Method::POST, "/settings/password")
+        .header("cookie", &cookies)
+        .form(&change(PWD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()[LOCATION], "/settings?done=password");
+    let res = req(&srv, Method::GET, "/api/v1/me").header("x-session-id", &other).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the other session ended");
+    let res = req(&srv, Method::GET, "/settings").header("cookie", &cookies).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "this session stays");
+    assert_eq!(srv.login(&name, "a brand new passphrase").await.status(), StatusCode::OK);
+
     // Every page carries the policy; unknown pages are a friendly 404, API paths JSON.
     for path in ["/", "/signin", "/no-such-page"] {
         let res = req(&srv, Method::GET, path).send().await.unwrap();

@@ -1,8 +1,9 @@
 //! Media jobs (ffmpeg behind the [`MediaTool`] port). A video's original plays throughout:
 //!
 //! 1. `probe_video`: duration, size and codecs, or `failed` with a reason its owner can read;
-//!    a usable video goes `processing` and, in the same transaction, gets the next two jobs.
-//! 2. `video_stills`: a poster and a storyboard sprite (with its WebVTT index) for seek previews.
+//!    a usable video goes `processing` and, in the same transaction, gets the next job.
+//! 2. `video_stills`: a poster and a storyboard sprite (with its WebVTT index) for seek
+//!    previews, then (made or not) the next job.
 //! 3. `transcode_video`: the HLS ladder, with progress; the video is `ready` once it is stored.
 //!
 //! Outputs go to the blob store under [`media_prefix`]. ffmpeg runs at most `concurrency` at a
@@ -125,7 +126,8 @@ impl Media {
                     bitrate: r.bitrate,
                     failure_reason: None,
                 };
-                let next = [video_job(kind::VIDEO_STILLS, id), video_job(kind::TRANSCODE_VIDEO, id)];
+                // Stills first (seconds), then the ladder: a `ready` video has its poster.
+                let next = [video_job(kind::VIDEO_STILLS, id)];
                 self.videos.set_media(id, VideoStatus::Processing, &media, &next).await?;
                 tracing::info!(video_id = %id, "video probed");
             }
@@ -162,15 +164,17 @@ impl Media {
                 .await
                 .map_err(|_| Error::Unavailable("stills took longer than the time limit".into()))??
         };
+        let next = [video_job(kind::TRANSCODE_VIDEO, id)];
         if let Err(why) = made {
             tracing::warn!(video_id = %id, reason = %why, "no stills for this video");
+            self.videos.set_stills(id, false, &next).await?;
             return Ok(());
         }
         tokio::fs::write(dir.path().join("storyboard.vtt"), board.vtt("storyboard.jpg"))
             .await
             .map_err(|e| Error::Unavailable(format!("media work dir: {e}")))?;
         self.store(id, &dir, &[POSTER, "storyboard.jpg", STORYBOARD_VTT]).await?;
-        if !self.videos.set_stills(id).await? {
+        if !self.videos.set_stills(id, true, &next).await? {
             self.storage.blobs.delete_prefix(&media_prefix(id)).await?;
         }
         tracing::info!(video_id = %id, "stills stored");

@@ -154,8 +154,9 @@ pub trait VideoRepo: Send + Sync {
     async fn fail_processing(&self, id: Uuid, reason: &str) -> Result<bool>;
     /// Records the transcode's progress (0–100).
     async fn set_progress(&self, id: Uuid, progress: u8) -> Result<()>;
-    /// Records that the stills are stored; `false` if the video is gone.
-    async fn set_stills(&self, id: Uuid) -> Result<bool>;
+    /// Records whether the stills were made, with the jobs that follow, in one transaction;
+    /// `false` if the video is gone.
+    async fn set_stills(&self, id: Uuid, made: bool, next: &[NewJob]) -> Result<bool>;
     /// Records the stored HLS ladder and moves a `processing` video to `ready`; `false` if the
     /// video is gone.
     async fn set_renditions(&self, id: Uuid, renditions: &[RenditionInfo]) -> Result<bool>;

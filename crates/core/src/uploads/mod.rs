@@ -9,6 +9,7 @@
 //! size limit) into a content-addressed blob, and becomes a drive file or a video's source.
 
 mod checksum;
+mod metadata;
 mod running_hash;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 pub use checksum::{ALGORITHMS, Checksum};
+pub use metadata::parse_metadata;
 use running_hash::RunningHash;
 
 use crate::drive::{Drive, validate_name};
@@ -54,6 +56,8 @@ pub struct NewUpload {
     pub metadata: String,
     pub filename: Option<String>,
     pub video_id: Option<Uuid>,
+    /// The drive folder the finished file goes to (also in `metadata`, where it is kept).
+    pub folder_id: Option<Uuid>,
     pub partial: bool,
 }
 
@@ -125,6 +129,12 @@ impl Uploads {
         }
         if let Some(name) = &new.filename {
             validate_name(name)?;
+        }
+        if let Some(f) = new.folder_id {
+            if new.video_id.is_some() {
+                return Err(Error::invalid("bad_metadata", "a video's source does not go in a drive folder"));
+            }
+            self.drive.folder(owner, f).await?;
         }
         if let Some(vid) = new.video_id {
             if new.partial {
@@ -435,7 +445,14 @@ impl Uploads {
             }
             None => {
                 let name = up.filename.clone().unwrap_or_else(|| format!("upload-{}", up.id));
-                let file = self.drive.add(owner, &name, &stored, mime).await?;
+                let file = match metadata::folder_of(&up.metadata) {
+                    // A folder deleted while the upload ran: the file lands at the top.
+                    Some(f) => match self.drive.add_in(owner, &name, Some(f), &stored, mime).await {
+                        Err(Error::NotFound(_)) => self.drive.add(owner, &name, &stored, mime).await?,
+                        other => other?,
+                    },
+                    None => self.drive.add(owner, &name, &stored, mime).await?,
+                };
                 format!("file:{}", file.id)
             }
         };
@@ -484,12 +501,16 @@ impl Uploads {
         parts: &[Uuid],
         metadata: String,
         filename: Option<String>,
+        folder_id: Option<Uuid>,
     ) -> Result<Upload> {
         if parts.is_empty() {
             return Err(Error::invalid("bad_concat", "a final upload needs at least one part"));
         }
         if let Some(name) = &filename {
             validate_name(name)?;
+        }
+        if let Some(f) = folder_id {
+            self.drive.folder(owner, f).await?;
         }
         let mut loaded = Vec::with_capacity(parts.len());
         for id in parts {

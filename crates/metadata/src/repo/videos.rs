@@ -38,6 +38,25 @@ impl SqlVideoRepo {
     }
 }
 
+/// Runs `update` and, if it changed a row, enqueues `jobs` in the same transaction: the change
+/// and the work it causes commit together or not at all. `false` when no row matched.
+async fn update_then_enqueue(
+    store: &MetadataStore,
+    update: sea_orm::UpdateMany<video::Entity>,
+    jobs: &[NewJob],
+) -> Result<bool> {
+    let txn = store.connection().begin().await.map_err(db_err)?;
+    if update.exec(&txn).await.map_err(db_err)?.rows_affected == 0 {
+        txn.rollback().await.map_err(db_err)?;
+        return Ok(false);
+    }
+    for job in jobs {
+        jobs::enqueue(&txn, job).await?;
+    }
+    txn.commit().await.map_err(db_err)?;
+    Ok(true)
+}
+
 /// Failure reasons fit their column (500 characters).
 fn clip_reason(reason: &str) -> String {
     reason.chars().take(500).collect()
@@ -281,27 +300,15 @@ impl VideoRepo for SqlVideoRepo {
     }
 
     async fn soft_delete(&self, id: Uuid, at: DateTime<Utc>, job: &NewJob) -> Result<bool> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
-        let hidden = video::Entity::update_many()
+        let hide = video::Entity::update_many()
             .col_expr(video::Column::DeletedAt, Expr::value(to_ms(at)))
             .filter(video::Column::Id.eq(id))
-            .filter(video::Column::DeletedAt.is_null())
-            .exec(&txn)
-            .await
-            .map_err(db_err)?
-            .rows_affected;
-        if hidden == 0 {
-            txn.rollback().await.map_err(db_err)?;
-            return Ok(false);
-        }
-        jobs::enqueue(&txn, job).await?;
-        txn.commit().await.map_err(db_err)?;
-        Ok(true)
+            .filter(video::Column::DeletedAt.is_null());
+        update_then_enqueue(&self.store, hide, std::slice::from_ref(job)).await
     }
 
     async fn attach_source(&self, id: Uuid, source: &VideoSource, jobs: &[NewJob]) -> Result<bool> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
-        let res = video::Entity::update_many()
+        let update = video::Entity::update_many()
             .col_expr(video::Column::SourceSha256, Expr::value(source.sha256.clone()))
             .col_expr(video::Column::SourceSize, Expr::value(i64::try_from(source.size).unwrap_or(i64::MAX)))
             .col_expr(video::Column::SourceMime, Expr::value(source.mime.clone()))
@@ -310,19 +317,8 @@ impl VideoRepo for SqlVideoRepo {
             .col_expr(video::Column::Status, Expr::value(VideoStatus::Uploaded.as_str()))
             .filter(video::Column::Id.eq(id))
             .filter(video::Column::DeletedAt.is_null())
-            .filter(video::Column::SourceSha256.is_null())
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if res.rows_affected == 0 {
-            txn.rollback().await.map_err(db_err)?;
-            return Ok(false);
-        }
-        for job in jobs {
-            jobs::enqueue(&txn, job).await?;
-        }
-        txn.commit().await.map_err(db_err)?;
-        Ok(true)
+            .filter(video::Column::SourceSha256.is_null());
+        update_then_enqueue(&self.store, update, jobs).await
     }
 
     async fn set_status(&self, id: Uuid, from: VideoStatus, to: VideoStatus) -> Result<bool> {
@@ -341,8 +337,7 @@ impl VideoRepo for SqlVideoRepo {
     async fn set_media(&self, id: Uuid, status: VideoStatus, m: &VideoMedia, next: &[NewJob]) -> Result<bool> {
         let i = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         let n = |v: Option<u32>| v.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
-        let res = video::Entity::update_many()
+        let update = video::Entity::update_many()
             .col_expr(video::Column::Status, Expr::value(status.as_str()))
             .col_expr(video::Column::DurationMs, Expr::value(i(m.duration_ms)))
             .col_expr(video::Column::Width, Expr::value(n(m.width)))
@@ -353,19 +348,8 @@ impl VideoRepo for SqlVideoRepo {
             .col_expr(video::Column::FailureReason, Expr::value(m.failure_reason.as_deref().map(clip_reason)))
             .col_expr(video::Column::UpdatedAt, Expr::value(to_ms(Utc::now())))
             .filter(video::Column::Id.eq(id))
-            .filter(video::Column::DeletedAt.is_null())
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if res.rows_affected == 0 {
-            txn.rollback().await.map_err(db_err)?;
-            return Ok(false);
-        }
-        for job in next {
-            jobs::enqueue(&txn, job).await?;
-        }
-        txn.commit().await.map_err(db_err)?;
-        Ok(true)
+            .filter(video::Column::DeletedAt.is_null());
+        update_then_enqueue(&self.store, update, next).await
     }
 
     async fn fail_processing(&self, id: Uuid, reason: &str) -> Result<bool> {
@@ -393,14 +377,9 @@ impl VideoRepo for SqlVideoRepo {
         Ok(())
     }
 
-    async fn set_stills(&self, id: Uuid) -> Result<bool> {
-        let res = self
-            .live_update(id)
-            .col_expr(video::Column::HasStills, Expr::value(true))
-            .exec(self.store.connection())
-            .await
-            .map_err(db_err)?;
-        Ok(res.rows_affected > 0)
+    async fn set_stills(&self, id: Uuid, made: bool, next: &[NewJob]) -> Result<bool> {
+        let update = self.live_update(id).col_expr(video::Column::HasStills, Expr::value(made));
+        update_then_enqueue(&self.store, update, next).await
     }
 
     async fn set_renditions(&self, id: Uuid, renditions: &[RenditionInfo]) -> Result<bool> {

@@ -10,10 +10,9 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use streamvault_core::ids::parse_id;
 use streamvault_core::ports::{Concat, Upload, User};
-use streamvault_core::uploads::{ALGORITHMS, Append, Appended, Checksum, NewUpload};
+use streamvault_core::uploads::{ALGORITHMS, Append, Appended, Checksum, NewUpload, parse_metadata};
 use streamvault_core::{Error, Result};
 use streamvault_http::{ApiError, Auth};
 use uuid::Uuid;
@@ -107,19 +106,14 @@ fn number(h: &HeaderMap, name: &'static str) -> Result<Option<u64>> {
         .transpose()
 }
 
-/// `Upload-Metadata`: `key base64,key base64,key` (a key may have no value).
-fn metadata(raw: &str) -> Result<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(value.trim())
-            .map_err(|_| Error::invalid("bad_metadata", format!("Upload-Metadata value of {key:?} is not base64")))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| Error::invalid("bad_metadata", format!("Upload-Metadata value of {key:?} is not UTF-8")))?;
-        out.insert(key.to_owned(), text);
+/// An id in the upload's metadata (`video_id`, `folder_id`), if given.
+fn id_in(meta: &HashMap<String, String>, key: &str) -> Result<Option<Uuid>> {
+    match meta.get(key).filter(|v| !v.is_empty()) {
+        Some(v) => {
+            Uuid::parse_str(v).map(Some).map_err(|_| Error::invalid("bad_metadata", format!("{key} is not an id")))
+        }
+        None => Ok(None),
     }
-    Ok(out)
 }
 
 /// The upload id at the end of a tus URL (absolute or a path), for `Upload-Concat: final;…`.
@@ -165,12 +159,10 @@ fn state_headers(up: &Upload, h: &mut HeaderMap) {
 pub async fn create(State(st): State<StreamState>, Auth(auth): Auth, req: Request) -> Result<Response, ApiError> {
     let h = req.headers();
     let meta_raw = header(h, "upload-metadata")?.unwrap_or_default().to_owned();
-    let meta = metadata(&meta_raw)?;
+    let meta = parse_metadata(&meta_raw)?;
     let filename = meta.get("filename").cloned().filter(|f| !f.is_empty());
-    let video_id = match meta.get("video_id").filter(|v| !v.is_empty()) {
-        Some(v) => Some(Uuid::parse_str(v).map_err(|_| Error::invalid("bad_metadata", "video_id is not a video id"))?),
-        None => None,
-    };
+    let video_id = id_in(&meta, "video_id")?;
+    let folder_id = id_in(&meta, "folder_id")?;
     let concat = header(h, "upload-concat")?.map(str::to_owned);
     if let Some(c) = concat.as_deref()
         && let Some(list) = c.strip_prefix("final;")
@@ -179,7 +171,7 @@ pub async fn create(State(st): State<StreamState>, Auth(auth): Auth, req: Reques
         if video_id.is_some() {
             return Err(Error::invalid("bad_metadata", "a joined upload cannot be a video's source").into());
         }
-        let up = st.uploads.concat(&auth.user, &parts, meta_raw, filename).await?;
+        let up = st.uploads.concat(&auth.user, &parts, meta_raw, filename, folder_id).await?;
         return Ok(created(&up));
     }
     let partial = match concat.as_deref() {
@@ -201,8 +193,8 @@ pub async fn create(State(st): State<StreamState>, Auth(auth): Auth, req: Reques
         return Err(Error::UnsupportedMediaType(format!("an upload's bytes are sent as {PATCH_TYPE}")).into());
     }
     let checksum = header(h, "upload-checksum")?.map(Checksum::parse).transpose()?;
-    let up =
-        st.uploads.create(&auth.user, NewUpload { length, metadata: meta_raw, filename, video_id, partial }).await?;
+    let new = NewUpload { length, metadata: meta_raw, filename, video_id, folder_id, partial };
+    let up = st.uploads.create(&auth.user, new).await?;
     if !with_body {
         return Ok(created(&up));
     }
@@ -291,11 +283,11 @@ mod tests {
 
     #[test]
     fn metadata_and_urls() {
-        let m = metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential,note ").unwrap();
+        let m = parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential,note ").unwrap();
         assert_eq!(m["filename"], "world_domination_plan.pdf");
         assert_eq!(m["is_confidential"], "");
         assert_eq!(m["note"], "");
-        assert!(metadata("filename !!!").is_err());
+        assert!(parse_metadata("filename !!!").is_err());
         let id = Uuid::now_v7();
         assert_eq!(id_from_url(&format!("http://h:1{BASE}{id}")).unwrap(), id);
         assert_eq!(id_from_url(&format!("{BASE}{id}")).unwrap(), id);

@@ -326,15 +326,6 @@
     return { li, bar, pct, detail, pause, resume };
   }
 
-  /** After an upload, make sure the file sits in this folder (when the server put it elsewhere). */
-  async function placeInFolder(fileId) {
-    if (!folderId || !fileId) return;
-    const f = await sv.api('GET', `/api/v1/files/${encodeURIComponent(fileId)}`);
-    if (f && f.folder_id !== folderId) {
-      await sv.api('PATCH', `/api/v1/files/${encodeURIComponent(fileId)}`, { folder_id: folderId });
-    }
-  }
-
   function allDone() {
     if (active > 0 || finished === 0) return;
     clearTimeout(reloadTimer);
@@ -344,7 +335,6 @@
   function startUpload(file) {
     clearTimeout(reloadTimer);
     const ui = uploadRow(file.name, file.size);
-    let fileId = null;
     let running = true;
     active++;
 
@@ -361,8 +351,6 @@
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: true,
       onAfterResponse(req, res) {
-        const id = res.getHeader('Streamvault-File-Id');
-        if (id) fileId = id;
         if (req.getMethod() === 'HEAD' && !ui.li.dataset.resumedFrom) {
           const offset = Number(res.getHeader('Upload-Offset'));
           if (offset > 0) {
@@ -387,11 +375,6 @@
         ui.pause.hidden = true;
         ui.resume.hidden = true;
         ui.detail.textContent = 'Uploaded';
-        try {
-          await placeInFolder(fileId);
-        } catch (err) {
-          sv.toast(`${file.name} was uploaded, but not moved into this folder: ${err.message}`, 'error');
-        }
         active--;
         finished++;
         allDone();
