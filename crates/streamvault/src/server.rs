@@ -111,6 +111,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 storage: app.storage.clone(),
                 upload_expiry: app.config.upload_expiry,
                 every: PURGE_EVERY,
+                media: app.config.roles.has(Role::Worker).then(|| app.media.clone()),
             },
             rx.clone(),
         )

@@ -259,3 +259,35 @@ async fn progress_shows_and_delete_stops_the_encoder() {
     srv.stop().await;
     db.drop_db().await;
 }
+
+/// A transcode that runs past `media_time_limit_secs` is stopped and its video fails with the
+/// reason; the original still plays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transcode_past_the_time_limit_fails_its_video() {
+    let Some(db) = TestDb::create(Backend::Sqlite).await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(data) = lavfi_video(dir.path(), "long.mp4", "1280x720", 30, H264_AAC) else { return };
+    let srv = TestServer::start(&db, json!({ "media_time_limit_secs": 2 })).await;
+    let name = user();
+    let token = srv.signup(&name).await;
+    let vid = srv.create_video(&name, &token, "too long").await["id"].as_str().unwrap().to_owned();
+    assert_eq!(srv.upload_raw(&vid, &token, data).await.status(), StatusCode::CREATED);
+    let v = settled(&srv, &name, &token, &vid).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    assert_eq!(v["failure_reason"], "transcoding took longer than the limit of 2 s");
+    let start = Instant::now();
+    while encoders_running(&format!("{}-hls", vid.replace('-', ""))) > 0 {
+        assert!(start.elapsed() < Duration::from_secs(5), "the encoder was not stopped");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let res = srv
+        .authed(Method::GET, &format!("/stream/v1/videos/{vid}"), &token)
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT, "its owner can still play the original");
+    assert_eq!(res.bytes().await.unwrap().len(), 100);
+    srv.stop().await;
+    db.drop_db().await;
+}

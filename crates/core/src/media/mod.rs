@@ -25,7 +25,8 @@ use uuid::Uuid;
 use self::work_dir::WorkDir;
 use crate::ports::jobs::kind;
 use crate::ports::{
-    HlsSpec, LeasedJob, MediaTool, NewJob, StillsSpec, Video, VideoMedia, VideoRepo, VideoStatus, media_prefix,
+    HlsSpec, LeasedJob, MediaTool, NewJob, StillsSpec, Unusable, Video, VideoMedia, VideoRepo, VideoStatus,
+    media_prefix,
 };
 use crate::storage::Storage;
 use crate::{Error, Result};
@@ -78,6 +79,13 @@ impl Media {
     ) -> Self {
         let slots = Arc::new(Semaphore::new(limits.concurrency.max(1)));
         Self { tool, videos, storage, work, slots, time_limit: limits.time_limit }
+    }
+
+    /// Removes scratch directories that no job can still be using: older than the time limit
+    /// (and a margin). They are left by a worker killed mid-job whose job ran again on another
+    /// node. Returns how many went.
+    pub async fn sweep_work(&self) -> Result<u64> {
+        work_dir::sweep(self.work.clone(), self.time_limit + Duration::from_secs(600)).await
     }
 
     /// Whether this job is one of ours.
@@ -160,9 +168,13 @@ impl Media {
         };
         let made = {
             let _slot = self.slots.acquire().await.map_err(Error::internal)?;
-            tokio::time::timeout(self.time_limit, tool.stills(&spec))
-                .await
-                .map_err(|_| Error::Unavailable("stills took longer than the time limit".into()))??
+            match tokio::time::timeout(self.time_limit, tool.stills(&spec)).await {
+                Ok(made) => made?,
+                // Stills are a nicety: out of time, the video goes on without them.
+                Err(_) => {
+                    Err(Unusable(format!("the stills took longer than the limit of {} s", self.time_limit.as_secs())))
+                }
+            }
         };
         let next = [video_job(kind::TRANSCODE_VIDEO, id)];
         if let Err(why) = made {
@@ -202,8 +214,7 @@ impl Media {
             segment_secs: SEGMENT_SECS,
         };
         let (tx, mut rx) = watch::channel(0u8);
-        let work = tool.transcode(&spec, &tx);
-        tokio::pin!(work);
+        let mut work = Box::pin(tool.transcode(&spec, &tx));
         let deadline = tokio::time::sleep(self.time_limit);
         tokio::pin!(deadline);
         let mut check = tokio::time::interval(CHECK_EVERY);
@@ -227,6 +238,8 @@ impl Media {
                 }
             }
         };
+        // Out of time: the encoder goes now (dropping its future kills it), before the verdict.
+        drop(work);
         let why = match outcome {
             None => format!("transcoding took longer than the limit of {} s", self.time_limit.as_secs()),
             Some(Err(unusable)) => unusable.0,

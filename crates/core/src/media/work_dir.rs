@@ -54,8 +54,60 @@ impl WorkDir {
     }
 }
 
+/// Removes the directories under `base` untouched for `older_than`: those of jobs whose worker
+/// died here and that ran again elsewhere. Returns how many went.
+pub(super) async fn sweep(base: PathBuf, older_than: std::time::Duration) -> Result<u64> {
+    tokio::task::spawn_blocking(move || {
+        let entries = match std::fs::read_dir(&base) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(io(e)),
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= older_than);
+            if stale && std::fs::remove_dir_all(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
 impl Drop for WorkDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn sweeps_only_what_is_old_enough() {
+        let base = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(base.path().join("a-hls/v0")).unwrap();
+        std::fs::write(base.path().join("a-hls/v0/seg00000.m4s"), b"x").unwrap();
+        assert_eq!(sweep(base.path().to_owned(), Duration::from_secs(3600)).await.unwrap(), 0);
+        assert!(base.path().join("a-hls").exists());
+        assert_eq!(sweep(base.path().to_owned(), Duration::ZERO).await.unwrap(), 1);
+        assert!(!base.path().join("a-hls").exists());
+        assert_eq!(sweep(base.path().join("missing"), Duration::ZERO).await.unwrap(), 0);
+        // A job's own directory goes with it.
+        let dir = WorkDir::fresh(base.path(), "b-stills").await.unwrap();
+        let path = dir.path().to_owned();
+        assert!(path.is_dir());
+        drop(dir);
+        assert!(!path.exists());
     }
 }

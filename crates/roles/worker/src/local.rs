@@ -1,8 +1,10 @@
-//! Upkeep of this replica's own disk: abandoned uploads' staging files go, and blobs held here
-//! for remote primary storage are transferred to it (woken by each upload, and retried).
+//! Upkeep of this replica's own disk: abandoned uploads' staging files and dead media jobs'
+//! scratch directories go, and blobs held here for remote primary storage are transferred to it
+//! (woken by each upload, and retried).
 
 use std::time::{Duration, Instant};
 
+use streamvault_core::media::Media;
 use streamvault_core::storage::Storage;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -13,6 +15,8 @@ pub struct Local {
     pub upload_expiry: Duration,
     /// How often staging is swept, and held blobs are looked at without a wake-up.
     pub every: Duration,
+    /// On workers: the media jobs, whose stale scratch directories are swept too.
+    pub media: Option<Media>,
 }
 
 /// After a failed transfer (object storage down), the next try.
@@ -41,6 +45,13 @@ pub fn spawn_local(l: Local, mut shutdown: watch::Receiver<bool>) -> JoinHandle<
                     Ok(0) => {}
                     Ok(n) => tracing::info!(removed = n, "abandoned uploads removed"),
                     Err(e) => tracing::warn!(error = %e, "staging sweep failed; will retry"),
+                }
+                if let Some(media) = &l.media {
+                    match media.sweep_work().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(removed = n, "stale media work directories removed"),
+                        Err(e) => tracing::warn!(error = %e, "media work sweep failed; will retry"),
+                    }
                 }
             }
             tokio::select! {
