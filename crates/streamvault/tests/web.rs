@@ -1,9 +1,11 @@
 //! The web site: a real browser (Debian's headless Chromium, driven by playwright-core) goes
-//! through sign-up, a video upload with its progress bar, HLS playback and seeking, a comment,
-//! the home page's thumbnail, an interrupted and resumed drive upload downloaded byte-exact, and
-//! the remaining pages, with no JavaScript error anywhere; screenshots of every page are kept.
-//! Over plain HTTP: CSRF protection on forms and cookie-authenticated API calls, the security
-//! headers, and the gateway a web-only replica is in split mode.
+//! through sign-up, a video upload with its progress bar that is paused, resumed, interrupted by
+//! a reload and resumed into the same video, HLS playback and seeking, a comment, the storyboard
+//! preview, the home page's thumbnail, an interrupted and resumed drive upload downloaded
+//! byte-exact, a file dropped on the drive, and a keyboard-only sign-in, with no JavaScript
+//! error anywhere; screenshots of every page are kept. Over plain HTTP: CSRF protection on forms
+//! and cookie-authenticated API calls, the security headers, password change, and the gateway
+//! a web-only replica is in split mode.
 
 mod common;
 

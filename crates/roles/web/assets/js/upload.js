@@ -249,7 +249,7 @@
     if (!upload) return;
     upload.abort();
     status.classList.add('paused');
-    detail.textContent = `Paused at ${pct.textContent}. Press Resume to go on, even after a reload.`;
+    detail.textContent = `Paused at ${pct.textContent}. Press Resume to go on; after a reload, choose the same file again and it picks up here.`;
     pauseButton.hidden = true;
     resumeButton.hidden = false;
     resumeButton.focus();
