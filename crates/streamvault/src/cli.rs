@@ -29,6 +29,25 @@ pub enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Media processing.
+    Media {
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// Processes videos again from the probe on: the given ids, or with `--unprocessed` every
+    /// video that has no HLS ladder yet (uploaded before ffmpeg was installed, or by an older
+    /// version). The original keeps playing meanwhile.
+    Reprocess {
+        ids: Vec<String>,
+        #[arg(long)]
+        unprocessed: bool,
+        #[command(flatten)]
+        overrides: Overrides,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use streamvault::cli::{Cli, Command, ConfigCommand, JobsCommand, Overrides};
+use streamvault::cli::{Cli, Command, ConfigCommand, JobsCommand, MediaCommand, Overrides};
 use streamvault::{logging, server};
 use streamvault_config::Config;
 use streamvault_metadata::MetadataStore;
@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Command::Serve(o) | Command::Migrate(o) => o,
         Command::Config { command: ConfigCommand::Check(o) } => o,
         Command::Jobs { command } => command.overrides(),
+        Command::Media { command: MediaCommand::Reprocess { overrides, .. } } => overrides,
     };
     let config = match load(&cli, overrides) {
         Ok(c) => c,
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         }
         Command::Migrate(_) => run(config, migrate),
         Command::Jobs { command } => run(config, move |c| jobs(c, command)),
+        Command::Media { command } => run(config, move |c| media(c, command)),
         Command::Serve(_) => run(config, serve),
     }
 }
@@ -102,6 +104,36 @@ async fn jobs(config: Config, command: JobsCommand) -> anyhow::Result<()> {
         }
         JobsCommand::Purge { state, .. } => println!("purged {} {state} jobs", admin.purge(&state).await?),
     }
+    store.close().await;
+    Ok(())
+}
+
+async fn media(config: Config, command: MediaCommand) -> anyhow::Result<()> {
+    use streamvault_core::ports::VideoRepo;
+    let MediaCommand::Reprocess { ids, unprocessed, .. } = command;
+    let store = MetadataStore::connect(&config.database_url, 2).await?;
+    store.migrate().await?;
+    let videos = streamvault_metadata::SqlVideoRepo::new(store.clone());
+    let mut wanted = Vec::new();
+    for id in &ids {
+        wanted.push(uuid::Uuid::parse_str(id).map_err(|_| anyhow::anyhow!("{id:?} is not a video id"))?);
+    }
+    if ids.is_empty() && !unprocessed {
+        anyhow::bail!("name videos by id, or pass --unprocessed");
+    }
+    if unprocessed {
+        wanted.extend(videos.unprocessed(100_000).await?);
+    }
+    let mut queued = 0;
+    for id in wanted {
+        // The same job the upload queues: the worker goes probe → stills → transcode.
+        if videos.restart_processing(id, &streamvault_core::media::Media::first_job(id)).await? {
+            queued += 1;
+        } else {
+            eprintln!("no video {id} with an original");
+        }
+    }
+    println!("queued {queued} videos for processing");
     store.close().await;
     Ok(())
 }

@@ -143,6 +143,41 @@ async fn without_ffmpeg_originals_play_and_start_up_says_so_once() {
     stop(child);
     let log = std::fs::read_to_string(dir.path().join("stderr-1.log")).unwrap();
     assert_eq!(log.matches("ffmpeg/ffprobe are not on the PATH").count(), 1, "said once at start: {log}");
+
+    // ffmpeg installed later: the operator queues what was left unprocessed, and it is.
+    let out = Command::new(env!("CARGO_BIN_EXE_streamvault"))
+        .args(["media", "reprocess", "--unprocessed"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "queued 1 videos for processing");
+    let (child, base) = start(dir.path(), &std::env::var("PATH").unwrap(), 2);
+    let start_at = Instant::now();
+    let v = loop {
+        let v = video(&base, &name, &token, &vid).await;
+        if v["status"] == "ready" || v["status"] == "failed" {
+            break v;
+        }
+        assert!(start_at.elapsed() < Duration::from_secs(60), "not processed: {v}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(v["status"], "ready", "{v}");
+    assert!(v["hls_url"].is_string() && v["thumbnail_url"].is_string(), "{v}");
+    stop(child);
+    let out = Command::new(env!("CARGO_BIN_EXE_streamvault"))
+        .args(["media", "reprocess", "--unprocessed"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "queued 0 videos for processing", "nothing left");
+    let out = Command::new(env!("CARGO_BIN_EXE_streamvault"))
+        .args(["media", "reprocess"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--unprocessed"));
 }
 
 fn which(tool: &str) -> Result<std::path::PathBuf, ()> {

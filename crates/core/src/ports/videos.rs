@@ -160,6 +160,12 @@ pub trait VideoRepo: Send + Sync {
     /// Records the stored HLS ladder and moves a `processing` video to `ready`; `false` if the
     /// video is gone.
     async fn set_renditions(&self, id: Uuid, renditions: &[RenditionInfo]) -> Result<bool>;
+    /// Starts a live video's processing over (status `uploaded`, outputs and reason cleared)
+    /// and queues `job` in the same transaction; `false` when it is gone or has no original.
+    async fn restart_processing(&self, id: Uuid, job: &NewJob) -> Result<bool>;
+    /// Live videos with an original but no HLS ladder, `uploaded` or `ready` (processed before
+    /// ffmpeg was installed, or by an older version), oldest first.
+    async fn unprocessed(&self, limit: u64) -> Result<Vec<Uuid>>;
     /// Adds `n` views (batched by the view counter).
     async fn add_views(&self, id: Uuid, n: u64) -> Result<()>;
     /// For a video that was soft-deleted: removes the row (and its comments) for good and

@@ -402,6 +402,36 @@ impl VideoRepo for SqlVideoRepo {
         Ok(res.rows_affected > 0)
     }
 
+    async fn restart_processing(&self, id: Uuid, job: &NewJob) -> Result<bool> {
+        let restart = self
+            .live_update(id)
+            .col_expr(video::Column::Status, Expr::value(VideoStatus::Uploaded.as_str()))
+            .col_expr(video::Column::Progress, Expr::value(0i16))
+            .col_expr(video::Column::HasStills, Expr::value(false))
+            .col_expr(video::Column::Renditions, Expr::value(Option::<String>::None))
+            .col_expr(video::Column::FailureReason, Expr::value(Option::<String>::None))
+            .filter(video::Column::SourceSha256.is_not_null());
+        update_then_enqueue(&self.store, restart, std::slice::from_ref(job)).await
+    }
+
+    async fn unprocessed(&self, limit: u64) -> Result<Vec<Uuid>> {
+        let statuses = [VideoStatus::Uploaded.as_str(), VideoStatus::Ready.as_str()];
+        let ids = video::Entity::find()
+            .select_only()
+            .column(video::Column::Id)
+            .filter(video::Column::DeletedAt.is_null())
+            .filter(video::Column::SourceSha256.is_not_null())
+            .filter(video::Column::Renditions.is_null())
+            .filter(video::Column::Status.is_in(statuses))
+            .order_by_asc(video::Column::Id)
+            .limit(limit)
+            .into_tuple::<Uuid>()
+            .all(self.store.connection())
+            .await
+            .map_err(db_err)?;
+        Ok(ids)
+    }
+
     async fn add_views(&self, id: Uuid, n: u64) -> Result<()> {
         video::Entity::update_many()
             .col_expr(video::Column::Views, Expr::col(video::Column::Views).add(i64::try_from(n).unwrap_or(i64::MAX)))
