@@ -139,6 +139,7 @@ impl Media {
                 self.videos.set_media(id, VideoStatus::Processing, &media, &next).await?;
                 tracing::info!(video_id = %id, "video probed");
             }
+            Err(_) if vanished(&input) => return Err(moved()),
             Err(unusable) => {
                 let media = VideoMedia { failure_reason: Some(unusable.0), ..Default::default() };
                 self.videos.set_media(id, VideoStatus::Failed, &media, &[]).await?;
@@ -177,6 +178,9 @@ impl Media {
             }
         };
         let next = [video_job(kind::TRANSCODE_VIDEO, id)];
+        if made.is_err() && vanished(&input) {
+            return Err(moved());
+        }
         if let Err(why) = made {
             tracing::warn!(video_id = %id, reason = %why, "no stills for this video");
             self.videos.set_stills(id, false, &next).await?;
@@ -242,6 +246,7 @@ impl Media {
         drop(work);
         let why = match outcome {
             None => format!("transcoding took longer than the limit of {} s", self.time_limit.as_secs()),
+            Some(Err(_)) if vanished(&input) => return Err(moved()),
             Some(Err(unusable)) => unusable.0,
             Some(Ok(())) => {
                 let master = tokio::fs::read_to_string(dir.path().join("master.m3u8"))
@@ -297,6 +302,18 @@ impl Media {
         }
         Ok(())
     }
+}
+
+/// Whether `input` was a file on this machine that is gone now. With remote primary storage an
+/// upload waits on the receiving node's disk until it is transferred, then that copy goes: a
+/// job that was reading it fails for that reason, not because the video is unusable. It is
+/// retried, and reads from the bucket then.
+fn vanished(input: &str) -> bool {
+    !input.contains("://") && !std::path::Path::new(input).exists()
+}
+
+fn moved() -> Error {
+    Error::Unavailable("the original moved to primary storage while it was read; will retry".into())
 }
 
 /// Where the stream role serves a video's derived file `name` (e.g. `poster.jpg`).
