@@ -180,8 +180,18 @@ async fn hls_ladder_plays_end_to_end() {
     let vtt = text(&srv, v["storyboard_url"].as_str().unwrap()).await;
     assert!(vtt.starts_with("WEBVTT\n"), "{vtt}");
     assert_eq!(vtt.matches("storyboard.jpg#xywh=").count(), 10, "one tile a second: {vtt}");
+    assert!(vtt.contains("00:00:09.000 --> 00:00:10.000\nstoryboard.jpg#xywh=1440,0,160,88\n"), "{vtt}");
     let sprite = srv.req(Method::GET, &format!("/stream/v1/videos/{vid}/media/storyboard.jpg")).send().await.unwrap();
     assert_eq!(sprite.status(), StatusCode::OK);
+    let sprite_file = dir.path().join("storyboard.jpg");
+    std::fs::write(&sprite_file, sprite.bytes().await.unwrap()).unwrap();
+    // Ten 160-pixel tiles in a row, as tall as the source's aspect ratio makes them (even).
+    let p = ffprobe(sprite_file.to_str().unwrap(), &["-show_entries", "stream=codec_name,width,height"]);
+    let s = &p["streams"][0];
+    assert_eq!(
+        (s["codec_name"].as_str(), s["width"].as_u64(), s["height"].as_u64()),
+        (Some("mjpeg"), Some(1600), Some(88))
+    );
 
     // Ranges work on segments as on originals.
     let seg = format!("/stream/v1/videos/{vid}/media/hls/v0/seg00001.m4s");
