@@ -13,6 +13,7 @@ pub mod media;
 pub mod paging;
 pub mod ports;
 pub mod storage;
+mod sweep;
 pub mod text;
 pub mod uploads;
 pub mod videos;

@@ -58,24 +58,7 @@ impl WorkDir {
 /// died here and that ran again elsewhere. Returns how many went.
 pub(super) async fn sweep(base: PathBuf, older_than: std::time::Duration) -> Result<u64> {
     tokio::task::spawn_blocking(move || {
-        let entries = match std::fs::read_dir(&base) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(io(e)),
-        };
-        let mut removed = 0;
-        for entry in entries.flatten() {
-            let stale = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age >= older_than);
-            if stale && std::fs::remove_dir_all(entry.path()).is_ok() {
-                removed += 1;
-            }
-        }
-        Ok(removed)
+        crate::sweep::sweep(&base, older_than, |p| p.is_dir(), |p| std::fs::remove_dir_all(p)).map_err(io)
     })
     .await
     .map_err(Error::internal)?

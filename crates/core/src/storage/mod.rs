@@ -73,21 +73,9 @@ impl Storage {
     pub async fn sweep_staging(&self, older_than: std::time::Duration) -> Result<u64> {
         let dir = self.staging_dir.clone();
         tokio::task::spawn_blocking(move || {
-            let mut removed = 0;
-            let entries = std::fs::read_dir(&dir).map_err(|e| Error::Unavailable(format!("staging: {e}")))?;
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let stale = entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| t.elapsed().ok())
-                    .is_some_and(|age| age >= older_than);
-                if stale && path.extension().is_some_and(|e| e == "part") && std::fs::remove_file(&path).is_ok() {
-                    removed += 1;
-                }
-            }
-            Ok(removed)
+            let part = |p: &std::path::Path| p.extension().is_some_and(|e| e == "part");
+            crate::sweep::sweep(&dir, older_than, part, |p| std::fs::remove_file(p))
+                .map_err(|e| Error::Unavailable(format!("staging: {e}")))
         })
         .await
         .map_err(Error::internal)?
