@@ -8,6 +8,7 @@ pub mod health;
 pub mod json;
 pub mod observe;
 pub mod query;
+pub mod resources;
 
 pub use auth::{Auth, CSRF_COOKIE, HasAccounts, SESSION_COOKIE};
 pub use error::ApiError;

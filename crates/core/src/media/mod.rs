@@ -123,23 +123,14 @@ impl Media {
         }
         self.videos.set_status(id, VideoStatus::Uploaded, VideoStatus::Processing).await?;
         let input = self.storage.media_input(&source.sha256).await?;
-        match tool.probe(&input).await? {
+        match verdict(&input, tool.probe(&input).await?)? {
             Ok(r) => {
-                let media = VideoMedia {
-                    duration_ms: r.duration_ms,
-                    width: r.width,
-                    height: r.height,
-                    video_codec: r.video_codec,
-                    audio_codec: r.audio_codec,
-                    bitrate: r.bitrate,
-                    failure_reason: None,
-                };
+                let media = VideoMedia::from(r);
                 // Stills first (seconds), then the ladder: a `ready` video has its poster.
                 let next = [video_job(kind::VIDEO_STILLS, id)];
                 self.videos.set_media(id, VideoStatus::Processing, &media, &next).await?;
                 tracing::info!(video_id = %id, "video probed");
             }
-            Err(_) if vanished(&input) => return Err(moved()),
             Err(unusable) => {
                 let media = VideoMedia { failure_reason: Some(unusable.0), ..Default::default() };
                 self.videos.set_media(id, VideoStatus::Failed, &media, &[]).await?;
@@ -170,7 +161,7 @@ impl Media {
         let made = {
             let _slot = self.slots.acquire().await.map_err(Error::internal)?;
             match tokio::time::timeout(self.time_limit, tool.stills(&spec)).await {
-                Ok(made) => made?,
+                Ok(made) => verdict(&input, made?)?,
                 // Stills are a nicety: out of time, the video goes on without them.
                 Err(_) => {
                     Err(Unusable(format!("the stills took longer than the limit of {} s", self.time_limit.as_secs())))
@@ -178,9 +169,6 @@ impl Media {
             }
         };
         let next = [video_job(kind::TRANSCODE_VIDEO, id)];
-        if made.is_err() && vanished(&input) {
-            return Err(moved());
-        }
         if let Err(why) = made {
             tracing::warn!(video_id = %id, reason = %why, "no stills for this video");
             self.videos.set_stills(id, false, &next).await?;
@@ -189,7 +177,7 @@ impl Media {
         tokio::fs::write(dir.path().join("storyboard.vtt"), board.vtt("storyboard.jpg"))
             .await
             .map_err(|e| Error::Unavailable(format!("media work dir: {e}")))?;
-        self.store(id, &dir, &[POSTER, "storyboard.jpg", STORYBOARD_VTT]).await?;
+        self.store_under(id, &dir, "", &[POSTER, "storyboard.jpg", STORYBOARD_VTT]).await?;
         if !self.videos.set_stills(id, true, &next).await? {
             self.storage.blobs.delete_prefix(&media_prefix(id)).await?;
         }
@@ -225,7 +213,7 @@ impl Media {
         check.tick().await;
         let outcome = loop {
             tokio::select! {
-                r = &mut work => break Some(r?),
+                r = &mut work => break Some(verdict(&input, r?)?),
                 _ = &mut deadline => break None,
                 _ = check.tick() => {
                     // Returning drops `work`, which kills ffmpeg.
@@ -246,7 +234,6 @@ impl Media {
         drop(work);
         let why = match outcome {
             None => format!("transcoding took longer than the limit of {} s", self.time_limit.as_secs()),
-            Some(Err(_)) if vanished(&input) => return Err(moved()),
             Some(Err(unusable)) => unusable.0,
             Some(Ok(())) => {
                 let master = tokio::fs::read_to_string(dir.path().join("master.m3u8"))
@@ -289,10 +276,6 @@ impl Media {
         }
     }
 
-    async fn store(&self, id: Uuid, dir: &WorkDir, names: &[&str]) -> Result<()> {
-        self.store_under(id, dir, "", names).await
-    }
-
     async fn store_under(&self, id: Uuid, dir: &WorkDir, under: &str, names: &[&str]) -> Result<()> {
         let prefix = media_prefix(id);
         for name in names {
@@ -304,16 +287,18 @@ impl Media {
     }
 }
 
-/// Whether `input` was a file on this machine that is gone now. With remote primary storage an
-/// upload waits on the receiving node's disk until it is transferred, then that copy goes: a
-/// job that was reading it fails for that reason, not because the video is unusable. It is
-/// retried, and reads from the bucket then.
-fn vanished(input: &str) -> bool {
-    !input.contains("://") && !std::path::Path::new(input).exists()
-}
-
-fn moved() -> Error {
-    Error::Unavailable("the original moved to primary storage while it was read; will retry".into())
+/// What a tool's "unusable" verdict on `input` is worth. With remote primary storage an upload
+/// waits on the receiving node's disk until it is transferred, then that copy goes: a tool that
+/// was handed the local path fails for that reason, not because the video is unusable. That is
+/// an error (the job is retried, and reads from the bucket then), not a verdict on the video.
+fn verdict<T>(input: &str, result: std::result::Result<T, Unusable>) -> Result<std::result::Result<T, Unusable>> {
+    let vanished = !input.contains("://") && !std::path::Path::new(input).exists();
+    match result {
+        Err(_) if vanished => {
+            Err(Error::Unavailable("the original moved to primary storage while it was read; will retry".into()))
+        }
+        r => Ok(r),
+    }
 }
 
 /// Where the stream role serves a video's derived file `name` (e.g. `poster.jpg`).

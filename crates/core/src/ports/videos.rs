@@ -96,6 +96,20 @@ pub struct VideoMedia {
     pub failure_reason: Option<String>,
 }
 
+impl From<crate::ports::ProbeReport> for VideoMedia {
+    fn from(r: crate::ports::ProbeReport) -> Self {
+        VideoMedia {
+            duration_ms: r.duration_ms,
+            width: r.width,
+            height: r.height,
+            video_codec: r.video_codec,
+            audio_codec: r.audio_codec,
+            bitrate: r.bitrate,
+            failure_reason: None,
+        }
+    }
+}
+
 /// A video's original bytes: a content-addressed blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VideoSource {

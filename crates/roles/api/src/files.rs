@@ -8,38 +8,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 use streamvault_core::Error;
 use streamvault_core::drive::{Change, Instant, InstantChallenge, InstantRequest, MAX_TTL_SECS};
 use streamvault_core::ids::{Uuid, parse_id};
-use streamvault_core::ports::{DriveFile, FileSort, Folder};
+use streamvault_core::ports::{FileSort, Folder};
 use streamvault_http::error::ErrorBody;
+use streamvault_http::resources::FileJson;
 use streamvault_http::{ApiError, Auth, JsonBody, QueryParams};
 
 use crate::ApiState;
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct FileJson {
-    id: String,
-    name: String,
-    size: u64,
-    sha256: String,
-    mime: String,
-    folder_id: Option<String>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl From<DriveFile> for FileJson {
-    fn from(f: DriveFile) -> Self {
-        FileJson {
-            id: f.id.to_string(),
-            name: f.name,
-            size: f.size,
-            sha256: f.sha256,
-            mime: f.mime,
-            folder_id: f.folder_id.map(|i| i.to_string()),
-            created_at: f.created_at.to_rfc3339(),
-            updated_at: f.updated_at.to_rfc3339(),
-        }
-    }
-}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct FileList {

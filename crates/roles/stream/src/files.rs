@@ -11,39 +11,20 @@ use streamvault_core::Error;
 use streamvault_core::drive::validate_name;
 use streamvault_core::ids::parse_id;
 use streamvault_core::ports::DriveFile;
+use streamvault_http::resources::FileJson;
 use streamvault_http::{ApiError, Auth};
 
 use crate::StreamState;
 use crate::serve::{Representation, Stored, serve_blob};
 use crate::upload::{guarded, read_body};
 
+/// The stored file, and whether its bytes were already there.
 #[derive(Serialize)]
-pub struct FileJson {
-    id: String,
-    name: String,
-    size: u64,
-    sha256: String,
-    mime: String,
-    folder_id: Option<String>,
-    created_at: String,
+pub struct Uploaded {
+    #[serde(flatten)]
+    file: FileJson,
     /// True when the same bytes were already stored, so nothing new was written.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deduplicated: Option<bool>,
-}
-
-impl FileJson {
-    fn new(f: DriveFile, deduplicated: Option<bool>) -> Self {
-        FileJson {
-            id: f.id.to_string(),
-            name: f.name,
-            size: f.size,
-            sha256: f.sha256,
-            mime: f.mime,
-            folder_id: f.folder_id.map(|id| id.to_string()),
-            created_at: f.created_at.to_rfc3339(),
-            deduplicated,
-        }
-    }
+    deduplicated: bool,
 }
 
 #[derive(Deserialize)]
@@ -83,7 +64,7 @@ async fn receive(
         .unwrap_or_else(|| "application/octet-stream".to_owned());
     let stored = st.storage.commit(staged).await?;
     let file = st.drive.add(&auth.user, &name, &stored, &mime).await?;
-    Ok((StatusCode::CREATED, Json(FileJson::new(file, Some(!stored.new)))).into_response())
+    Ok((StatusCode::CREATED, Json(Uploaded { file: file.into(), deduplicated: !stored.new })).into_response())
 }
 
 /// `GET`/`HEAD /stream/v1/files/{id}`: the owner's file; anyone else's is not found.
@@ -99,7 +80,7 @@ pub async fn download(
 }
 
 /// A drive file as an attachment, never cached by shared caches.
-fn as_download(file: &streamvault_core::ports::DriveFile) -> Representation<'_> {
+fn as_download(file: &DriveFile) -> Representation<'_> {
     Representation {
         stored: Stored::Blob(&file.sha256),
         size: file.size,

@@ -1,9 +1,7 @@
 //! Playback: `GET`/`HEAD /stream/v1/videos/{vid}` and the seed's `GET /videos/{vid}` (the
 //! original), and the derived media the worker made of it.
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use streamvault_core::Error;
@@ -13,7 +11,7 @@ use streamvault_core::ports::media_prefix;
 use streamvault_http::ApiError;
 use streamvault_http::auth::MaybeAuth;
 
-use crate::serve::{PRESIGN_TTL, Representation, Stored, serve_blob};
+use crate::serve::{Representation, Stored, serve_blob, to_bucket};
 use crate::{PlaybackMode, StreamState};
 
 pub async fn play(
@@ -68,13 +66,8 @@ pub async fn media(
     let names_parts = name.ends_with(".m3u8") || name.ends_with(".vtt");
     if st.blobs.is_remote() && st.playback == PlaybackMode::Redirect && !names_parts {
         // Straight to the bucket, as for originals: segments do not pass through this replica.
-        if let Some(url) = st.blobs.presign_get(&key, PRESIGN_TTL, mime, None).await? {
-            return Response::builder()
-                .status(StatusCode::FOUND)
-                .header(LOCATION, url)
-                .header(CACHE_CONTROL, "private, no-store")
-                .body(Body::empty())
-                .map_err(|e| ApiError(Error::internal(e)));
+        if let Some(response) = to_bucket(&st, &key, mime, None).await? {
+            return Ok(response);
         }
     }
     let size = st.blobs.size(&key).await?.ok_or(ApiError(Error::NotFound("media file")))?;

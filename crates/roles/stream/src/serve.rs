@@ -20,7 +20,7 @@ use crate::range::{Plan, Validators, http_date, plan};
 use crate::{PlaybackMode, StreamState};
 
 /// How long a presigned URL for object storage stays valid.
-pub const PRESIGN_TTL: Duration = Duration::from_secs(3600);
+const PRESIGN_TTL: Duration = Duration::from_secs(3600);
 
 /// Where the bytes are.
 pub enum Stored<'a> {
@@ -102,13 +102,7 @@ pub async fn serve_blob(
     let redirectable = matches!(rep.stored, Stored::Blob(_)) && matches!(source, BlobSource::Primary);
     if redirectable && st.blobs.is_remote() && st.playback == PlaybackMode::Redirect {
         // The seed's OSS redirect: the client fetches (with its Range) from object storage.
-        if let Some(url) = st.blobs.presign_get(&key, PRESIGN_TTL, rep.mime, rep.disposition.as_deref()).await? {
-            let response = Response::builder()
-                .status(StatusCode::FOUND)
-                .header(LOCATION, url)
-                .header(CACHE_CONTROL, "private, no-store")
-                .body(Body::empty())
-                .map_err(internal)?;
+        if let Some(response) = to_bucket(st, &key, rep.mime, rep.disposition.as_deref()).await? {
             return Ok(Served { response, body_from_zero: range.start == 0 && method != Method::HEAD });
         }
     }
@@ -124,6 +118,24 @@ pub async fn serve_blob(
     };
     let response = res.body(Body::from_stream(Held::new(stream, slot))).map_err(internal)?;
     Ok(Served { response, body_from_zero: range.start == 0 })
+}
+
+/// A redirect to a presigned URL of `key` in object storage, served with these headers; `None`
+/// when the store cannot presign.
+pub async fn to_bucket(
+    st: &StreamState,
+    key: &str,
+    mime: &str,
+    disposition: Option<&str>,
+) -> Result<Option<Response>, ApiError> {
+    let Some(url) = st.blobs.presign_get(key, PRESIGN_TTL, mime, disposition).await? else { return Ok(None) };
+    let response = Response::builder()
+        .status(StatusCode::FOUND)
+        .header(LOCATION, url)
+        .header(CACHE_CONTROL, "private, no-store")
+        .body(Body::empty())
+        .map_err(internal)?;
+    Ok(Some(response))
 }
 
 fn internal(e: axum::http::Error) -> ApiError {

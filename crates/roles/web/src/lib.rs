@@ -59,12 +59,12 @@ pub fn router(state: WebState, gateway: Option<Gateway>) -> Router {
 
 /// The not-found answer for a process with the web role: the friendly page for a person, the
 /// JSON error for API and stream clients.
-pub async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum::response::Response {
+pub async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     use axum::response::IntoResponse;
     let path = uri.path();
     let machine = path.starts_with("/api/") || path.starts_with("/stream/");
     if machine {
         return streamvault_http::error::not_found().await.into_response();
     }
-    security::with_headers(pages::error::page(&headers, None, axum::http::StatusCode::NOT_FOUND))
+    security::with_headers(pages::error::page(axum::http::StatusCode::NOT_FOUND))
 }

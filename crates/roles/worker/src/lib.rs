@@ -38,33 +38,40 @@ pub fn spawn(p: Periodic, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()>
                 _ = tick.tick() => {
                     // A little under one period, so the next tick of whoever holds it renews it.
                     let lease = every.mul_f64(0.9);
-                    match leases.try_acquire("purge_sessions", &holder, lease).await {
-                        Ok(true) => {
-                            metrics::counter!("periodic_runs_total", "task" => "purge_sessions").increment(1);
-                            match accounts.purge_expired_sessions().await {
-                                Ok(0) => {}
-                                Ok(n) => tracing::info!(purged = n, "expired sessions removed"),
-                                Err(e) => tracing::warn!(error = %e, "session purge failed; will retry"),
-                            }
-                        }
-                        Ok(false) => {}
-                        Err(e) => tracing::warn!(error = %e, "periodic lease unavailable; will retry"),
+                    if leased(leases.as_ref(), "purge_sessions", &holder, lease).await {
+                        report("expired sessions removed", accounts.purge_expired_sessions().await);
                     }
-                    match leases.try_acquire("expire_uploads", &holder, lease).await {
-                        Ok(true) => {
-                            metrics::counter!("periodic_runs_total", "task" => "expire_uploads").increment(1);
-                            match uploads.expire().await {
-                                Ok(0) => {}
-                                Ok(n) => tracing::info!(removed = n, "expired uploads removed"),
-                                Err(e) => tracing::warn!(error = %e, "upload expiry failed; will retry"),
-                            }
-                        }
-                        Ok(false) => {}
-                        Err(e) => tracing::warn!(error = %e, "periodic lease unavailable; will retry"),
+                    if leased(leases.as_ref(), "expire_uploads", &holder, lease).await {
+                        report("expired uploads removed", uploads.expire().await);
                     }
                 }
                 _ = shutdown.changed() => break,
             }
         }
     })
+}
+
+/// Whether this replica holds the period's lease on `task` (and so runs it now).
+async fn leased(leases: &dyn PeriodicLease, task: &'static str, holder: &str, lease: Duration) -> bool {
+    match leases.try_acquire(task, holder, lease).await {
+        Ok(true) => {
+            metrics::counter!("periodic_runs_total", "task" => task).increment(1);
+            true
+        }
+        Ok(false) => false,
+        Err(e) => {
+            tracing::warn!(task, error = %e, "periodic lease unavailable; will retry");
+            false
+        }
+    }
+}
+
+/// Logs what a clean-up task did: how many things went, or why it failed (it runs again next
+/// period).
+pub(crate) fn report(what: &str, result: streamvault_core::Result<u64>) {
+    match result {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "{what}"),
+        Err(e) => tracing::warn!(error = %e, "{what}: failed; will retry"),
+    }
 }

@@ -41,17 +41,9 @@ pub fn spawn_local(l: Local, mut shutdown: watch::Receiver<bool>) -> JoinHandle<
             }
             if last_sweep.is_none_or(|t| t.elapsed() >= l.every) {
                 last_sweep = Some(Instant::now());
-                match l.storage.sweep_staging(l.upload_expiry).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(removed = n, "abandoned uploads removed"),
-                    Err(e) => tracing::warn!(error = %e, "staging sweep failed; will retry"),
-                }
+                crate::report("abandoned uploads removed", l.storage.sweep_staging(l.upload_expiry).await);
                 if let Some(media) = &l.media {
-                    match media.sweep_work().await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(removed = n, "stale media work directories removed"),
-                        Err(e) => tracing::warn!(error = %e, "media work sweep failed; will retry"),
-                    }
+                    crate::report("stale media work directories removed", media.sweep_work().await);
                 }
             }
             tokio::select! {

@@ -1,6 +1,6 @@
 //! Friendly error pages: what happened, in words, and where to go from here.
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::Ctx;
@@ -22,10 +22,10 @@ fn words(status: StatusCode) -> (&'static str, &'static str) {
 }
 
 /// An error page for a request whose viewer is not known (or not looked up).
-pub fn page(_headers: &HeaderMap, user: Option<String>, status: StatusCode) -> Response {
+pub fn page(status: StatusCode) -> Response {
     let (heading, message) = words(status);
     let page = ErrorPage {
-        layout: Layout { title: heading.into(), user, csrf: String::new(), nav: "" },
+        layout: Layout { title: heading.into(), user: None, csrf: String::new(), nav: "" },
         status: status.as_u16(),
         heading: heading.into(),
         message: message.into(),

@@ -105,7 +105,7 @@ impl From<Error> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = streamvault_http::ApiError(self.0).into_response().status();
-        crate::security::with_headers(error::page(&HeaderMap::new(), None, status))
+        crate::security::with_headers(error::page(status))
     }
 }
 
