@@ -14,8 +14,8 @@ use streamvault_core::{Error, Result};
 /// the copy, small enough that a thousand slow readers hold well under 100 MiB between them.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// Blobs in a local directory. Reads go straight to the file (no object-store layer in the
-/// hot path of playback); a finished upload is moved into place with a rename.
+/// Blobs in a local directory, read and written with plain file-system calls (no object-store
+/// layer in the hot path of playback); a finished upload is linked into place, not copied.
 pub struct LocalBlobStore {
     root: PathBuf,
 }
@@ -63,13 +63,16 @@ impl BlobStore for LocalBlobStore {
         if let Some(dir) = dst.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(|e| io_err("mkdir", e))?;
         }
-        // A rename is atomic: readers see no blob or the whole blob. Across file systems,
-        // copy to a temporary name first, then rename.
-        if tokio::fs::rename(src, &dst).await.is_err() {
-            let tmp = dst.with_extension(format!("tmp-{}", streamvault_core::ids::new_id().simple()));
+        // A second link to the source (no copy), made under a temporary name and renamed into
+        // place: readers see no blob or the whole blob, and the source stays for its owner to
+        // remove. Across file systems, a copy takes the link's place.
+        let tmp = dst.with_extension(format!("tmp-{}", streamvault_core::ids::new_id().simple()));
+        if tokio::fs::hard_link(src, &tmp).await.is_err() {
             tokio::fs::copy(src, &tmp).await.map_err(|e| io_err("copy", e))?;
-            tokio::fs::rename(&tmp, &dst).await.map_err(|e| io_err("rename", e))?;
-            let _ = tokio::fs::remove_file(src).await;
+        }
+        if let Err(e) = tokio::fs::rename(&tmp, &dst).await {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(io_err("rename", e));
         }
         Ok(())
     }

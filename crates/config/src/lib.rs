@@ -4,6 +4,7 @@
 
 mod error;
 mod mask;
+pub mod net;
 mod roles;
 mod settings;
 

@@ -39,6 +39,20 @@ pub struct Settings {
     pub session_absolute_secs: u64,
     pub login_max_failures: u32,
     pub login_window_secs: u64,
+    /// Failed logins tolerated per client address per login window (every account together).
+    pub login_ip_max_failures: u32,
+    /// The proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` and
+    /// `Forwarded` headers name the client; empty trusts none and takes the peer address.
+    #[serde(deserialize_with = "lenient_string")]
+    pub trusted_proxies: String,
+    /// A connection that has not sent a whole request head within this long is closed.
+    pub header_timeout_secs: u64,
+    /// A connection whose reads make no progress this long (a stalled request body, an idle
+    /// keep-alive) is closed.
+    pub read_timeout_secs: u64,
+    /// A response whose bytes the client does not take for this long ends (its stream slot is
+    /// freed).
+    pub write_timeout_secs: u64,
     pub shutdown_grace_secs: u64,
     /// How long a deleted video's bytes are kept before the worker removes them.
     pub delete_grace_secs: u64,
@@ -50,6 +64,10 @@ pub struct Settings {
     pub quota_bytes: u64,
     /// Concurrent streams per replica; one more gets 429.
     pub max_streams: u32,
+    /// Concurrent streams per client address per replica; one more gets 429.
+    pub max_streams_per_client: u32,
+    /// How long a resumable upload's append holds its lock without renewing it.
+    pub upload_lock_secs: u64,
     /// `redirect` (to a presigned URL) or `proxy`, for blobs in object storage.
     #[serde(deserialize_with = "lenient_string")]
     pub playback: String,
@@ -93,12 +111,19 @@ impl Default for Settings {
             session_absolute_secs: 90 * 24 * 3600,
             login_max_failures: 5,
             login_window_secs: 300,
+            login_ip_max_failures: 30,
+            trusted_proxies: String::new(),
+            header_timeout_secs: 10,
+            read_timeout_secs: 60,
+            write_timeout_secs: 60,
             shutdown_grace_secs: 30,
             delete_grace_secs: 600,
             max_upload_bytes: 4 * 1024 * 1024 * 1024,
             upload_expiry_secs: 24 * 3600,
             quota_bytes: 0,
             max_streams: 512,
+            max_streams_per_client: 32,
+            upload_lock_secs: 8,
             playback: "redirect".into(),
             db_max_connections: 16,
             log_format: "auto".into(),
@@ -162,6 +187,11 @@ pub struct Config {
     pub session_absolute: Duration,
     pub login_max_failures: u32,
     pub login_window: Duration,
+    pub login_ip_max_failures: u32,
+    pub trusted_proxies: crate::net::TrustedProxies,
+    pub header_timeout: Duration,
+    pub read_timeout: Duration,
+    pub write_timeout: Duration,
     pub shutdown_grace: Duration,
     pub delete_grace: Duration,
     pub max_upload_bytes: u64,
@@ -169,6 +199,8 @@ pub struct Config {
     /// Per-user drive quota; `None` for no limit.
     pub quota_bytes: Option<u64>,
     pub max_streams: u32,
+    pub max_streams_per_client: u32,
+    pub upload_lock: Duration,
     pub playback: Playback,
     pub db_max_connections: u32,
     pub log_format: LogFormat,
@@ -268,6 +300,13 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
     if s.max_streams == 0 {
         return Err(bad("max_streams", "must be greater than 0".into()));
     }
+    if s.max_streams_per_client == 0 {
+        return Err(bad("max_streams_per_client", "must be greater than 0".into()));
+    }
+    if s.login_ip_max_failures == 0 {
+        return Err(bad("login_ip_max_failures", "must be greater than 0".into()));
+    }
+    let trusted_proxies = crate::net::TrustedProxies::parse(&s.trusted_proxies).map_err(|m| bad("trusted_proxies", m))?;
     let playback = match s.playback.as_str() {
         "redirect" => Playback::Redirect,
         "proxy" => Playback::Proxy,
@@ -310,12 +349,19 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         session_absolute,
         login_max_failures: s.login_max_failures,
         login_window,
+        login_ip_max_failures: s.login_ip_max_failures,
+        trusted_proxies,
+        header_timeout: positive("header_timeout_secs", s.header_timeout_secs)?,
+        read_timeout: positive("read_timeout_secs", s.read_timeout_secs)?,
+        write_timeout: positive("write_timeout_secs", s.write_timeout_secs)?,
         shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
         delete_grace: Duration::from_secs(s.delete_grace_secs),
         max_upload_bytes: s.max_upload_bytes,
         upload_expiry: positive("upload_expiry_secs", s.upload_expiry_secs)?,
         quota_bytes: (s.quota_bytes > 0).then_some(s.quota_bytes),
         max_streams: s.max_streams,
+        max_streams_per_client: s.max_streams_per_client,
+        upload_lock: positive("upload_lock_secs", s.upload_lock_secs)?,
         playback,
         db_max_connections: s.db_max_connections,
         log_format,
@@ -365,12 +411,19 @@ impl Config {
             (env_name("session_absolute_secs"), self.session_absolute.as_secs().to_string()),
             (env_name("login_max_failures"), self.login_max_failures.to_string()),
             (env_name("login_window_secs"), self.login_window.as_secs().to_string()),
+            (env_name("login_ip_max_failures"), self.login_ip_max_failures.to_string()),
+            (env_name("trusted_proxies"), self.trusted_proxies.to_string()),
+            (env_name("header_timeout_secs"), self.header_timeout.as_secs().to_string()),
+            (env_name("read_timeout_secs"), self.read_timeout.as_secs().to_string()),
+            (env_name("write_timeout_secs"), self.write_timeout.as_secs().to_string()),
             (env_name("shutdown_grace_secs"), self.shutdown_grace.as_secs().to_string()),
             (env_name("delete_grace_secs"), self.delete_grace.as_secs().to_string()),
             (env_name("max_upload_bytes"), self.max_upload_bytes.to_string()),
             (env_name("upload_expiry_secs"), self.upload_expiry.as_secs().to_string()),
             (env_name("quota_bytes"), self.quota_bytes.map_or_else(|| "0 (no limit)".to_owned(), |q| q.to_string())),
             (env_name("max_streams"), self.max_streams.to_string()),
+            (env_name("max_streams_per_client"), self.max_streams_per_client.to_string()),
+            (env_name("upload_lock_secs"), self.upload_lock.as_secs().to_string()),
             (env_name("playback"), format!("{:?}", self.playback).to_ascii_lowercase()),
             (env_name("db_max_connections"), self.db_max_connections.to_string()),
             (env_name("log_format"), format!("{:?}", self.log_format).to_ascii_lowercase()),

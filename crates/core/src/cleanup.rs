@@ -7,15 +7,15 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::ports::jobs::kind;
-use crate::ports::{BlobIndex, BlobStore, FileRepo, LeasedJob, VideoRepo, blob_key, media_prefix};
+use crate::ports::{FileRepo, LeasedJob, VideoRepo, media_prefix};
+use crate::storage::Storage;
 use crate::{Error, Result};
 
 #[derive(Clone)]
 pub struct Cleanup {
     videos: Arc<dyn VideoRepo>,
     files: Arc<dyn FileRepo>,
-    index: Arc<dyn BlobIndex>,
-    blobs: Arc<dyn BlobStore>,
+    storage: Storage,
 }
 
 #[derive(Deserialize)]
@@ -32,14 +32,14 @@ struct DeleteFile {
     sha256: String,
 }
 
+#[derive(Deserialize)]
+struct CollectBlob {
+    sha256: String,
+}
+
 impl Cleanup {
-    pub fn new(
-        videos: Arc<dyn VideoRepo>,
-        files: Arc<dyn FileRepo>,
-        index: Arc<dyn BlobIndex>,
-        blobs: Arc<dyn BlobStore>,
-    ) -> Self {
-        Self { videos, files, index, blobs }
+    pub fn new(videos: Arc<dyn VideoRepo>, files: Arc<dyn FileRepo>, storage: Storage) -> Self {
+        Self { videos, files, storage }
     }
 
     /// Runs one leased job.
@@ -54,7 +54,12 @@ impl Cleanup {
                 let p: DeleteFile = serde_json::from_str(&job.payload)
                     .map_err(|e| Error::Internal(format!("bad {} payload: {e}", job.kind)))?;
                 self.files.purge_deleted(p.file_id).await?;
-                self.collect_blob(&p.sha256).await.map(|_| ())
+                self.storage.collect(&p.sha256).await.map(|_| ())
+            }
+            kind::COLLECT_BLOB => {
+                let p: CollectBlob = serde_json::from_str(&job.payload)
+                    .map_err(|e| Error::Internal(format!("bad {} payload: {e}", job.kind)))?;
+                self.storage.collect(&p.sha256).await.map(|_| ())
             }
             other => Err(Error::Internal(format!("no handler for job kind {other:?}"))),
         }
@@ -66,26 +71,13 @@ impl Cleanup {
         // Derived media first (a retry after a failure here finds them again); `get` sees live
         // videos only, and a live video's media stay.
         if self.videos.get(id).await?.is_none() {
-            self.blobs.delete_prefix(&media_prefix(id)).await?;
+            self.storage.blobs.delete_prefix(&media_prefix(id)).await?;
         }
         let purged = self.videos.purge_deleted(id).await?;
         let sha = purged.flatten().or_else(|| sha256.map(str::to_owned));
         if let Some(sha) = sha {
-            self.collect_blob(&sha).await?;
+            self.storage.collect(&sha).await?;
         }
         Ok(())
-    }
-
-    /// Removes the blob's bytes, then its index row, when no video or file references it. The
-    /// bytes go first: an index row without bytes is healed by the next upload of the content
-    /// (it checks both), bytes without a row would leak.
-    pub async fn collect_blob(&self, sha256: &str) -> Result<bool> {
-        if self.index.references(sha256).await? > 0 {
-            return Ok(false);
-        }
-        self.blobs.delete(&blob_key(sha256)).await?;
-        self.index.forget_if_unreferenced(sha256).await?;
-        tracing::info!(sha256, "blob collected");
-        Ok(true)
     }
 }

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod media;
 pub mod paging;
 pub mod ports;
+pub mod quota;
 pub mod storage;
 mod sweep;
 pub mod text;

@@ -6,6 +6,7 @@ use streamvault_core::Error;
 use streamvault_core::accounts::{Accounts, Authenticated, ClientInfo};
 
 use crate::ApiError;
+use crate::client::ClientOrigin;
 
 /// The cookie the web pages keep the session token in (HttpOnly, SameSite).
 pub const SESSION_COOKIE: &str = "sv_session";
@@ -30,9 +31,9 @@ impl<S: HasAccounts + Send + Sync> FromRequestParts<S> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let token = session_token(&parts.headers).ok_or(Error::Unauthenticated("a session is required"))?;
-        check_csrf(parts)?;
-        Ok(Auth(state.accounts().authenticate(&token).await?))
+        let cred = credential(&parts.headers)?.ok_or(Error::Unauthenticated("a session is required"))?;
+        check_csrf(parts, &cred)?;
+        Ok(Auth(state.accounts().authenticate(&cred.token).await?))
     }
 }
 
@@ -44,9 +45,9 @@ impl<S: HasAccounts + Send + Sync> FromRequestParts<S> for MaybeAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Some(token) = session_token(&parts.headers) else { return Ok(MaybeAuth(None)) };
-        check_csrf(parts)?;
-        match state.accounts().authenticate(&token).await {
+        let Some(cred) = credential(&parts.headers)? else { return Ok(MaybeAuth(None)) };
+        check_csrf(parts, &cred)?;
+        match state.accounts().authenticate(&cred.token).await {
             Ok(a) => Ok(MaybeAuth(Some(a))),
             Err(Error::Unauthenticated(_)) => Ok(MaybeAuth(None)),
             Err(e) => Err(e.into()),
@@ -54,20 +55,106 @@ impl<S: HasAccounts + Send + Sync> FromRequestParts<S> for MaybeAuth {
     }
 }
 
+/// The cookie the seed's page script keeps the session token in (set without `HttpOnly` or
+/// `SameSite`, beside a `username` cookie).
+pub const SEED_SESSION_COOKIE: &str = "session";
+
+/// The caller of one of the seed's own byte routes (`POST /upload/{vid}`, `GET /videos/{vid}`):
+/// as [`Auth`] and [`MaybeAuth`], and also by the seed's `session` cookie, which its page sends
+/// with no header and no CSRF token. Accepted on those routes only; an unsafe request that
+/// carries it from a page of another origin (`Origin` is not this host) is refused, and modern
+/// browsers do not attach a cookie without `SameSite` to cross-site POSTs anyway (Lax by
+/// default). See the README, "The seed's web client".
+pub struct SeedAuth(pub Option<Authenticated>);
+
+impl<S: HasAccounts + Send + Sync> FromRequestParts<S> for SeedAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let cred = match credential(&parts.headers)? {
+            Some(c) => {
+                check_csrf(parts, &c)?;
+                c.token
+            }
+            None => match cookie(&parts.headers, SEED_SESSION_COOKIE).filter(|t| !t.is_empty()) {
+                Some(token) => {
+                    if !parts.method.is_safe() && !same_origin(&parts.headers) {
+                        return Err(Error::Forbidden("the seed's session cookie only counts from this site's pages").into());
+                    }
+                    token
+                }
+                None => return Ok(SeedAuth(None)),
+            },
+        };
+        match state.accounts().authenticate(&cred).await {
+            Ok(a) => Ok(SeedAuth(Some(a))),
+            Err(Error::Unauthenticated(_)) => Ok(SeedAuth(None)),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// No `Origin`, or one whose host is the request's `Host` (the seed's Go proxy keeps the
+/// browser's `Host`, `host:8080`, and the browser sends `Origin: http://host:8080`).
+fn same_origin(h: &HeaderMap) -> bool {
+    let Some(origin) = h.get(axum::http::header::ORIGIN) else { return true };
+    let host = h.get(axum::http::header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, rest)| rest.trim_end_matches('/'));
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
 /// A browser sends cookies with any request to us, whoever's page made it: a request that
-/// changes something and is authenticated by the session cookie alone must also carry the
-/// CSRF token. Tokens in headers (`X-Session-Id`, bearer) cannot be forged that way.
-fn check_csrf(parts: &Parts) -> Result<(), Error> {
-    let h = &parts.headers;
-    let by_cookie_only = h.get("x-session-id").is_none() && h.get(AUTHORIZATION).is_none();
-    if !by_cookie_only || parts.method.is_safe() {
+/// changes something and is authenticated by the session cookie must also carry the CSRF
+/// token. Tokens in headers (`X-Session-Id`, bearer) cannot be forged that way. What counts is
+/// the credential the request is authenticated with, not which headers are present.
+fn check_csrf(parts: &Parts, cred: &Credential) -> Result<(), Error> {
+    if cred.source != Source::Cookie || parts.method.is_safe() {
         return Ok(());
     }
+    let h = &parts.headers;
     let sent = h.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
     match cookie(h, CSRF_COOKIE) {
         Some(expected) if !sent.is_empty() && constant_time_eq(sent.as_bytes(), expected.as_bytes()) => Ok(()),
         _ => Err(Error::Forbidden("a request authenticated by cookie needs the page's X-CSRF-Token")),
     }
+}
+
+/// Where a session token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `X-Session-Id` (the seed's header).
+    Header,
+    /// `Authorization: Bearer`.
+    Bearer,
+    /// The web pages' session cookie.
+    Cookie,
+}
+
+/// The session token a request presents, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub token: String,
+    pub source: Source,
+}
+
+/// The request's credential: `X-Session-Id`, else `Authorization: Bearer`, else the session
+/// cookie; `None` without any. A header that is present but unreadable (not text, another
+/// scheme) is a bad credential (401), never a reason to fall through to the cookie.
+pub fn credential(headers: &HeaderMap) -> Result<Option<Credential>, Error> {
+    const BAD: Error = Error::Unauthenticated("the session header is malformed");
+    if let Some(v) = headers.get("x-session-id") {
+        let token = v.to_str().map_err(|_| BAD)?.trim().to_owned();
+        return Ok(Some(Credential { token, source: Source::Header }));
+    }
+    if let Some(v) = headers.get(AUTHORIZATION) {
+        let v = v.to_str().map_err(|_| BAD)?.trim();
+        let (scheme, rest) = v.split_once(' ').ok_or(BAD)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(BAD);
+        }
+        return Ok(Some(Credential { token: rest.trim().to_owned(), source: Source::Bearer }));
+    }
+    Ok(cookie(headers, SESSION_COOKIE).map(|token| Credential { token, source: Source::Cookie }))
 }
 
 /// Equal bytes, compared in time that does not depend on where they differ.
@@ -87,27 +174,21 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.trim().to_owned())
 }
 
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get("x-session-id").and_then(|v| v.to_str().ok()) {
-        return Some(v.trim().to_owned());
-    }
-    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let (scheme, rest) = v.trim().split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned());
-    }
-    cookie(headers, SESSION_COOKIE)
-}
+/// What a login records about the client (its user agent), and the address it is throttled by.
+pub struct LoginClient(pub ClientInfo);
 
-/// What a login records about the client.
-pub struct Client(pub ClientInfo);
-
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl<S: Send + Sync> FromRequestParts<S> for LoginClient {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let user_agent = parts.headers.get(USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Ok(Client(ClientInfo { user_agent }))
+        Ok(LoginClient(client_info(&parts.headers, parts.extensions.get::<ClientOrigin>())))
     }
+}
+
+/// What a login records about the client.
+pub fn client_info(headers: &HeaderMap, origin: Option<&ClientOrigin>) -> ClientInfo {
+    let user_agent = headers.get(USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    ClientInfo { user_agent, address: origin.map(ClientOrigin::key) }
 }
 
 #[cfg(test)]
@@ -122,13 +203,24 @@ mod tests {
         h
     }
 
+    fn token(pairs: &[(&'static str, &str)]) -> Option<(String, Source)> {
+        credential(&headers(pairs)).unwrap().map(|c| (c.token, c.source))
+    }
+
     #[test]
     fn reads_each_token_source() {
-        assert_eq!(session_token(&headers(&[("x-session-id", "a")])).as_deref(), Some("a"));
-        assert_eq!(session_token(&headers(&[("authorization", "Bearer b")])).as_deref(), Some("b"));
-        assert_eq!(session_token(&headers(&[("authorization", "Basic xyz")])), None);
-        assert_eq!(session_token(&headers(&[("cookie", "x=1; sv_session=c; y=2")])).as_deref(), Some("c"));
-        assert_eq!(session_token(&headers(&[("x-user-name", "admin")])), None);
-        assert_eq!(session_token(&headers(&[])), None);
+        assert_eq!(token(&[("x-session-id", "a")]), Some(("a".into(), Source::Header)));
+        assert_eq!(token(&[("authorization", "Bearer b")]), Some(("b".into(), Source::Bearer)));
+        assert_eq!(token(&[("cookie", "x=1; sv_session=c; y=2")]), Some(("c".into(), Source::Cookie)));
+        assert_eq!(token(&[("x-user-name", "admin")]), None);
+        assert_eq!(token(&[]), None);
+        assert!(credential(&headers(&[("authorization", "Basic xyz"), ("cookie", "sv_session=c")])).is_err());
+    }
+
+    #[test]
+    fn an_unreadable_header_never_falls_through_to_the_cookie() {
+        let mut h = headers(&[("cookie", "sv_session=c")]);
+        h.insert("x-session-id", axum::http::HeaderValue::from_bytes(b"\xff\xfe").unwrap());
+        assert!(credential(&h).is_err(), "a cookie-authenticated request must not pass as a header one");
     }
 }

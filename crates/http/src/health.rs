@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -11,21 +11,25 @@ use streamvault_core::ports::HealthCheck;
 use crate::observe;
 
 #[derive(Clone)]
-struct Checks(Arc<Vec<Arc<dyn HealthCheck>>>);
+struct Checks {
+    checks: Arc<Vec<Arc<dyn HealthCheck>>>,
+    admin_token: Option<Arc<str>>,
+}
 
 /// `/healthz` (the process is alive), `/readyz` (every backend it needs answers, else 503) and
-/// `/metrics` (Prometheus text format).
-pub fn routes(checks: Vec<Arc<dyn HealthCheck>>) -> Router {
+/// `/metrics` (Prometheus text format). Which backend failed, and how (file paths, server
+/// messages), is for operators: `/readyz` reports it only with the admin token.
+pub fn routes(checks: Vec<Arc<dyn HealthCheck>>, admin_token: Option<Arc<str>>) -> Router {
     // Install the recorder now: what is recorded before it exists is lost.
     observe::metrics_handle();
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(observe::render_metrics))
-        .with_state(Checks(Arc::new(checks)))
+        .with_state(Checks { checks: Arc::new(checks), admin_token })
 }
 
-async fn readyz(State(Checks(checks)): State<Checks>) -> Response {
+async fn readyz(State(Checks { checks, admin_token }): State<Checks>, headers: HeaderMap) -> Response {
     let results = futures_join(&checks).await;
     let mut report = Map::new();
     let mut ready = true;
@@ -40,7 +44,13 @@ async fn readyz(State(Checks(checks)): State<Checks>) -> Response {
         report.insert(name.to_owned(), value);
     }
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let body = json!({"status": if ready { "ready" } else { "unavailable" }, "checks": report});
+    let mut body = json!({"status": if ready { "ready" } else { "unavailable" }});
+    let report = Value::Object(report);
+    if crate::operator::check(&headers, admin_token.as_deref()).is_ok() {
+        body["checks"] = report;
+    } else if !ready {
+        tracing::warn!(checks = %report, "not ready");
+    }
     (status, Json(body)).into_response()
 }
 

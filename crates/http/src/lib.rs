@@ -3,14 +3,17 @@
 
 pub mod auth;
 pub mod body;
+pub mod client;
 pub mod error;
 pub mod health;
 pub mod json;
 pub mod observe;
+pub mod operator;
 pub mod query;
 pub mod resources;
 
 pub use auth::{Auth, CSRF_COOKIE, HasAccounts, SESSION_COOKIE};
+pub use client::{Client, ClientOrigin};
 pub use error::ApiError;
 pub use json::JsonBody;
 pub use query::QueryParams;

@@ -14,6 +14,7 @@ pub use repo::files::SqlFileRepo;
 pub use repo::folders::{SqlChallengeRepo, SqlFolderRepo, SqlSecretStore};
 pub use repo::jobs::SqlJobQueue;
 pub use repo::periodic::SqlPeriodicLease;
+pub use repo::quota::SqlQuotaLedger;
 pub use repo::sessions::SqlSessionStore;
 pub use repo::uploads::SqlUploadRepo;
 pub use repo::users::SqlUserRepo;

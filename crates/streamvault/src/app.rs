@@ -10,16 +10,18 @@ use streamvault_core::accounts::{Accounts, SessionPolicy};
 use streamvault_core::cleanup::Cleanup;
 use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::media::{Media, MediaLimits};
-use streamvault_core::ports::throttle::{LocalLoginThrottle, ThrottlePolicy};
+use streamvault_core::ports::{Limit, ThrottlePolicy};
+use streamvault_local::LocalLoginThrottle;
 use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
 use streamvault_core::ports::{HealthCheck, LoginThrottle, SecretStore, SessionStore};
 use streamvault_core::storage::{Holding, Storage};
-use streamvault_core::uploads::Uploads;
+use streamvault_core::quota::Quota;
+use streamvault_core::uploads::{LockTiming, Uploads};
 use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_core::{Error, Result};
 use streamvault_metadata::{
     MetadataStore, SqlBlobIndex, SqlChallengeRepo, SqlCommentRepo, SqlFileRepo, SqlFolderRepo, SqlJobQueue,
-    SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
+    SqlQuotaLedger, SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
 };
 use streamvault_redis::{RedisClient, RedisLoginThrottle, RedisSessionStore};
 use streamvault_stream::{PlaybackMode, StreamLimiter};
@@ -55,32 +57,28 @@ impl App {
         let metadata = MetadataStore::connect(&config.database_url, config.db_max_connections).await?;
         metadata.migrate().await?;
 
-        let throttle_policy = ThrottlePolicy { max_failures: config.login_max_failures, window: config.login_window };
+        let throttle_policy = ThrottlePolicy {
+            account: Limit { max: config.login_max_failures, window: config.login_window },
+            client: Limit { max: config.login_ip_max_failures, window: config.login_window },
+        };
         let (redis, sessions, throttle): (_, Arc<dyn SessionStore>, Arc<dyn LoginThrottle>) = match &config.session_url
         {
             Some(url) => {
                 let redis = RedisClient::connect(url, "sv:").await?;
                 let sessions = Arc::new(RedisSessionStore::new(redis.clone()));
-                let throttle = Arc::new(RedisLoginThrottle::new(redis.clone(), throttle_policy));
+                let throttle = Arc::new(RedisLoginThrottle::new(redis.clone()));
                 (Some(redis), sessions, throttle)
             }
             None => (
                 None,
                 Arc::new(SqlSessionStore::new(metadata.clone())),
-                Arc::new(LocalLoginThrottle::new(throttle_policy)),
+                Arc::new(LocalLoginThrottle::new()),
             ),
         };
         let policy =
             SessionPolicy { idle: config.session_idle, absolute: config.session_absolute, ..Default::default() };
         let users = Arc::new(SqlUserRepo::new(metadata.clone()));
-        let accounts = Accounts::new(users.clone(), sessions, throttle, policy);
-        let video_repo = Arc::new(SqlVideoRepo::new(metadata.clone()));
-        let videos = Videos::new(
-            video_repo.clone(),
-            Arc::new(SqlCommentRepo::new(metadata.clone())),
-            users,
-            config.delete_grace,
-        );
+        let accounts = Accounts::new(users.clone(), sessions, throttle, throttle_policy, policy);
         let (blobs, blob_health) = streamvault_blobs::open(&config.storage_url)?;
         let blob_index = Arc::new(SqlBlobIndex::new(metadata.clone()));
         let holding = match blobs.is_remote() {
@@ -93,19 +91,29 @@ impl App {
         };
         let storage = Storage::new(
             blobs.clone(),
-            blob_index.clone(),
+            blob_index,
             config.data_dir.join("staging"),
             config.max_upload_bytes,
             holding,
         )?;
-        let limiter = StreamLimiter::new(config.max_streams as usize);
+        let video_repo = Arc::new(SqlVideoRepo::new(metadata.clone()));
+        let videos = Videos::new(
+            video_repo.clone(),
+            Arc::new(SqlCommentRepo::new(metadata.clone())),
+            users,
+            storage.clone(),
+            config.delete_grace,
+        );
+        let limiter = StreamLimiter::new(config.max_streams as usize, config.max_streams_per_client as usize);
         let views = videos.views();
         let file_repo = Arc::new(SqlFileRepo::new(metadata.clone()));
+        let quota = Quota::new(Arc::new(SqlQuotaLedger::new(metadata.clone())), config.quota_bytes);
         let drive = Drive::new(
             file_repo.clone(),
             Arc::new(SqlFolderRepo::new(metadata.clone())),
             Arc::new(SqlChallengeRepo::new(metadata.clone())),
             storage.clone(),
+            quota,
             config.delete_grace,
         );
         let uploads = Uploads::new(
@@ -114,7 +122,7 @@ impl App {
             drive.clone(),
             videos.clone(),
             config.upload_expiry,
-            config.quota_bytes,
+            LockTiming::with_lease(config.upload_lock),
         );
         let sql_jobs = Arc::new(SqlJobQueue::new(metadata.clone()));
         let (jobs, amqp): (Arc<dyn JobQueue>, _) = match &config.queue_url {
@@ -146,7 +154,7 @@ impl App {
             config.data_dir.join("media-work"),
             MediaLimits { concurrency: config.media_concurrency as usize, time_limit: config.media_time_limit },
         );
-        let cleanup = Cleanup::new(video_repo, file_repo, blob_index, blobs.clone());
+        let cleanup = Cleanup::new(video_repo, file_repo, storage.clone());
         // Only for the roles this process does not serve itself.
         let gateway = match config.roles.has(Role::Web) {
             true => streamvault_web::Gateway::new(
@@ -193,7 +201,8 @@ impl App {
     /// One router with the routes of every configured role, plus health and metrics.
     pub fn router(&self) -> Router {
         let roles = &self.config.roles;
-        let mut router = streamvault_http::health::routes(self.health_checks());
+        let admin_token = self.config.admin_token.as_deref().map(Arc::from);
+        let mut router = streamvault_http::health::routes(self.health_checks(), admin_token);
         if roles.has(Role::Api) {
             router = router.merge(streamvault_api::router(streamvault_api::ApiState {
                 accounts: self.accounts.clone(),
@@ -227,15 +236,18 @@ impl App {
                 accounts: self.accounts.clone(),
                 videos: self.videos.clone(),
                 drive: self.drive.clone(),
-                uploads: self.uploads.clone(),
             };
             router =
                 router.merge(streamvault_web::router(web, self.gateway.clone())).fallback(streamvault_web::not_found);
         } else {
             router = router.fallback(streamvault_http::error::not_found);
         }
+        let trusted = Arc::new(self.config.trusted_proxies.clone());
         router
+            // A request body that makes no progress for this long ends (a stalled upload).
+            .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(self.config.read_timeout))
             .layer(axum::middleware::from_fn(streamvault_http::observe::middleware))
+            .layer(axum::middleware::from_fn_with_state(trusted, streamvault_http::client::middleware))
             .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
     }
 

@@ -71,13 +71,16 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let (shutdown, rx) = watch::channel(false);
 
-    let http = tokio::spawn(crate::http_server::serve(listener, app.router(), rx.clone()));
+    let timeouts =
+        crate::http_server::Timeouts { header: app.config.header_timeout, write: app.config.write_timeout };
+    let http = tokio::spawn(crate::http_server::serve(listener, app.router(), timeouts, rx.clone()));
     let gateway_checks = app.gateway.as_ref().map(|g| g.spawn_health_checks(rx.clone()));
     let worker = app.config.roles.has(Role::Worker).then(|| {
         streamvault_worker::spawn(
             streamvault_worker::Periodic {
                 accounts: app.accounts.clone(),
                 uploads: app.uploads.clone(),
+                quota: app.drive.quota().clone(),
                 leases: Arc::new(SqlPeriodicLease::new(app.metadata.clone())),
                 holder: JobRunner::worker_id(),
                 // Expired uploads go within one expiry period.

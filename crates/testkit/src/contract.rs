@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use streamvault_core::Error;
-use streamvault_core::ports::{Session, SessionStore, User, UserRepo};
+use streamvault_core::ports::{Limit, LoginThrottle, Session, SessionStore, User, UserRepo};
 use uuid::Uuid;
 
 use crate::unique_name;
@@ -203,4 +203,50 @@ pub async fn job_queue(q: Arc<dyn streamvault_core::ports::JobQueue>) {
     }
     let unique: std::collections::HashSet<_> = all.iter().collect();
     assert_eq!((all.len(), unique.len()), (20, 20), "every job once, none twice");
+}
+
+/// `a` and `b` are two handles on one throttle's state (the same process's, or two replicas'
+/// clients of one Redis): every attempt counts on both.
+pub async fn login_throttle(a: Arc<dyn LoginThrottle>, b: Arc<dyn LoginThrottle>) {
+    let limit = Limit { max: 3, window: Duration::from_secs(2) };
+    let key = unique_name("acct:");
+    for i in 0..3 {
+        let t = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(t.attempt(&key, limit).await.unwrap(), None, "attempt {i} is within the limit");
+    }
+    let wait = b.attempt(&key, limit).await.unwrap().expect("the fourth attempt, on either, is refused");
+    assert!(wait <= limit.window && wait > Duration::ZERO, "{wait:?}");
+    assert!(a.attempt(&key, limit).await.unwrap().is_some(), "and stays refused");
+    assert_eq!(a.attempt(&unique_name("acct:"), limit).await.unwrap(), None, "other keys are not affected");
+    tokio::time::sleep(wait + Duration::from_millis(150)).await;
+    assert_eq!(a.attempt(&key, limit).await.unwrap(), None, "a new window starts when the last one ends");
+
+    // forgive takes one back; reset forgets all.
+    let k2 = unique_name("ip:");
+    for _ in 0..3 {
+        assert_eq!(a.attempt(&k2, limit).await.unwrap(), None);
+    }
+    b.forgive(&k2).await.unwrap();
+    assert_eq!(a.attempt(&k2, limit).await.unwrap(), None, "a forgiven attempt frees one");
+    assert!(a.attempt(&k2, limit).await.unwrap().is_some());
+    b.reset(&k2).await.unwrap();
+    assert_eq!(a.attempt(&k2, limit).await.unwrap(), None, "reset forgets every attempt");
+    a.forgive(&unique_name("none:")).await.unwrap();
+
+    // A burst of 40 concurrent attempts: exactly `max` pass, however they interleave.
+    let k3 = unique_name("burst:");
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let t = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let k = k3.clone();
+            tokio::spawn(async move { t.attempt(&k, Limit { max: 5, window: Duration::from_secs(60) }).await.unwrap() })
+        })
+        .collect();
+    let mut passed = 0;
+    for t in tasks {
+        if t.await.unwrap().is_none() {
+            passed += 1;
+        }
+    }
+    assert_eq!(passed, 5, "a burst cannot get more than the limit through");
 }

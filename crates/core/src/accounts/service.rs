@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::password::{PasswordHasher, validate_password};
 use super::token::{SessionToken, hash_token};
 use super::username::{username_key, validate_username};
-use crate::ports::{LoginThrottle, Session, SessionStore, User, UserRepo};
+use crate::ports::{LoginThrottle, Session, SessionStore, ThrottlePolicy, User, UserRepo};
 use crate::{Error, Result, ids};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +30,13 @@ impl Default for SessionPolicy {
     }
 }
 
-/// What the client said about itself at login, shown in the session list.
+/// Who is logging in: what the client said about itself (shown in the session list) and the
+/// address it comes from (as the trusted proxies report it), which logins are throttled by.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     pub user_agent: Option<String>,
+    /// The client's address as a throttling key (an IPv6 address stands for its /64).
+    pub address: Option<String>,
 }
 
 /// A freshly created session, with the only copy of its token.
@@ -56,6 +59,7 @@ pub struct Accounts {
     users: Arc<dyn UserRepo>,
     sessions: Arc<dyn SessionStore>,
     throttle: Arc<dyn LoginThrottle>,
+    limits: ThrottlePolicy,
     hasher: PasswordHasher,
     policy: SessionPolicy,
 }
@@ -65,9 +69,10 @@ impl Accounts {
         users: Arc<dyn UserRepo>,
         sessions: Arc<dyn SessionStore>,
         throttle: Arc<dyn LoginThrottle>,
+        limits: ThrottlePolicy,
         policy: SessionPolicy,
     ) -> Self {
-        Self { users, sessions, throttle, hasher: PasswordHasher::default(), policy }
+        Self { users, sessions, throttle, limits, hasher: PasswordHasher::default(), policy }
     }
 
     /// How long a session may live at most: the web pages' cookie lasts as long.
@@ -97,25 +102,48 @@ impl Accounts {
     pub async fn login(&self, name: &str, pwd: &str, client: ClientInfo) -> Result<Issued> {
         // A name that cannot exist is a bad credential, not a malformed request: do not tell
         // an attacker which rule it broke.
-        let key = username_key(name);
-        if let Some(retry_after) = self.throttle.locked_for(&key).await? {
-            return Err(Error::TooManyRequests { retry_after });
-        }
+        let account = account_key(name);
+        let address = client.address.as_deref().map(address_key);
+        self.attempt(&account, address.as_deref()).await?;
         let user = if validate_username(name).is_ok() { self.users.find_by_name(name).await? } else { None };
         let ok = self.hasher.verify(pwd, user.as_ref().map(|u| u.password_hash.as_str())).await?;
         match user {
             Some(user) if ok => {
-                self.throttle.reset(&key).await?;
+                self.succeeded(&account, address.as_deref()).await?;
                 self.issue(user, client).await
             }
-            _ => {
-                if let Some(retry_after) = self.throttle.record_failure(&key).await? {
-                    tracing::warn!(account = %key, "login throttled after repeated failures");
-                    return Err(Error::TooManyRequests { retry_after });
-                }
-                Err(Error::Unauthenticated("wrong user name or password"))
-            }
+            _ => Err(Error::Unauthenticated("wrong user name or password")),
         }
+    }
+
+    /// Counts an attempt on the client's address and on the account before any password is
+    /// checked; 429 when either has used its attempts for the window. The address is checked
+    /// first, and its attempt taken back when the account refuses (no password was tried).
+    async fn attempt(&self, account: &str, address: Option<&str>) -> Result<()> {
+        if let Some(addr) = address
+            && let Some(retry_after) = self.throttle.attempt(addr, self.limits.client).await?
+        {
+            tracing::warn!(client = %addr, "logins from this address throttled");
+            return Err(Error::TooManyRequests { retry_after });
+        }
+        if let Some(retry_after) = self.throttle.attempt(account, self.limits.account).await? {
+            if let Some(addr) = address {
+                self.throttle.forgive(addr).await?;
+            }
+            tracing::warn!(account, "login throttled after repeated failures");
+            return Err(Error::TooManyRequests { retry_after });
+        }
+        Ok(())
+    }
+
+    /// The right password: the account's failures are forgotten, and the address gets its
+    /// attempt back (only that one: a success must not clear an address's guesses at others).
+    async fn succeeded(&self, account: &str, address: Option<&str>) -> Result<()> {
+        self.throttle.reset(account).await?;
+        if let Some(addr) = address {
+            self.throttle.forgive(addr).await?;
+        }
+        Ok(())
     }
 
     async fn issue(&self, user: User, client: ClientInfo) -> Result<Issued> {
@@ -164,17 +192,13 @@ impl Accounts {
     /// Changes the password after checking the current one (throttled like a login), and ends
     /// every other session: whoever knew the old password is signed out.
     pub async fn change_password(&self, auth: &Authenticated, current: &str, new: &str) -> Result<()> {
-        let key = username_key(&auth.user.name);
-        if let Some(retry_after) = self.throttle.locked_for(&key).await? {
-            return Err(Error::TooManyRequests { retry_after });
-        }
+        let account = account_key(&auth.user.name);
+        self.attempt(&account, None).await?;
         let stored = self.users.find_by_id(auth.user.id).await?.ok_or(Error::Unauthenticated("the account is gone"))?;
         if !self.hasher.verify(current, Some(&stored.password_hash)).await? {
-            if let Some(retry_after) = self.throttle.record_failure(&key).await? {
-                return Err(Error::TooManyRequests { retry_after });
-            }
             return Err(Error::Forbidden("the current password is wrong"));
         }
+        self.succeeded(&account, None).await?;
         validate_password(new)?;
         self.users.set_password_hash(auth.user.id, &self.hasher.hash(new).await?).await?;
         self.sessions.delete_all_for_user(auth.user.id, Some(auth.session.id)).await?;
@@ -209,6 +233,16 @@ impl Accounts {
     pub async fn purge_expired_sessions(&self) -> Result<u64> {
         self.sessions.purge_expired(Utc::now(), self.policy.idle).await
     }
+}
+
+/// The throttling key of an account (names are unique ignoring case).
+fn account_key(name: &str) -> String {
+    format!("acct:{}", username_key(name))
+}
+
+/// The throttling key of a client address.
+fn address_key(address: &str) -> String {
+    format!("addr:{address}")
 }
 
 fn taken() -> Error {

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::Drive;
-use crate::ports::{self, DriveFile, User};
+use crate::ports::{self, DriveFile, Referenced, User};
 use crate::storage::StoredBlob;
 use crate::{Error, Result};
 
@@ -58,6 +58,12 @@ impl Drive {
         if let Some(f) = req.folder_id {
             self.folder(owner, f).await?;
         }
+        // Before looking the content up: a refusal tells nothing about what is stored.
+        if let Some(limit) = self.quota.limit()
+            && self.quota.used(owner.id).await?.saturating_add(req.size) > limit
+        {
+            return Err(Error::TooLarge(format!("the file does not fit in the quota of {limit} bytes")));
+        }
         let known = self.storage.stored_size(&req.sha256).await?;
         if known != Some(req.size) {
             return Err(Error::NotFound("content"));
@@ -85,7 +91,12 @@ impl Drive {
         }
         let mime = self.storage.media_type(&c.sha256, c.size).await;
         let blob = StoredBlob { sha256: c.sha256, size: c.size, new: false };
-        Ok(Instant::Created(self.add_in(owner, &req.name, req.folder_id, &blob, mime).await?))
+        // No bytes arrive: the reference alone is charged, against the quota, in one step.
+        match self.record(owner, &req.name, req.folder_id, &blob, mime, &self.quota.charge(Vec::new())).await? {
+            Referenced::Made(file) => Ok(Instant::Created(file)),
+            // Collected since the challenge: the client uploads it the usual way.
+            Referenced::BlobGone => Err(Error::NotFound("content")),
+        }
     }
 
     async fn challenge(&self, owner: &User, sha256: &str, size: u64) -> Result<Challenge> {

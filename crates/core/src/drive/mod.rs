@@ -3,6 +3,7 @@
 
 mod instant;
 mod share;
+pub mod tree;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +17,11 @@ pub use share::{MAX_TTL_SECS, ShareLinks};
 
 use crate::ports::jobs::kind;
 use crate::ports::{
-    ChallengeRepo, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo, NewJob, User,
+    Charge, ChallengeRepo, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo, NewJob, Referenced,
+    User,
 };
-use crate::storage::{Storage, StoredBlob};
+use crate::quota::Quota;
+use crate::storage::{Staged, Storage, StoredBlob};
 use crate::{Error, Result, ids};
 
 pub const MAX_NAME: usize = 255;
@@ -45,6 +48,7 @@ pub struct Drive {
     folders: Arc<dyn FolderRepo>,
     challenges: Arc<dyn ChallengeRepo>,
     storage: Storage,
+    quota: Quota,
     /// How long a deleted file's bytes are kept before the worker may collect them.
     delete_grace: Duration,
 }
@@ -54,6 +58,16 @@ pub struct Drive {
 pub struct Change {
     pub name: Option<String>,
     pub folder_id: Option<Option<Uuid>>,
+}
+
+/// Where a new file goes: its name and folder (`None`: the top of the drive).
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    pub name: &'a str,
+    pub folder: Option<Uuid>,
+    /// When the folder is gone meanwhile (deleted while the upload ran), the file goes to the
+    /// top instead of failing.
+    pub fall_back: bool,
 }
 
 /// A listing: one page of a folder's files.
@@ -69,28 +83,57 @@ impl Drive {
         folders: Arc<dyn FolderRepo>,
         challenges: Arc<dyn ChallengeRepo>,
         storage: Storage,
+        quota: Quota,
         delete_grace: Duration,
     ) -> Self {
-        Self { files, folders, challenges, storage, delete_grace }
+        Self { files, folders, challenges, storage, quota, delete_grace }
     }
 
-    /// Records a stored blob as a file named `name` in `owner`'s drive.
-    pub async fn add(&self, owner: &User, name: &str, blob: &StoredBlob, mime: &str) -> Result<DriveFile> {
-        self.add_in(owner, name, None, blob, mime).await
+    pub fn quota(&self) -> &Quota {
+        &self.quota
     }
 
-    pub async fn add_in(
+    /// Stores staged bytes (by content) as a file in `owner`'s drive, where `place` says. The
+    /// bytes are charged to the owner's quota, and the staged file's holds (and
+    /// `extra_holds`) let go, in the same transaction.
+    pub async fn store(
+        &self,
+        owner: &User,
+        place: Placement<'_>,
+        staged: &mut Staged,
+        mime: &str,
+        extra_holds: &[Uuid],
+    ) -> Result<(StoredBlob, DriveFile)> {
+        let Placement { name, folder, fall_back } = place;
+        validate_name(name)?;
+        let mut holds = staged.holds();
+        holds.extend_from_slice(extra_holds);
+        let charge = &self.quota.charge(holds);
+        let stored = self
+            .storage
+            .store(staged, |blob| async move {
+                match self.record(owner, name, folder, &blob, mime, charge).await {
+                    Err(Error::NotFound("folder")) if fall_back && folder.is_some() => {
+                        self.record(owner, name, None, &blob, mime, charge).await
+                    }
+                    other => other,
+                }
+            })
+            .await?;
+        staged.charged();
+        Ok(stored)
+    }
+
+    /// Records a stored blob as a file (its reference and its charge: see [`FileRepo::insert`]).
+    async fn record(
         &self,
         owner: &User,
         name: &str,
         folder_id: Option<Uuid>,
         blob: &StoredBlob,
         mime: &str,
-    ) -> Result<DriveFile> {
-        validate_name(name)?;
-        if let Some(f) = folder_id {
-            self.folder(owner, f).await?;
-        }
+        charge: &Charge,
+    ) -> Result<Referenced<DriveFile>> {
         let now = crate::accounts::now_ms();
         let file = DriveFile {
             id: ids::new_id(),
@@ -103,8 +146,10 @@ impl Drive {
             created_at: now,
             updated_at: now,
         };
-        self.files.insert(&file).await?;
-        Ok(file)
+        Ok(match self.files.insert(&file, charge).await? {
+            Referenced::Made(()) => Referenced::Made(file),
+            Referenced::BlobGone => Referenced::BlobGone,
+        })
     }
 
     /// The owner's file; anyone else's id is not found.
@@ -120,9 +165,9 @@ impl Drive {
         self.files.get(id).await?.ok_or(Error::NotFound("file"))
     }
 
-    /// Bytes the owner's files take.
+    /// Bytes counted against the owner's quota: files, video originals, uploads in flight.
     pub async fn usage(&self, owner: &User) -> Result<u64> {
-        self.files.usage(owner.id).await
+        self.quota.used(owner.id).await
     }
 
     /// One page of a folder's files (`None`: the top of the drive) in the given order.
@@ -153,10 +198,7 @@ impl Drive {
         let name = change.name.unwrap_or(f.name);
         validate_name(&name)?;
         let folder_id = change.folder_id.unwrap_or(f.folder_id);
-        if let Some(target) = folder_id {
-            self.folder(owner, target).await?;
-        }
-        if !self.files.update(id, &name, folder_id).await? {
+        if !self.files.update(owner.id, id, &name, folder_id).await? {
             return Err(Error::NotFound("file"));
         }
         self.get(owner, id).await
@@ -166,8 +208,7 @@ impl Drive {
     /// and only when nothing else uses them).
     pub async fn delete_file(&self, owner: &User, id: Uuid) -> Result<()> {
         let f = self.get(owner, id).await?;
-        let jobs = [self.delete_job(&f)];
-        if self.files.delete(owner.id, &[f.id], &[], &jobs).await? == 0 {
+        if !self.files.delete(owner.id, f.id, &self.delete_job(&f)).await? {
             return Err(Error::NotFound("file"));
         }
         Ok(())
@@ -201,11 +242,13 @@ impl Drive {
         Ok(out)
     }
 
+    /// The folders from the top of the drive down to `id`.
+    pub async fn ancestry(&self, owner: &User, id: Uuid) -> Result<Vec<Folder>> {
+        Ok(tree::ancestry(&self.folders.all_of(owner.id).await?, id))
+    }
+
     pub async fn create_folder(&self, owner: &User, name: &str, parent: Option<Uuid>) -> Result<Folder> {
         validate_name(name)?;
-        if let Some(p) = parent {
-            self.folder(owner, p).await?;
-        }
         let now = crate::accounts::now_ms();
         let f = Folder {
             id: ids::new_id(),
@@ -219,48 +262,22 @@ impl Drive {
         Ok(f)
     }
 
-    /// Renames and/or moves a folder; never into itself or below itself.
+    /// Renames and/or moves a folder; never into itself or below itself (checked and done in
+    /// one step, see [`FolderRepo`]).
     pub async fn change_folder(&self, owner: &User, id: Uuid, change: Change) -> Result<Folder> {
         let f = self.folder(owner, id).await?;
         let name = change.name.unwrap_or(f.name);
         validate_name(&name)?;
         let parent = change.folder_id.unwrap_or(f.parent_id);
-        if let Some(p) = parent {
-            self.folder(owner, p).await?;
-            let all = self.folders.all_of(owner.id).await?;
-            if subtree(&all, id).contains(&p) {
-                return Err(Error::Conflict {
-                    code: "folder_cycle",
-                    message: "a folder cannot move into itself or one of its subfolders".into(),
-                });
-            }
-        }
-        self.folders.update(id, &name, parent).await?;
+        self.folders.update(owner.id, id, &name, parent).await?;
         self.folder(owner, id).await
     }
 
     /// Deletes a folder with everything below it: files as [`Drive::delete_file`] does.
     pub async fn delete_folder(&self, owner: &User, id: Uuid) -> Result<u64> {
         self.folder(owner, id).await?;
-        let all = self.folders.all_of(owner.id).await?;
-        let folders = subtree(&all, id);
-        let files = self.files.in_folders(owner.id, &folders).await?;
-        let jobs: Vec<NewJob> = files.iter().map(|f| self.delete_job(f)).collect();
-        let ids: Vec<Uuid> = files.iter().map(|f| f.id).collect();
-        self.files.delete(owner.id, &ids, &folders, &jobs).await
+        self.folders.delete_tree(owner.id, id, &|f| self.delete_job(f)).await
     }
-}
-
-/// `root` and every folder below it.
-fn subtree(all: &[Folder], root: Uuid) -> Vec<Uuid> {
-    let mut out = vec![root];
-    let mut i = 0;
-    while i < out.len() {
-        let parent = out[i];
-        out.extend(all.iter().filter(|f| f.parent_id == Some(parent)).map(|f| f.id));
-        i += 1;
-    }
-    out
 }
 
 fn encode_cursor(f: &DriveFile, sort: FileSort) -> String {

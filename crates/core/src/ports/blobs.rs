@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 
 use crate::Result;
+use crate::ports::NewJob;
 
 /// Bytes of a blob, streamed.
 pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
@@ -20,7 +22,11 @@ pub trait BlobStore: Send + Sync {
     /// The blob's size; `None` when there is no such blob.
     async fn size(&self, key: &str) -> Result<Option<u64>>;
     /// Stores the file at `path` (a finished staging file of `size` bytes) under `key`, with
-    /// the media type object storage should serve it with. The file may be moved, not copied.
+    /// the media type object storage should serve it with. The file at `path` stays where it
+    /// is (on a local store the blob becomes a second link to it, so nothing is copied): the
+    /// caller removes it, and keeps it until the blob is referenced, in case the blob was
+    /// collected meanwhile and must be stored again. The caller guarantees that nothing writes
+    /// to it any more.
     async fn put_file(&self, key: &str, path: &Path, size: u64, content_type: &str) -> Result<()>;
     /// Streams `range` of the blob.
     async fn read(&self, key: &str, range: Range<u64>) -> Result<ByteStream>;
@@ -50,25 +56,56 @@ pub fn media_prefix(video_id: uuid::Uuid) -> String {
     format!("media/{}/", video_id.simple())
 }
 
-/// Which blobs exist, in the metadata store: the source of truth for deduplication.
+/// A blob's row in the metadata store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRecord {
+    pub size: u64,
+    /// The node whose local disk holds the bytes until they reach remote primary storage;
+    /// `None` when they are in the primary store.
+    pub held_by: Option<String>,
+    /// Files and videos (deleted or not) pointing at it.
+    pub refs: u64,
+    pub state: BlobState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobState {
+    /// Stored, and new references may be made to it.
+    Live,
+    /// Unreferenced, and a collector is removing its bytes; it holds the blob until `until`.
+    Collecting { until: DateTime<Utc> },
+}
+
+/// Which blobs exist, in the metadata store: the source of truth for deduplication, and the
+/// row a new reference and a collection of the same content serialise on (a reference is
+/// counted in `refs` in the transaction that makes it, and only a `Live` blob takes one).
 #[async_trait]
 pub trait BlobIndex: Send + Sync {
-    /// Records a stored blob; recording one that is already known is not an error.
-    async fn record(&self, sha256: &str, size: u64) -> Result<()>;
-    /// The size of a known blob.
-    async fn find(&self, sha256: &str) -> Result<Option<u64>>;
-    /// The node whose local disk holds the blob until it reaches remote primary storage;
-    /// `None` when it is in the primary store (or unknown).
-    async fn holder(&self, sha256: &str) -> Result<Option<String>>;
-    /// Records a blob as held on `node`'s disk (a known blob is taken over by `node`).
-    async fn record_held(&self, sha256: &str, size: u64, node: &str) -> Result<()>;
+    async fn get(&self, sha256: &str) -> Result<Option<BlobRecord>>;
+    /// Records a blob whose bytes are about to be written (held on `held_by`'s disk, or in
+    /// the primary store), and in the same transaction queues `collect`, which removes it again
+    /// unless something references it by then: bytes stored for a request that then failed, or
+    /// whose process died, are never left without a way out. A known, live blob keeps its
+    /// references (`held_by` takes it over for that node). `false` while it is being collected.
+    async fn record(&self, sha256: &str, size: u64, held_by: Option<&str>, collect: &NewJob) -> Result<bool>;
     /// The blob reached the primary store: `false` if it is no longer held by `node` (another
     /// node took it over, or it was collected meanwhile).
     async fn mark_transferred(&self, sha256: &str, node: &str) -> Result<bool>;
-    /// How many videos and files (deleted or not) still point at the blob.
-    async fn references(&self, sha256: &str) -> Result<u64>;
-    /// Forgets the blob, only if nothing references it; `true` if it was forgotten.
-    async fn forget_if_unreferenced(&self, sha256: &str) -> Result<bool>;
+    /// Starts collecting the blob if nothing references it: marks it `Collecting` until
+    /// `until` (or takes over a collection whose collector ran out of time). The blob as it
+    /// was when that succeeded; `None` when it is referenced, gone, or being collected.
+    async fn begin_collect(&self, sha256: &str, until: DateTime<Utc>) -> Result<Option<BlobRecord>>;
+    /// The bytes of a blob being collected are gone: the row goes.
+    async fn end_collect(&self, sha256: &str) -> Result<()>;
+}
+
+/// The outcome of recording a reference to a blob (a file, a video's original).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Referenced<T> {
+    Made(T),
+    /// The blob was collected (or is being collected) since it was found: its bytes must be
+    /// stored again before it can be referenced.
+    BlobGone,
 }
 
 /// The object key of the blob with this SHA-256: fanned out by its first bytes, so that no

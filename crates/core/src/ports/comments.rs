@@ -22,5 +22,7 @@ pub trait CommentRepo: Send + Sync {
     async fn get(&self, id: Uuid) -> Result<Option<Comment>>;
     /// A video's comments, oldest first.
     async fn list(&self, video_id: Uuid, page: PageRequest) -> Result<Page<Comment>>;
+    /// A video's newest `limit` comments, newest first (the seed's order).
+    async fn latest(&self, video_id: Uuid, limit: u64) -> Result<Vec<Comment>>;
     async fn delete(&self, id: Uuid) -> Result<bool>;
 }

@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::Result;
+use crate::ports::{Charge, NewJob, Referenced};
 
 /// A file in a user's drive: a name and a reference to a content-addressed blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,38 +60,47 @@ pub struct FileQuery {
     pub after: Option<FileCursor>,
 }
 
+/// Makes a drive file's deletion job (the row and bytes go after a grace period).
+pub type DeleteJob<'a> = &'a (dyn Fn(&DriveFile) -> NewJob + Send + Sync);
+
+/// A user's folder tree. Every change to it runs in a transaction that first takes the
+/// owner's tree lock (`users.drive_rev`), so that checks and changes are one step: two moves
+/// cannot make a cycle, and nothing lands in a folder that is being deleted.
 #[async_trait]
 pub trait FolderRepo: Send + Sync {
+    /// Inserts a folder; `NotFound("folder")` when its parent is not (or no longer) the owner's.
     async fn insert(&self, folder: &Folder) -> Result<()>;
     async fn get(&self, id: Uuid) -> Result<Option<Folder>>;
     /// Every folder of the owner (a drive's folder tree is small enough to walk in memory).
     async fn all_of(&self, owner_id: Uuid) -> Result<Vec<Folder>>;
-    async fn update(&self, id: Uuid, name: &str, parent_id: Option<Uuid>) -> Result<bool>;
+    /// Renames and/or moves a folder: `NotFound` for a folder or parent that is not the
+    /// owner's, `Conflict("folder_cycle")` for a move into itself or below itself.
+    async fn update(&self, owner_id: Uuid, id: Uuid, name: &str, parent_id: Option<Uuid>) -> Result<()>;
+    /// Deletes a folder and everything below it: the folders go, the files are hidden (soft
+    /// delete, their bytes no longer count against the quota) and their deletion jobs are
+    /// queued, all in one transaction. Returns how many files were hidden.
+    async fn delete_tree(&self, owner_id: Uuid, id: Uuid, delete_job: DeleteJob<'_>) -> Result<u64>;
 }
 
 #[async_trait]
 pub trait FileRepo: Send + Sync {
-    async fn insert(&self, file: &DriveFile) -> Result<()>;
+    /// Records a file in one transaction with what it costs: its blob gains a reference (only
+    /// a live blob takes one: `BlobGone` otherwise) and the owner's quota is charged
+    /// (`TooLarge` past the limit); `NotFound("folder")` when its folder is gone.
+    async fn insert(&self, file: &DriveFile, charge: &Charge) -> Result<Referenced<()>>;
     /// A file that is not deleted.
     async fn get(&self, id: Uuid) -> Result<Option<DriveFile>>;
-    /// Bytes the owner's files take (not deleted), for the quota.
-    async fn usage(&self, owner_id: Uuid) -> Result<u64>;
     /// One page of a folder's files, in the query's order.
     async fn list(&self, q: &FileQuery) -> Result<Vec<DriveFile>>;
-    async fn update(&self, id: Uuid, name: &str, folder_id: Option<Uuid>) -> Result<bool>;
-    /// In one transaction: hides the files (soft delete), removes the folders, and queues the
-    /// jobs that drop the files' rows and bytes later. Returns how many files were hidden.
-    async fn delete(
-        &self,
-        owner_id: Uuid,
-        files: &[Uuid],
-        folders: &[Uuid],
-        jobs: &[crate::ports::NewJob],
-    ) -> Result<u64>;
-    /// Removes a deleted file's row for good; its blob's sha256 when it did.
+    /// Renames and/or moves the owner's file; `NotFound("folder")` when the target folder is
+    /// not (or no longer) the owner's, `false` when the file is gone.
+    async fn update(&self, owner_id: Uuid, id: Uuid, name: &str, folder_id: Option<Uuid>) -> Result<bool>;
+    /// Hides the owner's file (soft delete: its bytes stop counting against the quota) and
+    /// queues `job`, which drops its row and bytes later. `false` when there was no such file.
+    async fn delete(&self, owner_id: Uuid, id: Uuid, job: &NewJob) -> Result<bool>;
+    /// Removes a deleted file's row for good, and its blob's reference; its blob's sha256 when
+    /// it did.
     async fn purge_deleted(&self, id: Uuid) -> Result<Option<String>>;
-    /// Every file (not deleted) in the given folders.
-    async fn in_folders(&self, owner_id: Uuid, folders: &[Uuid]) -> Result<Vec<DriveFile>>;
 }
 
 /// An instant-upload challenge: prove you hold the bytes by hashing a range of them.

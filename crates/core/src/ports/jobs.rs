@@ -15,6 +15,9 @@ pub mod kind {
     pub const DELETE_VIDEO: &str = "delete_video";
     /// Drop a deleted drive file's row and, when nothing else needs them, its bytes.
     pub const DELETE_FILE: &str = "delete_file";
+    /// Remove a blob's bytes if nothing references it (queued with every stored blob, so bytes
+    /// whose request failed or died are collected too).
+    pub const COLLECT_BLOB: &str = "collect_blob";
     /// Probe a video's original (ffprobe): duration, size, codecs; or fail it with a reason.
     pub const PROBE_VIDEO: &str = "probe_video";
     /// A video's poster and storyboard sprite.

@@ -26,17 +26,65 @@ impl Concat {
         }
     }
 
-    pub fn parse(s: &str) -> Concat {
+    pub fn parse(s: &str) -> Option<Concat> {
         match s {
-            "partial" => Concat::Partial,
-            "final" => Concat::Final,
-            _ => Concat::None,
+            "none" => Some(Concat::None),
+            "partial" => Some(Concat::Partial),
+            "final" => Some(Concat::Final),
+            _ => None,
         }
     }
 }
 
-/// A resumable upload: its bytes so far live in segments (one per append) in the blob store,
-/// so that any replica can take the next append.
+/// What a finished upload became.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadResult {
+    File(Uuid),
+    Video(Uuid),
+}
+
+impl UploadResult {
+    /// As stored: `file:<id>` or `video:<id>`.
+    pub fn encode(self) -> String {
+        match self {
+            UploadResult::File(id) => format!("file:{id}"),
+            UploadResult::Video(id) => format!("video:{id}"),
+        }
+    }
+
+    pub fn decode(s: &str) -> Option<UploadResult> {
+        let (kind, id) = s.split_once(':')?;
+        let id = Uuid::parse_str(id).ok()?;
+        match kind {
+            "file" => Some(UploadResult::File(id)),
+            "video" => Some(UploadResult::Video(id)),
+            _ => None,
+        }
+    }
+}
+
+/// One append's bytes as an object (object storage cannot append): named by where it starts
+/// and by its writer, so that a writer that lost the lock can never overwrite the winner's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub start: u64,
+    pub writer: String,
+}
+
+impl Segment {
+    /// `<start, 20 digits>-<writer>`: names sort by offset.
+    pub fn name(&self) -> String {
+        format!("{:020}-{}", self.start, self.writer)
+    }
+
+    pub fn parse(name: &str) -> Option<Segment> {
+        let (start, writer) = name.split_once('-')?;
+        Some(Segment { start: start.parse().ok()?, writer: writer.to_owned() })
+    }
+}
+
+/// A resumable upload. Its bytes live under `uploads/<id>/` in the blob store: on a local
+/// store one file appended in place (`data_file`), on object storage one segment per append.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upload {
     pub id: Uuid,
@@ -50,13 +98,13 @@ pub struct Upload {
     /// When set, the finished upload becomes this video's source.
     pub video_id: Option<Uuid>,
     pub concat: Concat,
-    /// The stored segments, in order: `<start offset, 20 digits>-<writer>`, unique per append
-    /// so that a writer that lost its lock can never overwrite the winner's bytes.
-    pub segments: Vec<String>,
+    /// Object storage: the stored segments, in order.
+    pub segments: Vec<Segment>,
+    /// Local store: the file the bytes are appended to.
+    pub data_file: Option<String>,
     /// For a final upload: its parts, in order.
     pub parts: Vec<Uuid>,
-    /// What the finished upload became: `file:<id>` or `video:<id>`.
-    pub result: Option<String>,
+    pub result: Option<UploadResult>,
     /// The running SHA-256 of the bytes so far (a serialized hasher, hex), where appends write
     /// in place and hash as they go.
     pub hash_state: Option<String>,
@@ -69,55 +117,76 @@ impl Upload {
         self.length == Some(self.offset)
     }
 
-    /// The name of a segment starting at `start`, written by `writer`.
-    pub fn segment_name(start: u64, writer: &str) -> String {
-        format!("{start:020}-{writer}")
+    /// Where everything the upload stores lives in the blob store.
+    pub fn prefix(&self) -> String {
+        upload_prefix(self.id)
     }
 
-    /// The blob-store key of a segment.
-    pub fn segment_key(&self, name: &str) -> String {
-        format!("uploads/{}/{name}", self.id)
+    /// The blob-store key of a file of the upload (a segment, the data file).
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix())
     }
 
     /// `(key, start, end)` of each segment.
     pub fn segment_ranges(&self) -> Vec<(String, u64, u64)> {
-        let start = |name: &String| name.split('-').next().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
         let mut out = Vec::new();
-        for (i, name) in self.segments.iter().enumerate() {
-            let end = self.segments.get(i + 1).map(start).unwrap_or(self.offset);
-            out.push((self.segment_key(name), start(name), end));
+        for (i, s) in self.segments.iter().enumerate() {
+            let end = self.segments.get(i + 1).map_or(self.offset, |next| next.start);
+            out.push((self.key(&s.name()), s.start, end));
         }
         out
     }
+}
+
+pub fn upload_prefix(id: Uuid) -> String {
+    format!("uploads/{id}/")
+}
+
+/// How a writer came to hold an upload's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acquired {
+    /// Nobody held it, or the last holder let it go: it closed everything it wrote with.
+    Free,
+    /// The last holder's lease ran out while it held the lock: it may still be alive (stalled)
+    /// with its file open, so nothing it could still write to may be used any more.
+    TakenOver,
+}
+
+/// What an append recorded, atomically and only by the lock's current holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendRecord {
+    pub id: Uuid,
+    pub holder: String,
+    /// The offset the append started at (the upload's offset when it began).
+    pub from: u64,
+    pub to: u64,
+    /// Object storage: the segment holding `[from, to)`.
+    pub segment: Option<Segment>,
+    /// Local store: the file the bytes are in (a new one after a takeover).
+    pub data_file: Option<String>,
+    /// The length, when the upload deferred it and this append told it.
+    pub length: Option<u64>,
+    pub hash_state: Option<String>,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[async_trait]
 pub trait UploadRepo: Send + Sync {
     async fn insert(&self, upload: &Upload) -> Result<()>;
     async fn get(&self, id: Uuid) -> Result<Option<Upload>>;
-    /// Takes the upload's lock for `holder` for `lease` (when free, run out, or already
-    /// `holder`'s). This is what makes appends exclusive across replicas.
-    async fn lock(&self, id: Uuid, holder: &str, lease: Duration) -> Result<bool>;
-    async fn unlock(&self, id: Uuid, holder: &str) -> Result<()>;
-    /// Records segment `name`, `[from, to)`, appended by the lock's holder, and the length if
-    /// it was deferred. `false` when the lock was lost or the offset is no longer `from`.
-    #[allow(clippy::too_many_arguments)]
-    async fn append(
-        &self,
-        id: Uuid,
-        holder: &str,
-        name: &str,
-        from: u64,
-        to: u64,
-        length: Option<u64>,
-        hash_state: Option<&str>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<bool>;
+    /// Takes the upload's lock for `holder` for `lease`, when it is free or its holder's lease
+    /// ran out. This is what makes appends exclusive across replicas.
+    async fn acquire(&self, id: Uuid, holder: &str, lease: Duration) -> Result<Option<Acquired>>;
+    /// Extends `holder`'s lease, only while `holder` still holds the lock and its lease has
+    /// not run out: a writer that lost it can never get it back by renewing.
+    async fn renew(&self, id: Uuid, holder: &str, lease: Duration) -> Result<bool>;
+    async fn release(&self, id: Uuid, holder: &str) -> Result<()>;
+    /// Records an append; `false` when `holder` no longer holds the lock or the offset is no
+    /// longer `from`.
+    async fn record(&self, append: &AppendRecord) -> Result<bool>;
     /// Records what the finished upload became.
-    async fn finish(&self, id: Uuid, result: &str) -> Result<()>;
+    async fn finish(&self, id: Uuid, result: UploadResult) -> Result<()>;
     async fn delete(&self, id: Uuid) -> Result<bool>;
     /// Uploads whose expiry has passed.
     async fn expired(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Upload>>;
-    /// Bytes the owner's unfinished uploads have declared.
-    async fn pending_bytes(&self, owner_id: Uuid) -> Result<u64>;
 }

@@ -5,6 +5,7 @@ use uuid::Uuid;
 use crate::Result;
 use crate::paging::{Page, PageRequest};
 use crate::ports::jobs::NewJob;
+use crate::ports::{Charge, Referenced};
 
 /// Where a video is in its life. Only `uploaded`, `processing` and `ready` videos are public;
 /// the owner sees all of them.
@@ -153,12 +154,19 @@ pub trait VideoRepo: Send + Sync {
     /// Applies the patch; `None` when the video does not exist (or is deleted).
     async fn update(&self, id: Uuid, patch: &VideoPatch, at: DateTime<Utc>) -> Result<Option<Video>>;
     /// Hides the video and queues `job` in one transaction, so a crash cannot lose the job;
-    /// `false` when there was nothing to delete.
+    /// its original stops counting against the author's quota. `false` when there was nothing
+    /// to delete.
     async fn soft_delete(&self, id: Uuid, at: DateTime<Utc>, job: &NewJob) -> Result<bool>;
-    /// Records the uploaded original and moves the video to `uploaded`; `false` when the video
-    /// is gone or already has one.
-    /// Records the original and, in the same transaction, the jobs that process it.
-    async fn attach_source(&self, id: Uuid, source: &VideoSource, jobs: &[NewJob]) -> Result<bool>;
+    /// Records the uploaded original and moves the video to `uploaded`, in one transaction with
+    /// what it costs (a reference on the blob, the author's quota: `TooLarge` past it) and the
+    /// jobs that process it. `Made(false)` when the video is gone or already has an original.
+    async fn attach_source(
+        &self,
+        id: Uuid,
+        source: &VideoSource,
+        charge: &Charge,
+        jobs: &[NewJob],
+    ) -> Result<Referenced<bool>>;
     /// Moves a live video from one status to another; `false` if it was not in `from`.
     async fn set_status(&self, id: Uuid, from: VideoStatus, to: VideoStatus) -> Result<bool>;
     /// Records what probing found and the status it leads to, with the jobs that carry on from
@@ -182,7 +190,7 @@ pub trait VideoRepo: Send + Sync {
     async fn unprocessed(&self, limit: u64) -> Result<Vec<Uuid>>;
     /// Adds `n` views (batched by the view counter).
     async fn add_views(&self, id: Uuid, n: u64) -> Result<()>;
-    /// For a video that was soft-deleted: removes the row (and its comments) for good and
-    /// returns the blob its source used. `None` when the video is not deleted (or is gone).
+    /// For a video that was soft-deleted: removes the row (and its comments) and its blob's
+    /// reference for good, and returns the blob its source used. `None` when the video is not deleted (or is gone).
     async fn purge_deleted(&self, id: Uuid) -> Result<Option<Option<String>>>;
 }

@@ -12,11 +12,11 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::{Storage, media_type_of, read_head};
-use crate::ports::{BlobStore, blob_key};
+use crate::ports::{BlobState, BlobStore, blob_key};
 use crate::{Error, Result};
 
-/// A local file with no blob row is an upload between its rename and its row (milliseconds),
-/// or the leftover of a collected blob; only the latter is this old.
+/// A local file with no blob row is the leftover of a collected blob, or (for milliseconds) a
+/// blob collected just before a store wrote it again; only the former is this old.
 const ORPHAN_AGE: Duration = Duration::from_secs(60);
 
 /// This node's holding area.
@@ -54,7 +54,7 @@ pub fn in_transit(node: &str) -> Error {
 impl Storage {
     pub async fn source(&self, sha256: &str) -> Result<BlobSource> {
         let Some(h) = &self.holding else { return Ok(BlobSource::Primary) };
-        Ok(match self.index.holder(sha256).await? {
+        Ok(match self.index.get(sha256).await?.and_then(|r| r.held_by) {
             None => BlobSource::Primary,
             Some(node) if node == h.node => BlobSource::Local(h.store.clone()),
             Some(node) => BlobSource::Elsewhere(node),
@@ -74,12 +74,13 @@ impl Storage {
         let files = tokio::task::spawn_blocking(move || held_files(&dir)).await.map_err(Error::internal)?;
         let mut moved = 0;
         for (sha, path, age) in files {
-            match self.index.holder(&sha).await? {
-                Some(node) if node == h.node => {
+            let record = self.index.get(&sha).await?;
+            match record.as_ref().and_then(|r| r.held_by.as_deref()) {
+                Some(node) if node == h.node && record.as_ref().is_some_and(|r| r.state == BlobState::Live) => {
                     self.transfer_one(h, &sha, &path).await?;
                     moved += 1;
                 }
-                None if self.index.find(&sha).await?.is_none() && age < ORPHAN_AGE => {}
+                None if record.is_none() && age < ORPHAN_AGE => {}
                 // Transferred, taken over by another node, or collected: the copy goes.
                 _ => remove(&path).await,
             }
@@ -97,8 +98,9 @@ impl Storage {
             metrics::counter!("blob_transfers_total").increment(1);
             metrics::counter!("blob_transfer_bytes_total").increment(size);
             tracing::info!(sha256, size, "blob transferred to primary storage");
-        } else if self.index.find(sha256).await?.is_none() {
-            // Collected while in flight: the copy just made must not outlive it.
+        } else if self.index.get(sha256).await?.is_none_or(|r| r.state != BlobState::Live) {
+            // Collected (or being collected) while in flight: the copy just made must not
+            // outlive it. (Taken over by another node: that node's transfer writes the same.)
             self.blobs.delete(&key).await?;
         }
         // Readers that opened the local copy keep reading it; new ones go to the primary.

@@ -1,20 +1,30 @@
 //! Bytes coming in: staging with a hard size limit and constant memory, hashing on the fly,
-//! container sniffing, and content-addressed commit to the blob store (stored once however
-//! often it is uploaded).
+//! container sniffing, and content-addressed storage (stored once however often it is
+//! uploaded), referenced and collected without the two ever interleaving.
 
+mod collect;
 mod holding;
 mod sniff;
 mod staging;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use holding::{BlobSource, Holding, in_transit};
 pub use sniff::{media_type_of, read_head, sniff_video};
 pub use staging::{Staged, Staging};
 
-use crate::ports::{BlobIndex, BlobStore, blob_key};
+use crate::ports::{BlobIndex, BlobRecord, BlobState, BlobStore, Referenced, blob_key};
+use crate::quota::Reservation;
 use crate::{Error, Result};
+
+/// How often a reference is retried when its blob is collected between storing and
+/// referencing (each retry stores the bytes again).
+const STORE_ATTEMPTS: usize = 4;
+/// How long a store waits for a collection of the same content to end before giving up (the
+/// collector's lease; a collector that died is taken over once it runs out).
+const COLLECT_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct Storage {
@@ -58,19 +68,26 @@ impl Storage {
         self.staging_dir.join(format!("{name}.part"))
     }
 
-    /// A new staging file for an upload of a video (its first bytes must be a known container).
-    pub async fn stage_video(&self) -> Result<Staging> {
-        Staging::create(&self.staging_dir, self.max_upload, true).await
+    /// A new staging file for an upload of a video (its first bytes must be a known container),
+    /// its bytes held against the quota by `reservation` as they arrive.
+    pub async fn stage_video(&self, reservation: Reservation) -> Result<Staging> {
+        Staging::create(&self.staging_dir, self.max_upload, true, Some(reservation)).await
     }
 
     /// A new staging file for a drive file (any content).
-    pub async fn stage_file(&self) -> Result<Staging> {
-        Staging::create(&self.staging_dir, self.max_upload, false).await
+    pub async fn stage_file(&self, reservation: Reservation) -> Result<Staging> {
+        Staging::create(&self.staging_dir, self.max_upload, false, Some(reservation)).await
+    }
+
+    /// A new staging file for bytes already held against the quota (a resumable upload's,
+    /// assembled or joined).
+    pub async fn stage_held(&self, video: bool) -> Result<Staging> {
+        Staging::create(&self.staging_dir, self.max_upload, video, None).await
     }
 
     /// Removes staging files untouched for `older_than`: uploads whose process died (a clean
     /// error or disconnect removes its own file at once). Returns how many went.
-    pub async fn sweep_staging(&self, older_than: std::time::Duration) -> Result<u64> {
+    pub async fn sweep_staging(&self, older_than: Duration) -> Result<u64> {
         let dir = self.staging_dir.clone();
         tokio::task::spawn_blocking(move || {
             let part = |p: &std::path::Path| p.extension().is_some_and(|e| e == "part");
@@ -81,37 +98,88 @@ impl Storage {
         .map_err(Error::internal)?
     }
 
-    /// Moves staged bytes into the blob store (or, when that is remote, into this node's
-    /// holding area for the transfer), unless the same content is already there.
-    pub async fn commit(&self, staged: Staged) -> Result<StoredBlob> {
-        let content_type = staged.mime.unwrap_or("application/octet-stream");
-        let sha256 = staged.sha256.clone();
-        let size = staged.size;
-        let key = blob_key(&sha256);
-        if self.index.find(&sha256).await?.is_some() && self.is_stored(&sha256, &key).await? {
-            // Known content: the staging copy goes (on drop) and nothing is written.
-            return Ok(StoredBlob { sha256, size, new: false });
-        }
-        match &self.holding {
-            Some(h) => {
-                h.store.put_file(&key, staged.path(), size, content_type).await?;
-                staged.consumed();
-                self.index.record_held(&sha256, size, &h.node).await?;
-                h.wake.notify_one();
+    /// Stores staged bytes by content, unless the same content is already stored, and records
+    /// `reference` to them (a file, a video's original) in the transaction that counts it on
+    /// the blob. If the blob is collected between the two (its last other reference went
+    /// meanwhile), its bytes are stored again: the staged file is kept until the reference is
+    /// made. Bytes this call stored for a reference that then fails are collected again.
+    pub async fn store<T, F, Fut>(&self, staged: &Staged, mut reference: F) -> Result<(StoredBlob, T)>
+    where
+        F: FnMut(StoredBlob) -> Fut,
+        Fut: Future<Output = Result<Referenced<T>>>,
+    {
+        for _ in 0..STORE_ATTEMPTS {
+            let blob = self.ensure_stored(staged).await?;
+            match reference(blob.clone()).await {
+                Ok(Referenced::Made(made)) => return Ok((blob, made)),
+                Ok(Referenced::BlobGone) => {
+                    tracing::info!(sha256 = blob.sha256, "blob collected while being referenced; storing it again");
+                }
+                Err(e) => {
+                    if blob.new {
+                        self.collect_soon(&blob.sha256).await;
+                    }
+                    return Err(e);
+                }
             }
-            None => {
-                self.blobs.put_file(&key, staged.path(), size, content_type).await?;
-                staged.consumed();
-                self.index.record(&sha256, size).await?;
-            }
         }
-        Ok(StoredBlob { sha256, size, new: true })
+        Err(Error::Unavailable("the content was collected while it was being stored; try again".into()))
     }
 
-    /// The size of a blob whose bytes are stored (on this node or in the primary store).
+    /// Makes sure the staged content is stored where readers look for it.
+    async fn ensure_stored(&self, staged: &Staged) -> Result<StoredBlob> {
+        let sha256 = &staged.sha256;
+        let key = blob_key(sha256);
+        let give_up = tokio::time::Instant::now() + COLLECT_WAIT;
+        loop {
+            let record = self.index.get(sha256).await?;
+            match &record {
+                Some(r @ BlobRecord { state: BlobState::Live, .. }) if self.is_stored(r, &key).await? => {
+                    // Known content: nothing is written.
+                    return Ok(StoredBlob { sha256: sha256.clone(), size: staged.size, new: false });
+                }
+                Some(BlobRecord { state: BlobState::Collecting { until }, .. }) => {
+                    // Its bytes are being removed: they may go at any moment, so these are
+                    // written only once the collection is over (or taken over, if its
+                    // collector died).
+                    if *until <= chrono::Utc::now() {
+                        self.collect(sha256).await?;
+                    } else if tokio::time::Instant::now() >= give_up {
+                        return Err(Error::Unavailable(format!("blob {sha256} is being collected")));
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            // Unknown, or known but its bytes are not here (on another node's disk; or a store
+            // still writing them): recorded first, with the job that collects it if nothing
+            // references it in time, then written.
+            let content_type = staged.mime.unwrap_or("application/octet-stream");
+            let node = self.holding.as_ref().map(|h| h.node.as_str());
+            let collect = collect::job(sha256, collect::ORPHAN_GRACE);
+            if !self.index.record(sha256, staged.size, node, &collect).await? {
+                continue;
+            }
+            match &self.holding {
+                Some(h) => {
+                    h.store.put_file(&key, staged.path(), staged.size, content_type).await?;
+                    h.wake.notify_one();
+                }
+                None => self.blobs.put_file(&key, staged.path(), staged.size, content_type).await?,
+            }
+            return Ok(StoredBlob { sha256: sha256.clone(), size: staged.size, new: true });
+        }
+    }
+
+    /// The size of a blob whose bytes are stored (on this node or in the primary store) and
+    /// that may be referenced.
     pub async fn stored_size(&self, sha256: &str) -> Result<Option<u64>> {
-        let Some(size) = self.index.find(sha256).await? else { return Ok(None) };
-        Ok(self.is_stored(sha256, &blob_key(sha256)).await?.then_some(size))
+        match self.index.get(sha256).await? {
+            Some(r) if r.state == BlobState::Live && self.is_stored(&r, &blob_key(sha256)).await? => Ok(Some(r.size)),
+            _ => Ok(None),
+        }
     }
 
     /// Streams `range` of a stored blob, from wherever it is now.
@@ -150,7 +218,7 @@ impl Storage {
         if let Some(path) = local.filter(|p| p.exists()) {
             return Ok(path.display().to_string());
         }
-        let ttl = std::time::Duration::from_secs(3600);
+        let ttl = Duration::from_secs(3600);
         self.blobs
             .presign_get(&key, ttl, "application/octet-stream", None)
             .await?
@@ -170,10 +238,10 @@ impl Storage {
     }
 
     /// Whether a known blob's bytes are where readers will look for them.
-    async fn is_stored(&self, sha256: &str, key: &str) -> Result<bool> {
-        match (&self.holding, self.index.holder(sha256).await?) {
+    async fn is_stored(&self, record: &BlobRecord, key: &str) -> Result<bool> {
+        match (&self.holding, &record.held_by) {
             (_, None) => self.blobs.exists(key).await,
-            (Some(h), Some(node)) if node == h.node => h.store.exists(key).await,
+            (Some(h), Some(node)) if *node == h.node => h.store.exists(key).await,
             // On another node's disk: this node keeps its own copy and takes the blob over.
             _ => Ok(false),
         }

@@ -4,14 +4,16 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::sniff::sniff_video;
+use crate::quota::Reservation;
 use crate::{Error, Result, ids};
 
 /// How much of the start of an upload is looked at to recognise its container.
 const SNIFF_BYTES: usize = 8 * 1024;
 
 /// An upload in progress: bytes go to a file in the staging directory as they arrive, hashed
-/// on the way; the size limit is enforced while reading. Dropped before [`Staging::finish`]
-/// (an error, a client that went away), the file is removed: nothing is left behind.
+/// on the way; the size limit and the owner's quota are enforced while reading. Dropped before
+/// [`Staging::finish`] (an error, a client that went away), the file is removed and what it
+/// held against the quota let go: nothing is left behind.
 pub struct Staging {
     file: Option<tokio::fs::File>,
     path: PathBuf,
@@ -22,20 +24,22 @@ pub struct Staging {
     video: bool,
     mime: Option<&'static str>,
     allow_empty: bool,
+    reservation: Option<Reservation>,
 }
 
-/// A finished staging file. Removed on drop unless [`Staged::consumed`] says it was moved.
+/// A finished staging file, removed on drop (the blob store keeps its own link or copy), with
+/// what it holds against its owner's quota until that is charged.
 pub struct Staged {
     path: PathBuf,
     pub sha256: String,
     pub size: u64,
     /// The media type recognised from the first bytes, if any.
     pub mime: Option<&'static str>,
-    keep: bool,
+    reservation: Option<Reservation>,
 }
 
 impl Staging {
-    pub(crate) async fn create(dir: &Path, max: u64, video: bool) -> Result<Self> {
+    pub(crate) async fn create(dir: &Path, max: u64, video: bool, reservation: Option<Reservation>) -> Result<Self> {
         let path = dir.join(format!("{}.part", ids::new_id().simple()));
         let file = tokio::fs::File::create(&path)
             .await
@@ -50,11 +54,24 @@ impl Staging {
             video,
             mime: None,
             allow_empty: false,
+            reservation,
         })
     }
 
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// The upload says it is `length` bytes long: 413 at once past the size limit or the
+    /// quota (which holds them from now on).
+    pub async fn expect(&mut self, length: u64) -> Result<()> {
+        if length > self.max {
+            return Err(Error::TooLarge(format!("the upload is larger than the limit of {} bytes", self.max)));
+        }
+        match self.reservation.as_mut() {
+            Some(r) => r.expect(length).await,
+            None => Ok(()),
+        }
     }
 
     /// Appends a chunk. Fails with 413 past the limit and, for videos, with 415 as soon as the
@@ -70,6 +87,9 @@ impl Staging {
             if self.video && self.head.len() >= SNIFF_BYTES {
                 self.sniff()?;
             }
+        }
+        if let Some(r) = self.reservation.as_mut() {
+            r.cover(size).await?;
         }
         self.hasher.update(chunk);
         let file = self.file.as_mut().ok_or_else(|| Error::internal("staging file already closed"))?;
@@ -116,7 +136,7 @@ impl Staging {
             sha256: hex::encode(self.hasher.clone().finalize()),
             size: self.size,
             mime: self.mime,
-            keep: false,
+            reservation: self.reservation.take(),
         };
         Ok(staged)
     }
@@ -136,22 +156,27 @@ impl Staged {
     }
 
     /// A finished file made elsewhere (an upload appended in place and hashed as it went); it
-    /// is removed on drop like any staged file unless it was moved.
+    /// is removed on drop like any staged file.
     pub fn adopt(path: PathBuf, sha256: String, size: u64, mime: Option<&'static str>) -> Staged {
-        Staged { path, sha256, size, mime, keep: false }
+        Staged { path, sha256, size, mime, reservation: None }
     }
 
-    /// The file was moved into the blob store; do not remove it.
-    pub fn consumed(mut self) {
-        self.keep = true;
+    /// The quota holds that pay for these bytes, to be let go when they are charged.
+    pub fn holds(&self) -> Vec<uuid::Uuid> {
+        self.reservation.iter().map(Reservation::hold).collect()
+    }
+
+    /// The bytes were charged (their holds let go in the same transaction).
+    pub fn charged(&mut self) {
+        if let Some(r) = self.reservation.take() {
+            r.settle();
+        }
     }
 }
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -168,7 +193,7 @@ mod tests {
     #[tokio::test]
     async fn hashes_limits_and_cleans_up() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Staging::create(dir.path(), 100_000, true).await.unwrap();
+        let mut s = Staging::create(dir.path(), 100_000, true, None).await.unwrap();
         let mut data = mp4_head();
         data.resize(50_000, 7);
         for chunk in data.chunks(999) {
@@ -182,18 +207,18 @@ mod tests {
         drop(staged);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "dropped without commit: removed");
 
-        let mut s = Staging::create(dir.path(), 10_000, true).await.unwrap();
+        let mut s = Staging::create(dir.path(), 10_000, true, None).await.unwrap();
         s.write(&mp4_head()).await.unwrap();
         let err = s.write(&[0u8; 10_000]).await.unwrap_err();
         assert!(matches!(err, Error::TooLarge(_)));
         drop(s);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "an oversize upload leaves nothing");
 
-        let mut s = Staging::create(dir.path(), 100_000, true).await.unwrap();
+        let mut s = Staging::create(dir.path(), 100_000, true, None).await.unwrap();
         let err = s.write(&[b'x'; 9000]).await.unwrap_err();
         assert!(matches!(err, Error::UnsupportedMediaType(_)));
         drop(s);
-        let s = Staging::create(dir.path(), 100_000, true).await.unwrap();
+        let s = Staging::create(dir.path(), 100_000, true, None).await.unwrap();
         assert!(s.finish().await.is_err(), "empty");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }

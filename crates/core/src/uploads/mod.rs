@@ -1,15 +1,20 @@
 //! Resumable uploads (the protocol is tus 1.0, in the stream role): create, append, finish,
 //! join, terminate, expire. Protocol-free here.
 //!
-//! Each append streams its body into a staging file and then into the blob store as one
-//! segment (`uploads/<id>/<offset>`), so the next append may land on any replica; the
-//! metadata store holds the offset, the segment list and a lock with a lease that makes appends
-//! exclusive across replicas. A client that goes away mid-append keeps every byte that arrived.
-//! The finished upload is assembled from its segments through the usual staging (hash, sniff,
-//! size limit) into a content-addressed blob, and becomes a drive file or a video's source.
+//! - `lease`: the cross-replica lock that makes appends exclusive, and what a writer that
+//!   lost it may no longer do.
+//! - `place`: where an upload's bytes live between appends (in place on a local disk, one
+//!   segment per append on object storage).
+//! - `pump`: one append's body into its file, within the upload's room and the owner's quota.
+//! - `finish`: a complete upload becomes a content-addressed blob and a drive file or a
+//!   video's original.
 
 mod checksum;
+mod finish;
+mod lease;
 mod metadata;
+mod place;
+mod pump;
 mod running_hash;
 
 use std::sync::Arc;
@@ -17,24 +22,21 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use futures::{Stream, StreamExt};
-use tokio::io::AsyncWriteExt;
+use futures::Stream;
 use uuid::Uuid;
 
 pub use checksum::{ALGORITHMS, Checksum};
+pub use lease::LockTiming;
+use lease::Lease;
+use place::Place;
 pub use metadata::parse_metadata;
-use running_hash::RunningHash;
 
 use crate::drive::{Drive, validate_name};
-use crate::ports::{Concat, Upload, UploadRepo, User};
-use crate::storage::{Staged, Staging, Storage, read_head, sniff_video};
+use crate::ports::{AppendRecord, Concat, Upload, UploadRepo, User};
+use crate::quota::Quota;
+use crate::storage::Storage;
 use crate::videos::Videos;
 use crate::{Error, Result, ids};
-
-/// An append holds the upload's lock this long, renewed while bytes keep coming. Short, so
-/// that a client resuming after a replica died waits seconds, not minutes.
-const LOCK_LEASE: Duration = Duration::from_secs(8);
-const LOCK_RENEW: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
 pub struct Uploads {
@@ -42,10 +44,10 @@ pub struct Uploads {
     storage: Storage,
     drive: Drive,
     videos: Videos,
+    quota: Quota,
     /// An upload untouched this long expires.
     expiry: Duration,
-    /// Bytes a user may keep in files and unfinished uploads; `None` for no limit.
-    quota: Option<u64>,
+    lock: LockTiming,
 }
 
 /// What a client asks for when it creates an upload.
@@ -84,48 +86,36 @@ impl Uploads {
         drive: Drive,
         videos: Videos,
         expiry: Duration,
-        quota: Option<u64>,
+        lock: LockTiming,
     ) -> Self {
-        Self { repo, storage, drive, videos, expiry, quota }
+        let quota = drive.quota().clone();
+        Self { repo, storage, drive, videos, quota, expiry, lock }
     }
 
     pub fn max_size(&self) -> u64 {
         self.storage.max_upload()
     }
 
-    pub fn quota(&self) -> Option<u64> {
-        self.quota
-    }
-
-    /// Bytes the user's files and unfinished uploads take.
-    pub async fn usage(&self, owner: &User) -> Result<u64> {
-        Ok(self.drive.usage(owner).await? + self.repo.pending_bytes(owner.id).await?)
-    }
-
     fn expires(&self) -> DateTime<Utc> {
         Utc::now() + chrono::Duration::from_std(self.expiry).unwrap_or_default()
     }
 
-    /// 413 when `length` more bytes exceed the upload limit or the owner's quota.
-    pub async fn check_size(&self, owner: &User, length: u64) -> Result<()> {
+    fn place(&self) -> Place {
+        Place::of(&self.storage)
+    }
+
+    /// 413 when an upload of `length` bytes is over the size limit.
+    fn check_size(&self, length: u64) -> Result<()> {
         let max = self.storage.max_upload();
         if length > max {
             return Err(Error::TooLarge(format!("the upload is larger than the limit of {max} bytes")));
-        }
-        if let Some(quota) = self.quota {
-            let used = self.usage(owner).await?;
-            if used.saturating_add(length) > quota {
-                return Err(Error::TooLarge(format!(
-                    "the upload does not fit in the quota: {used} of {quota} bytes are used"
-                )));
-            }
         }
         Ok(())
     }
 
     pub async fn create(&self, owner: &User, new: NewUpload) -> Result<Upload> {
         if let Some(length) = new.length {
-            self.check_size(owner, length).await?;
+            self.check_size(length)?;
         }
         if let Some(name) = &new.filename {
             validate_name(name)?;
@@ -152,13 +142,21 @@ impl Uploads {
             video_id: new.video_id,
             concat: if new.partial { Concat::Partial } else { Concat::None },
             segments: Vec::new(),
+            data_file: None,
             parts: Vec::new(),
             result: None,
             hash_state: None,
             expires_at: self.expires(),
             created_at: Utc::now(),
         };
-        self.repo.insert(&upload).await?;
+        // A declared length is held against the quota at once (413 now, not halfway).
+        if let Some(length) = upload.length {
+            self.quota.hold_upload(upload.id, owner.id, length).await?;
+        }
+        if let Err(e) = self.repo.insert(&upload).await {
+            let _ = self.quota.release(upload.id).await;
+            return Err(e);
+        }
         // An empty upload is complete at once.
         if upload.length == Some(0) && upload.concat == Concat::None {
             return self.finish(owner, upload).await;
@@ -181,15 +179,10 @@ impl Uploads {
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let holder = format!("a{}", &Uuid::now_v7().simple().to_string()[16..]);
         self.get(owner, id).await?;
-        if !self.repo.lock(id, &holder, LOCK_LEASE).await? {
-            return Err(Error::Locked("another request is appending to this upload"));
-        }
-        let res = self.append_locked(owner, id, &holder, req, body).await;
-        if let Err(e) = self.repo.unlock(id, &holder).await {
-            tracing::warn!(upload_id = %id, error = %e, "upload lock not released; its lease will run out");
-        }
+        let mut lease = Lease::acquire(&self.repo, id, "a", self.lock).await?;
+        let res = self.append_locked(owner, id, &mut lease, req, body).await;
+        lease.release().await;
         res
     }
 
@@ -197,7 +190,7 @@ impl Uploads {
         &self,
         owner: &User,
         id: Uuid,
-        holder: &str,
+        lease: &mut Lease,
         req: Append,
         mut body: S,
     ) -> Result<Appended>
@@ -209,8 +202,15 @@ impl Uploads {
         if up.concat == Concat::Final {
             return Err(Error::Forbidden("a final upload cannot be appended to"));
         }
-        if up.result.is_some() || up.is_complete() {
+        if up.result.is_some() {
             return Err(Error::Conflict { code: "upload_complete", message: "the upload is already complete".into() });
+        }
+        if up.is_complete() {
+            // Complete but not finished (a finish that failed): finish it now.
+            return match up.concat {
+                Concat::None => Ok(Appended::Done(self.finish(owner, up).await?)),
+                _ => Err(Error::Conflict { code: "upload_complete", message: "the upload is already complete".into() }),
+            };
         }
         if req.offset != up.offset {
             return Err(Error::Conflict {
@@ -227,18 +227,21 @@ impl Uploads {
                 if said < up.offset {
                     return Err(Error::invalid("bad_length", "Upload-Length is below the upload's offset"));
                 }
-                self.check_size(owner, said).await?;
+                self.check_size(said)?;
+                self.quota.hold_upload(up.id, owner.id, said).await?;
                 said
             }
             (None, None) => self.storage.max_upload(),
         };
-        let room = length - up.offset;
-
         let new_length = up.length.is_none().then_some(req.length).flatten();
-        let (_, cut) = match self.in_place(&up) {
-            Some(path) => self.append_in_place(&up, holder, &req, new_length, room, &path, &mut body).await?,
-            None => self.append_segment(&up, holder, &req, new_length, room, &mut body).await?,
-        };
+        let res = self.write_append(owner, lease, &up, &req, new_length, length, &mut body).await;
+        if up.length.is_none() && new_length.is_none() {
+            // A deferred length holds exactly what is stored: what this append held ahead (a
+            // step at a time), or refused, or lost when the client went away, goes back.
+            let stored = self.repo.get(id).await?.map_or(up.offset, |u| u.offset);
+            self.quota.settle_upload(up.id, owner.id, stored).await?;
+        }
+        let cut = res?;
         let up = self.repo.get(id).await?.ok_or(Error::NotFound("upload"))?;
         if cut {
             return Ok(Appended::Cut(up));
@@ -249,249 +252,60 @@ impl Uploads {
         Ok(Appended::Done(up))
     }
 
-    /// Where a local blob store keeps this upload's bytes in one file, appended in place;
-    /// `None` on object storage, which cannot append (each append is a segment object there).
-    fn in_place(&self, up: &Upload) -> Option<std::path::PathBuf> {
-        self.storage.blobs.local_path(&data_key(up.id))
-    }
-
-    /// Appends in place, hashing as it goes: the finished file is renamed into the store, never
-    /// read again. Returns the bytes taken and whether the client went away.
+    /// Writes one append's body and records it (under the lock): whether the client went away
+    /// before its end.
     #[allow(clippy::too_many_arguments)]
-    async fn append_in_place<S, E>(
+    async fn write_append<S, E>(
         &self,
+        owner: &User,
+        lease: &mut Lease,
         up: &Upload,
-        holder: &str,
         req: &Append,
         new_length: Option<u64>,
-        room: u64,
-        path: &std::path::Path,
+        length: u64,
         body: &mut S,
-    ) -> Result<(u64, bool)>
+    ) -> Result<bool>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        use tokio::io::AsyncSeekExt;
-        let io = |e: std::io::Error| Error::Unavailable(format!("upload file: {e}"));
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(io)?;
-        }
-        let mut file =
-            tokio::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path).await.map_err(io)?;
-        // Bytes past the recorded offset are from an append that was cut or crashed before it
-        // was recorded: they go.
-        file.set_len(up.offset).await.map_err(io)?;
-        file.seek(std::io::SeekFrom::Start(up.offset)).await.map_err(io)?;
-        let mut running = RunningHash::restore(up.hash_state.as_deref())?;
-        let (n, cut, digest) = self.pump(up, holder, req, room, body, &mut file, Some(&mut running)).await?;
-        if let Err(e) = self.check_sum(req, cut, digest) {
-            file.set_len(up.offset).await.map_err(io)?;
-            return Err(e);
-        }
-        let state = running.save();
-        if !self
-            .repo
-            .append(up.id, holder, "", up.offset, up.offset + n, new_length, Some(&state), self.expires())
-            .await?
-        {
-            return Err(Error::Conflict { code: "offset_mismatch", message: "the upload moved on meanwhile".into() });
-        }
-        Ok((n, cut))
-    }
-
-    /// Appends one segment object (object storage): staged first, stored whole or not at all.
-    async fn append_segment<S, E>(
-        &self,
-        up: &Upload,
-        holder: &str,
-        req: &Append,
-        new_length: Option<u64>,
-        room: u64,
-        body: &mut S,
-    ) -> Result<(u64, bool)>
-    where
-        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
-    {
-        let part = self.storage.staging_path(&format!("tus-{}-{}", up.id, up.offset));
-        let mut file = tokio::fs::File::create(&part).await.map_err(|e| Error::Unavailable(format!("staging: {e}")))?;
-        let _guard = RemoveOnDrop(part.clone());
-        let (n, cut, digest) = self.pump(up, holder, req, room, body, &mut file, None).await?;
+        let place = self.place();
+        let (target, sink) = place.open(&self.storage, up, lease.holder(), lease.acquired).await?;
+        let mut reservation = self.quota.upload_reservation(up.id, owner.id, length);
+        let bounds = pump::Bounds { room: length - up.offset, base: up.offset, checksum: req.checksum.as_ref() };
+        let (pumped, file) = pump::pump(body, sink, lease, &mut reservation, bounds).await?;
+        // The append's handle closes before anything is recorded or published.
         drop(file);
-        self.check_sum(req, cut, digest)?;
-        let name = Upload::segment_name(up.offset, holder);
-        if n > 0 {
-            self.storage.blobs.put_file(&up.segment_key(&name), &part, n, "application/octet-stream").await?;
+        let (n, cut) = (pumped.n, pumped.cut);
+        if let (Some(want), Some(got)) = (&req.checksum, pumped.digest) {
+            if cut {
+                return Err(Error::ChecksumMismatch("the body ended early and cannot be checked".into()));
+            }
+            want.verify(got)?;
         }
-        if !self.repo.append(up.id, holder, &name, up.offset, up.offset + n, new_length, None, self.expires()).await? {
-            // Lost the lock meanwhile: this writer's segment is not the upload's.
-            self.storage.blobs.delete(&up.segment_key(&name)).await.ok();
+        place.keep(&self.storage, up, &target, n).await?;
+        let record = AppendRecord {
+            id: up.id,
+            holder: lease.holder().to_owned(),
+            from: up.offset,
+            to: up.offset + n,
+            segment: (place == Place::Segments && n > 0)
+                .then(|| crate::ports::Segment::parse(&target.name))
+                .flatten(),
+            data_file: (place == Place::InPlace).then(|| target.name.clone()),
+            length: new_length,
+            hash_state: pumped.running.as_ref().map(running_hash::RunningHash::save),
+            expires_at: self.expires(),
+        };
+        if !self.repo.record(&record).await? {
+            place.discard(&self.storage, up, &target).await;
             return Err(Error::Conflict { code: "offset_mismatch", message: "the upload moved on meanwhile".into() });
         }
-        Ok((n, cut))
-    }
-
-    /// Copies the body into `file` (and `running`), within `room`, renewing the lock as it
-    /// goes; stops at the first body error (a client that went away) and keeps what came.
-    #[allow(clippy::too_many_arguments)]
-    async fn pump<S, E>(
-        &self,
-        up: &Upload,
-        holder: &str,
-        req: &Append,
-        room: u64,
-        body: &mut S,
-        file: &mut tokio::fs::File,
-        mut running: Option<&mut RunningHash>,
-    ) -> Result<(u64, bool, Option<checksum::Hasher>)>
-    where
-        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
-    {
-        let io = |e: std::io::Error| Error::Unavailable(format!("upload write: {e}"));
-        // Request bodies arrive in chunks of a few KiB; a write each would be a trip to the
-        // blocking pool each. Batches of 1 MiB keep the disk busy at a fraction of the cost.
-        let mut out = tokio::io::BufWriter::with_capacity(1 << 20, &mut *file);
-        let mut digest = req.checksum.as_ref().map(Checksum::hasher);
-        let mut n: u64 = 0;
-        let mut cut = false;
-        let mut renewed = tokio::time::Instant::now();
-        while let Some(chunk) = body.next().await {
-            let chunk = match chunk {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::info!(upload_id = %up.id, received = n, error = %e, "client went away mid-append");
-                    cut = true;
-                    break;
-                }
-            };
-            if n + chunk.len() as u64 > room {
-                return Err(Error::TooLarge(format!(
-                    "the body goes past the upload's length of {} bytes",
-                    up.offset + room
-                )));
-            }
-            // Renewed before writing, so a writer whose lease ran out while its client stalled
-            // never writes over the bytes of the writer that took the upload over.
-            if renewed.elapsed() >= LOCK_RENEW {
-                if !self.repo.lock(up.id, holder, LOCK_LEASE).await? {
-                    return Err(Error::Locked("the upload's lock was lost"));
-                }
-                renewed = tokio::time::Instant::now();
-            }
-            if let Some(d) = digest.as_mut() {
-                d.update(&chunk);
-            }
-            if let Some(r) = running.as_deref_mut() {
-                r.update(&chunk);
-            }
-            out.write_all(&chunk).await.map_err(io)?;
-            n += chunk.len() as u64;
+        // A taken-over upload's old file: whoever still holds it open writes to nothing.
+        if let Some(old) = up.data_file.as_deref().filter(|old| *old != target.name) {
+            let _ = self.storage.blobs.delete(&up.key(old)).await;
         }
-        out.flush().await.map_err(io)?;
-        drop(out);
-        file.flush().await.map_err(io)?;
-        file.sync_data().await.map_err(io)?;
-        Ok((n, cut, digest))
-    }
-
-    /// The body against `Upload-Checksum`; a cut body cannot be checked, so none of it counts.
-    fn check_sum(&self, req: &Append, cut: bool, digest: Option<checksum::Hasher>) -> Result<()> {
-        let (Some(want), Some(got)) = (&req.checksum, digest) else { return Ok(()) };
-        if cut {
-            return Err(Error::ChecksumMismatch("the body ended early and cannot be checked".into()));
-        }
-        want.verify(got)
-    }
-
-    /// Makes a complete upload what it was for: its bytes become a content-addressed blob (in
-    /// place: renamed, with the hash kept while appending; as segments: assembled once).
-    async fn finish(&self, owner: &User, up: Upload) -> Result<Upload> {
-        if let Some(path) = self.in_place(&up).filter(|p| up.offset > 0 && p.exists()) {
-            let sha256 = RunningHash::restore(up.hash_state.as_deref())?.finish();
-            let head = read_head(&path).await;
-            let mime = match up.video_id {
-                Some(_) => Some(
-                    sniff_video(&head)
-                        .ok_or_else(|| Error::UnsupportedMediaType("not a video container this server takes".into()))?,
-                ),
-                None => infer::get(&head).map(|k| k.mime_type()),
-            };
-            let staged = Staged::adopt(path, sha256, up.offset, mime);
-            return self.record_finished(owner, up, staged).await;
-        }
-        let mut staging = match up.video_id {
-            Some(_) => self.storage.stage_video().await?,
-            None => self.storage.stage_file().await?,
-        };
-        self.copy_segments(&up, &mut staging).await?;
-        self.finish_from(owner, up, staging).await
-    }
-
-    async fn finish_from(&self, owner: &User, up: Upload, staging: Staging) -> Result<Upload> {
-        // An empty drive file is a file too; an empty video is not a video.
-        let staged = if up.video_id.is_none() { staging.allow_empty() } else { staging }.finish().await?;
-        self.record_finished(owner, up, staged).await
-    }
-
-    async fn record_finished(&self, owner: &User, up: Upload, staged: Staged) -> Result<Upload> {
-        let mime = staged.mime.unwrap_or("application/octet-stream");
-        let stored = self.storage.commit(staged).await?;
-        let result = match up.video_id {
-            Some(vid) => {
-                self.videos.attach_source(vid, stored.sha256.clone(), stored.size, mime).await?;
-                format!("video:{vid}")
-            }
-            None => {
-                let name = up.filename.clone().unwrap_or_else(|| format!("upload-{}", up.id));
-                let file = match metadata::folder_of(&up.metadata) {
-                    // A folder deleted while the upload ran: the file lands at the top.
-                    Some(f) => match self.drive.add_in(owner, &name, Some(f), &stored, mime).await {
-                        Err(Error::NotFound(_)) => self.drive.add(owner, &name, &stored, mime).await?,
-                        other => other?,
-                    },
-                    None => self.drive.add(owner, &name, &stored, mime).await?,
-                };
-                format!("file:{}", file.id)
-            }
-        };
-        self.repo.finish(up.id, &result).await?;
-        self.drop_segments(&up).await;
-        tracing::info!(upload_id = %up.id, size = stored.size, deduplicated = !stored.new, %result, "upload finished");
-        Ok(Upload { result: Some(result), segments: Vec::new(), ..up })
-    }
-
-    /// `(key, start, end)` of where the upload's bytes are.
-    fn ranges(&self, up: &Upload) -> Vec<(String, u64, u64)> {
-        match self.in_place(up) {
-            Some(_) if up.offset > 0 => vec![(data_key(up.id), 0, up.offset)],
-            Some(_) => Vec::new(),
-            None => up.segment_ranges(),
-        }
-    }
-
-    async fn copy_segments(&self, up: &Upload, staging: &mut Staging) -> Result<()> {
-        for (key, start, end) in self.ranges(up) {
-            let mut stream = self.storage.blobs.read(&key, 0..end - start).await?;
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| Error::Unavailable(format!("reading upload segment: {e}")))?;
-                staging.write(&chunk).await?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn drop_segments(&self, up: &Upload) {
-        let mut keys: Vec<String> = up.segment_ranges().into_iter().map(|(k, _, _)| k).collect();
-        if self.in_place(up).is_some() {
-            keys.push(data_key(up.id));
-        }
-        for key in keys {
-            if let Err(e) = self.storage.blobs.delete(&key).await {
-                tracing::warn!(upload_id = %up.id, key, error = %e, "upload bytes not removed");
-            }
-        }
+        Ok(cut)
     }
 
     /// Joins complete partial uploads, in order, into a new finished upload.
@@ -524,7 +338,7 @@ impl Uploads {
             loaded.push(p);
         }
         let total: u64 = loaded.iter().map(|p| p.offset).sum();
-        self.check_size(owner, total).await?;
+        self.check_size(total)?;
         let up = Upload {
             id: ids::new_id(),
             owner_id: owner.id,
@@ -535,20 +349,24 @@ impl Uploads {
             video_id: None,
             concat: Concat::Final,
             segments: Vec::new(),
+            data_file: None,
             parts: parts.to_vec(),
             result: None,
             hash_state: None,
             expires_at: self.expires(),
             created_at: Utc::now(),
         };
-        let mut staging = self.storage.stage_file().await?;
+        // The parts' bytes are already held against the quota: their holds pay for the file.
+        let mut staging = self.storage.stage_held(false).await?;
+        let place = self.place();
         for p in &loaded {
-            self.copy_segments(p, &mut staging).await?;
+            place.copy_into(&self.storage, p, &mut staging).await?;
         }
+        let staged = staging.allow_empty().finish().await?;
         self.repo.insert(&up).await?;
-        let up = self.finish_from(owner, up, staging).await?;
+        let up = self.finish_staged(owner, up, staged, parts).await?;
         for p in &loaded {
-            self.drop_segments(p).await;
+            Place::drop_all(&self.storage, p).await;
             self.repo.delete(p.id).await?;
         }
         Ok(up)
@@ -557,12 +375,17 @@ impl Uploads {
     /// Ends an upload and drops its bytes (tus termination).
     pub async fn terminate(&self, owner: &User, id: Uuid) -> Result<()> {
         let up = self.get(owner, id).await?;
-        let holder = format!("terminate-{}", &Uuid::now_v7().simple().to_string()[16..]);
-        if !self.repo.lock(id, &holder, LOCK_LEASE).await? {
-            return Err(Error::Locked("another request is appending to this upload"));
-        }
-        self.drop_segments(&up).await;
-        self.repo.delete(id).await?;
+        let lease = Lease::acquire(&self.repo, id, "terminate-", self.lock).await?;
+        self.remove(&up).await?;
+        lease.release().await;
+        Ok(())
+    }
+
+    /// The upload's bytes, its hold on the quota, and its row go.
+    async fn remove(&self, up: &Upload) -> Result<()> {
+        Place::drop_all(&self.storage, up).await;
+        self.quota.release(up.id).await?;
+        self.repo.delete(up.id).await?;
         Ok(())
     }
 
@@ -577,12 +400,9 @@ impl Uploads {
             let mut removed = 0;
             for up in batch {
                 // One mid-append keeps its lock; a later sweep takes it.
-                let holder = format!("expire-{}", &Uuid::now_v7().simple().to_string()[16..]);
-                if !self.repo.lock(up.id, &holder, LOCK_LEASE).await? {
-                    continue;
-                }
-                self.drop_segments(&up).await;
-                self.repo.delete(up.id).await?;
+                let Ok(lease) = Lease::acquire(&self.repo, up.id, "expire-", self.lock).await else { continue };
+                self.remove(&up).await?;
+                lease.release().await;
                 removed += 1;
             }
             n += removed;
@@ -590,19 +410,5 @@ impl Uploads {
                 return Ok(n);
             }
         }
-    }
-}
-
-/// The key of an upload's bytes when they are appended in place.
-fn data_key(id: Uuid) -> String {
-    format!("uploads/{id}/data")
-}
-
-/// Removes a staging file on every way out (`put_file` may have moved it already).
-struct RemoveOnDrop(std::path::PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }

@@ -13,8 +13,10 @@ use uuid::Uuid;
 use crate::paging::{Page, PageRequest};
 use crate::ports::jobs::{NewJob, kind};
 use crate::ports::{
-    Comment, CommentRepo, User, UserRepo, Video, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus, Visibility,
+    Charge, Comment, CommentRepo, Referenced, User, UserRepo, Video, VideoPatch, VideoRepo, VideoSort, VideoSource,
+    VideoStatus, Visibility,
 };
+use crate::storage::{Staged, Storage, StoredBlob};
 use crate::{Error, Result, ids, text};
 
 pub const MAX_TITLE: usize = 200;
@@ -27,6 +29,7 @@ pub struct Videos {
     videos: Arc<dyn VideoRepo>,
     comments: Arc<dyn CommentRepo>,
     users: Arc<dyn UserRepo>,
+    storage: Storage,
     delete_grace: Duration,
 }
 
@@ -42,9 +45,10 @@ impl Videos {
         videos: Arc<dyn VideoRepo>,
         comments: Arc<dyn CommentRepo>,
         users: Arc<dyn UserRepo>,
+        storage: Storage,
         delete_grace: Duration,
     ) -> Self {
-        Self { videos, comments, users, delete_grace }
+        Self { videos, comments, users, storage, delete_grace }
     }
 
     pub async fn create(&self, author: &User, name: &str, description: &str) -> Result<Video> {
@@ -158,6 +162,12 @@ impl Videos {
         self.comments.list(video_id, page).await
     }
 
+    /// The newest comments, newest first (the seed's listing).
+    pub async fn latest_comments(&self, viewer: Option<&User>, video_id: Uuid, limit: u64) -> Result<Vec<Comment>> {
+        self.get(viewer, video_id).await?;
+        self.comments.latest(video_id, limit).await
+    }
+
     pub async fn post_comment(&self, author: &User, video_id: Uuid, content: &str) -> Result<Comment> {
         self.get(Some(author), video_id).await?;
         text::check("content", content, MAX_COMMENT)?;
@@ -201,21 +211,42 @@ impl Videos {
         Ok(video)
     }
 
-    /// Records the stored original; the video becomes `uploaded`.
-    pub async fn attach_source(&self, id: Uuid, sha256: String, size: u64, mime: &str) -> Result<Video> {
-        let source = VideoSource { sha256, size, mime: mime.to_owned(), uploaded_at: crate::accounts::now_ms() };
-        let probe = crate::media::Media::first_job(id);
-        if !self.videos.attach_source(id, &source, &[probe]).await? {
-            // Deleted, or another upload won the race.
-            return match self.videos.get(id).await? {
-                None => Err(Error::NotFound("video")),
-                Some(_) => Err(Error::Conflict {
-                    code: "already_uploaded",
-                    message: "this video already has its bytes".into(),
-                }),
-            };
-        }
-        self.videos.get(id).await?.ok_or(Error::NotFound("video"))
+    /// Stores staged bytes (by content) as the original of `owner`'s video `id`, which becomes
+    /// `uploaded`; the bytes are charged to the owner's quota (with `holds` let go) in the
+    /// same transaction. 409 when another upload won the race: the bytes it stored for
+    /// nothing are collected.
+    pub async fn store_source(
+        &self,
+        id: Uuid,
+        staged: &mut Staged,
+        charge: &Charge,
+    ) -> Result<(StoredBlob, Video)> {
+        let mime = staged.mime.unwrap_or("application/octet-stream");
+        let stored = self
+            .storage
+            .store(staged, |blob| async move {
+                let source =
+                    VideoSource { sha256: blob.sha256, size: blob.size, mime: mime.to_owned(), uploaded_at: crate::accounts::now_ms() };
+                let probe = crate::media::Media::first_job(id);
+                Ok(match self.videos.attach_source(id, &source, charge, &[probe]).await? {
+                    Referenced::Made(true) => Referenced::Made(()),
+                    Referenced::Made(false) => {
+                        // Deleted, or another upload won the race.
+                        return Err(match self.videos.get(id).await? {
+                            None => Error::NotFound("video"),
+                            Some(_) => Error::Conflict {
+                                code: "already_uploaded",
+                                message: "this video already has its bytes".into(),
+                            },
+                        });
+                    }
+                    Referenced::BlobGone => Referenced::BlobGone,
+                })
+            })
+            .await?;
+        staged.charged();
+        let video = self.videos.get(id).await?.ok_or(Error::NotFound("video"))?;
+        Ok((stored.0, video))
     }
 
     /// A video `viewer` may play, with its original.

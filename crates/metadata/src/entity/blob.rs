@@ -10,6 +10,12 @@ pub struct Model {
     pub created_at: i64,
     /// Set while the bytes wait on one node's disk for transfer to remote primary storage.
     pub held_by: Option<String>,
+    /// Files and videos (deleted or not) that point at the blob.
+    pub refs: i64,
+    /// `live`, or `collecting` while its bytes are being removed.
+    pub state: String,
+    /// Until when the collector that marked it `collecting` holds it.
+    pub collect_until: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ pub(crate) mod file;
 pub(crate) mod folder;
 pub(crate) mod job;
 pub(crate) mod periodic_lease;
+pub(crate) mod quota_hold;
 pub(crate) mod secret;
 pub(crate) mod session;
 pub(crate) mod upload;

@@ -22,6 +22,8 @@ pub struct Model {
     /// The SHA-256 of the bytes so far, as a serialized hasher (hex), when appends hash as
     /// they go.
     pub hash_state: Option<String>,
+    /// On a local store: the file (under `uploads/<id>/`) the bytes are appended to.
+    pub data_file: Option<String>,
     /// The replica request appending to it right now, and until when.
     pub lock_holder: Option<String>,
     pub lock_until: Option<i64>,

@@ -11,6 +11,10 @@ pub struct Model {
     pub name_key: String,
     pub password_hash: String,
     pub created_at: i64,
+    /// The quota counter: bytes of the user's files, video originals and uploads in flight.
+    pub used_bytes: i64,
+    /// Bumped by every change to the user's folder tree, which serialises them.
+    pub drive_rev: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

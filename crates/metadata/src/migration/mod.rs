@@ -12,6 +12,7 @@ mod m20261122_000007_uploads;
 mod m20261122_000008_folders_challenges_secrets;
 mod m20261122_000009_video_media;
 mod m20261122_000010_video_outputs;
+mod m20261126_000011_integrity;
 mod util;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_folders_challenges_secrets::Migration),
             Box::new(m20261122_000009_video_media::Migration),
             Box::new(m20261122_000010_video_outputs::Migration),
+            Box::new(m20261126_000011_integrity::Migration),
         ]
     }
 }

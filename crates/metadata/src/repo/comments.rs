@@ -95,6 +95,11 @@ impl CommentRepo for SqlCommentRepo {
         Ok(Page::from_rows(rows, page.limit, |c| Cursor { id: c.id, rank: None }))
     }
 
+    async fn latest(&self, video_id: Uuid, limit: u64) -> Result<Vec<Comment>> {
+        let q = with_author().filter(comment::Column::VideoId.eq(video_id));
+        fetch(&self.store, q.order_by_desc(comment::Column::Id).limit(limit)).await
+    }
+
     async fn delete(&self, id: Uuid) -> Result<bool> {
         let res = comment::Entity::delete_by_id(id).exec(self.store.connection()).await.map_err(db_err)?;
         Ok(res.rows_affected > 0)

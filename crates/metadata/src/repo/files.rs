@@ -1,14 +1,14 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
-use streamvault_core::Result;
-use streamvault_core::ports::{DriveFile, FileQuery, FileRepo, FileSort, NewJob};
+use streamvault_core::ports::{Charge, DriveFile, FileQuery, FileRepo, FileSort, NewJob, Referenced};
+use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
-use super::{from_ms, jobs, to_ms};
+use super::{from_ms, i64_of, jobs, quota, to_ms};
 use crate::MetadataStore;
 use crate::entity::{file, folder};
 use crate::error::db_err;
@@ -24,7 +24,7 @@ impl SqlFileRepo {
     }
 }
 
-fn to_domain(m: file::Model) -> DriveFile {
+pub(crate) fn to_domain(m: file::Model) -> DriveFile {
     DriveFile {
         id: m.id,
         owner_id: m.owner_id,
@@ -38,25 +38,51 @@ fn to_domain(m: file::Model) -> DriveFile {
     }
 }
 
+/// `NotFound("folder")` unless `folder_id` is one of `owner`'s folders (in `txn`, under the
+/// owner's tree lock).
+pub(crate) async fn check_folder(txn: &impl ConnectionTrait, owner: Uuid, folder_id: Uuid) -> Result<()> {
+    let found = folder::Entity::find_by_id(folder_id)
+        .filter(folder::Column::OwnerId.eq(owner))
+        .one(txn)
+        .await
+        .map_err(db_err)?;
+    found.map(|_| ()).ok_or(Error::NotFound("folder"))
+}
+
 #[async_trait]
 impl FileRepo for SqlFileRepo {
-    async fn insert(&self, f: &DriveFile) -> Result<()> {
+    async fn insert(&self, f: &DriveFile, charge: &Charge) -> Result<Referenced<()>> {
+        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        match f.folder_id {
+            // The tree lock: the folder cannot be deleted between the check and the insert.
+            Some(folder_id) => {
+                quota::lock_tree(&txn, f.owner_id).await?;
+                check_folder(&txn, f.owner_id, folder_id).await?;
+            }
+            None => quota::lock_user(&txn, f.owner_id).await?,
+        }
+        quota::charge(&txn, f.owner_id, charge, f.size).await?;
+        if !quota::add_ref(&txn, &f.sha256).await? {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(Referenced::BlobGone);
+        }
         file::ActiveModel {
             id: Set(f.id),
             owner_id: Set(f.owner_id),
             folder_id: Set(f.folder_id),
             name: Set(f.name.clone()),
             sha256: Set(f.sha256.clone()),
-            size: Set(i64::try_from(f.size).unwrap_or(i64::MAX)),
+            size: Set(i64_of(f.size)),
             mime: Set(f.mime.clone()),
             created_at: Set(to_ms(f.created_at)),
             updated_at: Set(to_ms(f.updated_at)),
             deleted_at: Set(None),
         }
-        .insert(self.store.connection())
+        .insert(&txn)
         .await
         .map_err(db_err)?;
-        Ok(())
+        txn.commit().await.map_err(db_err)?;
+        Ok(Referenced::Made(()))
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<DriveFile>> {
@@ -66,19 +92,6 @@ impl FileRepo for SqlFileRepo {
             .await
             .map_err(db_err)?;
         Ok(row.map(to_domain))
-    }
-
-    async fn usage(&self, owner_id: Uuid) -> Result<u64> {
-        let sizes: Vec<i64> = file::Entity::find()
-            .select_only()
-            .column(file::Column::Size)
-            .filter(file::Column::OwnerId.eq(owner_id))
-            .filter(file::Column::DeletedAt.is_null())
-            .into_tuple()
-            .all(self.store.connection())
-            .await
-            .map_err(db_err)?;
-        Ok(sizes.into_iter().map(|s| u64::try_from(s).unwrap_or(0)).sum())
     }
 
     async fn list(&self, q: &FileQuery) -> Result<Vec<DriveFile>> {
@@ -122,48 +135,37 @@ impl FileRepo for SqlFileRepo {
         Ok(rows.into_iter().map(to_domain).collect())
     }
 
-    async fn update(&self, id: Uuid, name: &str, folder_id: Option<Uuid>) -> Result<bool> {
+    async fn update(&self, owner_id: Uuid, id: Uuid, name: &str, folder_id: Option<Uuid>) -> Result<bool> {
+        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        if let Some(f) = folder_id {
+            quota::lock_tree(&txn, owner_id).await?;
+            check_folder(&txn, owner_id, f).await?;
+        }
         let res = file::Entity::update_many()
             .col_expr(file::Column::Name, Expr::value(name))
             .col_expr(file::Column::FolderId, Expr::value(folder_id))
             .col_expr(file::Column::UpdatedAt, Expr::value(to_ms(chrono::Utc::now())))
             .filter(file::Column::Id.eq(id))
+            .filter(file::Column::OwnerId.eq(owner_id))
             .filter(file::Column::DeletedAt.is_null())
-            .exec(self.store.connection())
+            .exec(&txn)
             .await
             .map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
         Ok(res.rows_affected == 1)
     }
 
-    async fn delete(&self, owner_id: Uuid, files: &[Uuid], folders: &[Uuid], jobs: &[NewJob]) -> Result<u64> {
+    async fn delete(&self, owner_id: Uuid, id: Uuid, job: &NewJob) -> Result<bool> {
         let txn = self.store.connection().begin().await.map_err(db_err)?;
-        let now = to_ms(chrono::Utc::now());
-        let mut hidden = 0;
-        // In slices: some databases cap the parameters of one statement.
-        for chunk in files.chunks(500) {
-            hidden += file::Entity::update_many()
-                .col_expr(file::Column::DeletedAt, Expr::value(now))
-                .filter(file::Column::OwnerId.eq(owner_id))
-                .filter(file::Column::Id.is_in(chunk.to_vec()))
-                .filter(file::Column::DeletedAt.is_null())
-                .exec(&txn)
-                .await
-                .map_err(db_err)?
-                .rows_affected;
+        quota::lock_user(&txn, owner_id).await?;
+        let hidden = hide(&txn, owner_id, &[id]).await?;
+        if hidden == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(false);
         }
-        for chunk in folders.chunks(500) {
-            folder::Entity::delete_many()
-                .filter(folder::Column::OwnerId.eq(owner_id))
-                .filter(folder::Column::Id.is_in(chunk.to_vec()))
-                .exec(&txn)
-                .await
-                .map_err(db_err)?;
-        }
-        for job in jobs {
-            jobs::enqueue(&txn, job).await?;
-        }
+        jobs::enqueue(&txn, job).await?;
         txn.commit().await.map_err(db_err)?;
-        Ok(hidden)
+        Ok(true)
     }
 
     async fn purge_deleted(&self, id: Uuid) -> Result<Option<String>> {
@@ -176,27 +178,48 @@ impl FileRepo for SqlFileRepo {
         else {
             return Ok(None);
         };
+        let txn = conn.begin().await.map_err(db_err)?;
         let res = file::Entity::delete_many()
             .filter(file::Column::Id.eq(id))
             .filter(file::Column::DeletedAt.is_not_null())
-            .exec(conn)
+            .exec(&txn)
             .await
             .map_err(db_err)?;
+        if res.rows_affected == 1 {
+            quota::drop_ref(&txn, &row.sha256).await?;
+        }
+        txn.commit().await.map_err(db_err)?;
         Ok((res.rows_affected == 1).then_some(row.sha256))
     }
+}
 
-    async fn in_folders(&self, owner_id: Uuid, folders: &[Uuid]) -> Result<Vec<DriveFile>> {
-        let mut out = Vec::new();
-        for chunk in folders.chunks(500) {
-            let rows = file::Entity::find()
-                .filter(file::Column::OwnerId.eq(owner_id))
-                .filter(file::Column::FolderId.is_in(chunk.to_vec()))
-                .filter(file::Column::DeletedAt.is_null())
-                .all(self.store.connection())
-                .await
-                .map_err(db_err)?;
-            out.extend(rows.into_iter().map(to_domain));
+/// Hides the owner's live files among `ids` (soft delete) and gives their bytes back to the
+/// owner's quota, in `txn` (whose user row is locked). Returns how many it hid.
+pub(crate) async fn hide(txn: &impl ConnectionTrait, owner_id: Uuid, ids: &[Uuid]) -> Result<u64> {
+    let now = to_ms(chrono::Utc::now());
+    let mut hidden = 0;
+    // In slices: some databases cap the parameters of one statement.
+    for chunk in ids.chunks(500) {
+        let live = file::Entity::find()
+            .filter(file::Column::OwnerId.eq(owner_id))
+            .filter(file::Column::Id.is_in(chunk.to_vec()))
+            .filter(file::Column::DeletedAt.is_null())
+            .all(txn)
+            .await
+            .map_err(db_err)?;
+        if live.is_empty() {
+            continue;
         }
-        Ok(out)
+        let res = file::Entity::update_many()
+            .col_expr(file::Column::DeletedAt, Expr::value(now))
+            .filter(file::Column::Id.is_in(live.iter().map(|f| f.id).collect::<Vec<_>>()))
+            .filter(file::Column::DeletedAt.is_null())
+            .exec(txn)
+            .await
+            .map_err(db_err)?;
+        hidden += res.rows_affected;
+        let bytes: u64 = live.iter().map(|f| u64::try_from(f.size).unwrap_or(0)).sum();
+        quota::refund(txn, owner_id, bytes).await?;
     }
+    Ok(hidden)
 }

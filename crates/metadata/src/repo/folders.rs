@@ -2,14 +2,15 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
-use streamvault_core::Result;
-use streamvault_core::ports::{Challenge, ChallengeRepo, Folder, FolderRepo, SecretStore};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use streamvault_core::drive::tree;
+use streamvault_core::ports::{Challenge, ChallengeRepo, DeleteJob, Folder, FolderRepo, SecretStore};
+use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
-use super::{from_ms, to_ms};
+use super::{files, from_ms, jobs, quota, to_ms};
 use crate::MetadataStore;
-use crate::entity::{challenge, folder, secret};
+use crate::entity::{challenge, file, folder, secret};
 use crate::error::db_err;
 
 #[derive(Clone)]
@@ -37,6 +38,11 @@ fn to_domain(m: folder::Model) -> Folder {
 #[async_trait]
 impl FolderRepo for SqlFolderRepo {
     async fn insert(&self, f: &Folder) -> Result<()> {
+        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        quota::lock_tree(&txn, f.owner_id).await?;
+        if let Some(parent) = f.parent_id {
+            files::check_folder(&txn, f.owner_id, parent).await?;
+        }
         let row = folder::ActiveModel {
             id: Set(f.id),
             owner_id: Set(f.owner_id),
@@ -45,7 +51,8 @@ impl FolderRepo for SqlFolderRepo {
             created_at: Set(to_ms(f.created_at)),
             updated_at: Set(to_ms(f.updated_at)),
         };
-        folder::Entity::insert(row).exec_without_returning(self.store.connection()).await.map_err(db_err)?;
+        folder::Entity::insert(row).exec_without_returning(&txn).await.map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
         Ok(())
     }
 
@@ -54,25 +61,80 @@ impl FolderRepo for SqlFolderRepo {
     }
 
     async fn all_of(&self, owner_id: Uuid) -> Result<Vec<Folder>> {
-        let rows = folder::Entity::find()
-            .filter(folder::Column::OwnerId.eq(owner_id))
-            .all(self.store.connection())
-            .await
-            .map_err(db_err)?;
-        Ok(rows.into_iter().map(to_domain).collect())
+        all_of(self.store.connection(), owner_id).await
     }
 
-    async fn update(&self, id: Uuid, name: &str, parent_id: Option<Uuid>) -> Result<bool> {
-        let res = folder::Entity::update_many()
+    async fn update(&self, owner_id: Uuid, id: Uuid, name: &str, parent_id: Option<Uuid>) -> Result<()> {
+        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        quota::lock_tree(&txn, owner_id).await?;
+        // Checked under the lock: no other move of this owner's folders runs meanwhile.
+        let all = all_of(&txn, owner_id).await?;
+        if !all.iter().any(|f| f.id == id) {
+            return Err(Error::NotFound("folder"));
+        }
+        if let Some(p) = parent_id {
+            if !all.iter().any(|f| f.id == p) {
+                return Err(Error::NotFound("folder"));
+            }
+            if tree::would_cycle(&all, id, p) {
+                return Err(Error::Conflict {
+                    code: "folder_cycle",
+                    message: "a folder cannot move into itself or one of its subfolders".into(),
+                });
+            }
+        }
+        folder::Entity::update_many()
             .col_expr(folder::Column::Name, Expr::value(name))
             .col_expr(folder::Column::ParentId, Expr::value(parent_id))
             .col_expr(folder::Column::UpdatedAt, Expr::value(to_ms(chrono::Utc::now())))
             .filter(folder::Column::Id.eq(id))
-            .exec(self.store.connection())
+            .exec(&txn)
             .await
             .map_err(db_err)?;
-        Ok(res.rows_affected == 1)
+        txn.commit().await.map_err(db_err)?;
+        Ok(())
     }
+
+    async fn delete_tree(&self, owner_id: Uuid, id: Uuid, delete_job: DeleteJob<'_>) -> Result<u64> {
+        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        quota::lock_tree(&txn, owner_id).await?;
+        let all = all_of(&txn, owner_id).await?;
+        if !all.iter().any(|f| f.id == id) {
+            return Err(Error::NotFound("folder"));
+        }
+        let folders = tree::subtree(&all, id);
+        let mut doomed = Vec::new();
+        for chunk in folders.chunks(500) {
+            let rows = file::Entity::find()
+                .filter(file::Column::OwnerId.eq(owner_id))
+                .filter(file::Column::FolderId.is_in(chunk.to_vec()))
+                .filter(file::Column::DeletedAt.is_null())
+                .all(&txn)
+                .await
+                .map_err(db_err)?;
+            doomed.extend(rows.into_iter().map(files::to_domain));
+        }
+        let ids: Vec<Uuid> = doomed.iter().map(|f| f.id).collect();
+        let hidden = files::hide(&txn, owner_id, &ids).await?;
+        for chunk in folders.chunks(500) {
+            folder::Entity::delete_many()
+                .filter(folder::Column::OwnerId.eq(owner_id))
+                .filter(folder::Column::Id.is_in(chunk.to_vec()))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        for f in &doomed {
+            jobs::enqueue(&txn, &delete_job(f)).await?;
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok(hidden)
+    }
+}
+
+async fn all_of(conn: &impl ConnectionTrait, owner_id: Uuid) -> Result<Vec<Folder>> {
+    let rows = folder::Entity::find().filter(folder::Column::OwnerId.eq(owner_id)).all(conn).await.map_err(db_err)?;
+    Ok(rows.into_iter().map(to_domain).collect())
 }
 
 #[derive(Clone)]

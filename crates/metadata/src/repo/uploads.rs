@@ -4,11 +4,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
-use streamvault_core::Result;
-use streamvault_core::ports::{Concat, Upload, UploadRepo};
+use streamvault_core::ports::{Acquired, AppendRecord, Concat, Segment, Upload, UploadRepo, UploadResult};
+use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
-use super::{from_ms, to_ms};
+use super::{from_ms, i64_of, to_ms};
 use crate::MetadataStore;
 use crate::entity::upload;
 use crate::error::db_err;
@@ -28,31 +28,29 @@ fn join<T: ToString>(items: &[T]) -> String {
     items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
 
-fn split<T: std::str::FromStr>(s: &str) -> Vec<T> {
-    s.split(',').filter(|p| !p.is_empty()).filter_map(|p| p.parse().ok()).collect()
+fn parts(s: &str) -> Vec<&str> {
+    s.split(',').filter(|p| !p.is_empty()).collect()
 }
 
-fn to_domain(m: upload::Model) -> Upload {
-    Upload {
+fn to_domain(m: upload::Model) -> Result<Upload> {
+    let corrupt = |what: &str| Error::Internal(format!("upload {} has a corrupt {what}", m.id));
+    Ok(Upload {
         id: m.id,
         owner_id: m.owner_id,
         length: m.length.and_then(|l| u64::try_from(l).ok()),
         offset: u64::try_from(m.offset).unwrap_or(0),
+        concat: Concat::parse(&m.concat).ok_or_else(|| corrupt("concat"))?,
+        segments: parts(&m.segments).into_iter().map(Segment::parse).collect::<Option<_>>().ok_or_else(|| corrupt("segment"))?,
+        parts: parts(&m.parts).into_iter().map(Uuid::parse_str).collect::<Result<_, _>>().map_err(|_| corrupt("part"))?,
+        result: m.result.as_deref().map(|r| UploadResult::decode(r).ok_or_else(|| corrupt("result"))).transpose()?,
         metadata: m.metadata,
         filename: m.filename,
         video_id: m.video_id,
-        concat: Concat::parse(&m.concat),
-        segments: split(&m.segments),
-        parts: split(&m.parts),
-        result: m.result,
+        data_file: m.data_file,
         hash_state: m.hash_state,
         expires_at: from_ms(m.expires_at),
         created_at: from_ms(m.created_at),
-    }
-}
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
+    })
 }
 
 #[async_trait]
@@ -62,16 +60,17 @@ impl UploadRepo for SqlUploadRepo {
         let row = upload::ActiveModel {
             id: Set(u.id),
             owner_id: Set(u.owner_id),
-            length: Set(u.length.map(i)),
-            offset: Set(i(u.offset)),
+            length: Set(u.length.map(i64_of)),
+            offset: Set(i64_of(u.offset)),
             metadata: Set(u.metadata.clone()),
             filename: Set(u.filename.clone()),
             video_id: Set(u.video_id),
             concat: Set(u.concat.as_str().to_owned()),
-            segments: Set(join(&u.segments)),
+            segments: Set(join(&u.segments.iter().map(Segment::name).collect::<Vec<_>>())),
             parts: Set(join(&u.parts)),
-            result: Set(u.result.clone()),
+            result: Set(u.result.map(UploadResult::encode)),
             hash_state: Set(u.hash_state.clone()),
+            data_file: Set(u.data_file.clone()),
             lock_holder: Set(None),
             lock_until: Set(None),
             expires_at: Set(to_ms(u.expires_at)),
@@ -84,28 +83,46 @@ impl UploadRepo for SqlUploadRepo {
 
     async fn get(&self, id: Uuid) -> Result<Option<Upload>> {
         let row = upload::Entity::find_by_id(id).one(self.store.connection()).await.map_err(db_err)?;
-        Ok(row.map(to_domain))
+        row.map(to_domain).transpose()
     }
 
-    async fn lock(&self, id: Uuid, holder: &str, lease: Duration) -> Result<bool> {
+    async fn acquire(&self, id: Uuid, holder: &str, lease: Duration) -> Result<Option<Acquired>> {
         let now = to_ms(Utc::now());
         let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
-        let free = Condition::any()
-            .add(upload::Column::LockHolder.is_null())
-            .add(upload::Column::LockHolder.eq(holder))
-            .add(upload::Column::LockUntil.lt(now));
+        let take = |cond: Condition| {
+            upload::Entity::update_many()
+                .col_expr(upload::Column::LockHolder, Expr::value(holder))
+                .col_expr(upload::Column::LockUntil, Expr::value(until))
+                .filter(upload::Column::Id.eq(id))
+                .filter(cond)
+                .exec(self.store.connection())
+        };
+        if take(Condition::all().add(upload::Column::LockHolder.is_null())).await.map_err(db_err)?.rows_affected == 1 {
+            return Ok(Some(Acquired::Free));
+        }
+        // A holder whose lease ran out without letting go: it may be stalled, not dead.
+        let stale = Condition::all().add(upload::Column::LockHolder.is_not_null()).add(upload::Column::LockUntil.lt(now));
+        if take(stale).await.map_err(db_err)?.rows_affected == 1 {
+            return Ok(Some(Acquired::TakenOver));
+        }
+        Ok(None)
+    }
+
+    async fn renew(&self, id: Uuid, holder: &str, lease: Duration) -> Result<bool> {
+        let now = to_ms(Utc::now());
+        let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
         let res = upload::Entity::update_many()
-            .col_expr(upload::Column::LockHolder, Expr::value(holder))
             .col_expr(upload::Column::LockUntil, Expr::value(until))
             .filter(upload::Column::Id.eq(id))
-            .filter(free)
+            .filter(upload::Column::LockHolder.eq(holder))
+            .filter(upload::Column::LockUntil.gte(now))
             .exec(self.store.connection())
             .await
             .map_err(db_err)?;
         Ok(res.rows_affected == 1)
     }
 
-    async fn unlock(&self, id: Uuid, holder: &str) -> Result<()> {
+    async fn release(&self, id: Uuid, holder: &str) -> Result<()> {
         upload::Entity::update_many()
             .col_expr(upload::Column::LockHolder, Expr::value(Option::<String>::None))
             .col_expr(upload::Column::LockUntil, Expr::value(Option::<i64>::None))
@@ -117,50 +134,46 @@ impl UploadRepo for SqlUploadRepo {
         Ok(())
     }
 
-    async fn append(
-        &self,
-        id: Uuid,
-        holder: &str,
-        name: &str,
-        from: u64,
-        to: u64,
-        length: Option<u64>,
-        hash_state: Option<&str>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<bool> {
+    async fn record(&self, a: &AppendRecord) -> Result<bool> {
         let conn = self.store.connection();
-        let Some(row) = upload::Entity::find_by_id(id).one(conn).await.map_err(db_err)? else {
+        let Some(row) = upload::Entity::find_by_id(a.id).one(conn).await.map_err(db_err)? else {
             return Ok(false);
         };
-        let mut segments: Vec<String> = split(&row.segments);
-        if to > from && !name.is_empty() {
-            segments.push(name.to_owned());
-        }
         let mut q = upload::Entity::update_many()
-            .col_expr(upload::Column::Offset, Expr::value(i(to)))
-            .col_expr(upload::Column::Segments, Expr::value(join(&segments)))
-            .col_expr(upload::Column::ExpiresAt, Expr::value(to_ms(expires_at)))
+            .col_expr(upload::Column::Offset, Expr::value(i64_of(a.to)))
+            .col_expr(upload::Column::ExpiresAt, Expr::value(to_ms(a.expires_at)))
             .col_expr(upload::Column::UpdatedAt, Expr::value(to_ms(Utc::now())));
-        if let Some(len) = length {
-            q = q.col_expr(upload::Column::Length, Expr::value(i(len)));
+        if let Some(seg) = &a.segment {
+            let mut segments: Vec<&str> = parts(&row.segments);
+            let name = seg.name();
+            segments.push(&name);
+            q = q.col_expr(upload::Column::Segments, Expr::value(segments.join(",")));
         }
-        if let Some(state) = hash_state {
-            q = q.col_expr(upload::Column::HashState, Expr::value(state));
+        if let Some(file) = &a.data_file {
+            q = q.col_expr(upload::Column::DataFile, Expr::value(file.clone()));
         }
+        if let Some(len) = a.length {
+            q = q.col_expr(upload::Column::Length, Expr::value(i64_of(len)));
+        }
+        if let Some(state) = &a.hash_state {
+            q = q.col_expr(upload::Column::HashState, Expr::value(state.clone()));
+        }
+        // The segment list read above is only extended by the lock's holder, which is us.
         let res = q
-            .filter(upload::Column::Id.eq(id))
-            .filter(upload::Column::Offset.eq(i(from)))
-            .filter(upload::Column::LockHolder.eq(holder))
+            .filter(upload::Column::Id.eq(a.id))
+            .filter(upload::Column::Offset.eq(i64_of(a.from)))
+            .filter(upload::Column::LockHolder.eq(a.holder.as_str()))
             .exec(conn)
             .await
             .map_err(db_err)?;
         Ok(res.rows_affected == 1)
     }
 
-    async fn finish(&self, id: Uuid, result: &str) -> Result<()> {
+    async fn finish(&self, id: Uuid, result: UploadResult) -> Result<()> {
         upload::Entity::update_many()
-            .col_expr(upload::Column::Result, Expr::value(result))
+            .col_expr(upload::Column::Result, Expr::value(result.encode()))
             .col_expr(upload::Column::Segments, Expr::value(""))
+            .col_expr(upload::Column::DataFile, Expr::value(Option::<String>::None))
             .col_expr(upload::Column::UpdatedAt, Expr::value(to_ms(Utc::now())))
             .filter(upload::Column::Id.eq(id))
             .exec(self.store.connection())
@@ -182,21 +195,6 @@ impl UploadRepo for SqlUploadRepo {
             .all(self.store.connection())
             .await
             .map_err(db_err)?;
-        Ok(rows.into_iter().map(to_domain).collect())
-    }
-
-    async fn pending_bytes(&self, owner_id: Uuid) -> Result<u64> {
-        // A user has few uploads open at once: summing here keeps one query for every backend.
-        let lengths: Vec<Option<i64>> = upload::Entity::find()
-            .select_only()
-            .column(upload::Column::Length)
-            .filter(upload::Column::OwnerId.eq(owner_id))
-            .filter(upload::Column::Result.is_null())
-            .filter(upload::Column::Concat.ne("final"))
-            .into_tuple()
-            .all(self.store.connection())
-            .await
-            .map_err(db_err)?;
-        Ok(lengths.into_iter().flatten().map(|l| u64::try_from(l).unwrap_or(0)).sum())
+        rows.into_iter().map(to_domain).collect()
     }
 }

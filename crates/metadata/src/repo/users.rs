@@ -34,6 +34,8 @@ impl UserRepo for SqlUserRepo {
             name_key: Set(username_key(&u.name)),
             password_hash: Set(u.password_hash.clone()),
             created_at: Set(to_ms(u.created_at)),
+            used_bytes: Set(0),
+            drive_rev: Set(0),
         };
         match row.insert(self.store.connection()).await {
             Ok(_) => Ok(()),

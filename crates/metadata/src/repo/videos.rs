@@ -7,14 +7,14 @@ use sea_orm::{
 };
 use streamvault_core::paging::{Cursor, Page, PageRequest};
 use streamvault_core::ports::{
-    NewJob, RenditionInfo, Video, VideoMedia, VideoOutputs, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus,
+    Charge, NewJob, Referenced, RenditionInfo, Video, VideoMedia, VideoOutputs, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus,
     Visibility,
 };
 use streamvault_core::text::search_key;
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
-use super::{from_ms, jobs, to_ms};
+use super::{from_ms, i64_of, jobs, quota, to_ms};
 use crate::MetadataStore;
 use crate::entity::{comment, user, video};
 use crate::error::db_err;
@@ -300,25 +300,85 @@ impl VideoRepo for SqlVideoRepo {
     }
 
     async fn soft_delete(&self, id: Uuid, at: DateTime<Utc>, job: &NewJob) -> Result<bool> {
-        let hide = video::Entity::update_many()
+        let conn = self.store.connection();
+        let Some(row) =
+            video::Entity::find_by_id(id).filter(video::Column::DeletedAt.is_null()).one(conn).await.map_err(db_err)?
+        else {
+            return Ok(false);
+        };
+        let txn = conn.begin().await.map_err(db_err)?;
+        quota::lock_user(&txn, row.author_id).await?;
+        let res = video::Entity::update_many()
             .col_expr(video::Column::DeletedAt, Expr::value(to_ms(at)))
             .filter(video::Column::Id.eq(id))
-            .filter(video::Column::DeletedAt.is_null());
-        update_then_enqueue(&self.store, hide, std::slice::from_ref(job)).await
+            .filter(video::Column::DeletedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if res.rows_affected == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        // The original stops counting against the author's quota (read again under the lock:
+        // an upload may have attached it meanwhile).
+        let size: Option<i64> = video::Entity::find_by_id(id)
+            .select_only()
+            .column(video::Column::SourceSize)
+            .into_tuple::<Option<i64>>()
+            .one(&txn)
+            .await
+            .map_err(db_err)?
+            .flatten();
+        if let Some(size) = size {
+            quota::refund(&txn, row.author_id, u64::try_from(size).unwrap_or(0)).await?;
+        }
+        jobs::enqueue(&txn, job).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(true)
     }
 
-    async fn attach_source(&self, id: Uuid, source: &VideoSource, jobs: &[NewJob]) -> Result<bool> {
-        let update = video::Entity::update_many()
+    async fn attach_source(
+        &self,
+        id: Uuid,
+        source: &VideoSource,
+        charge: &Charge,
+        jobs: &[NewJob],
+    ) -> Result<Referenced<bool>> {
+        let conn = self.store.connection();
+        let Some(row) =
+            video::Entity::find_by_id(id).filter(video::Column::DeletedAt.is_null()).one(conn).await.map_err(db_err)?
+        else {
+            return Ok(Referenced::Made(false));
+        };
+        let txn = conn.begin().await.map_err(db_err)?;
+        quota::lock_user(&txn, row.author_id).await?;
+        let res = video::Entity::update_many()
             .col_expr(video::Column::SourceSha256, Expr::value(source.sha256.clone()))
-            .col_expr(video::Column::SourceSize, Expr::value(i64::try_from(source.size).unwrap_or(i64::MAX)))
+            .col_expr(video::Column::SourceSize, Expr::value(i64_of(source.size)))
             .col_expr(video::Column::SourceMime, Expr::value(source.mime.clone()))
             .col_expr(video::Column::UploadedAt, Expr::value(to_ms(source.uploaded_at)))
             .col_expr(video::Column::UpdatedAt, Expr::value(to_ms(source.uploaded_at)))
             .col_expr(video::Column::Status, Expr::value(VideoStatus::Uploaded.as_str()))
             .filter(video::Column::Id.eq(id))
             .filter(video::Column::DeletedAt.is_null())
-            .filter(video::Column::SourceSha256.is_null());
-        update_then_enqueue(&self.store, update, jobs).await
+            .filter(video::Column::SourceSha256.is_null())
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if res.rows_affected == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(Referenced::Made(false));
+        }
+        quota::charge(&txn, row.author_id, charge, source.size).await?;
+        if !quota::add_ref(&txn, &source.sha256).await? {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(Referenced::BlobGone);
+        }
+        for job in jobs {
+            jobs::enqueue(&txn, job).await?;
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok(Referenced::Made(true))
     }
 
     async fn set_status(&self, id: Uuid, from: VideoStatus, to: VideoStatus) -> Result<bool> {
@@ -452,6 +512,9 @@ impl VideoRepo for SqlVideoRepo {
         }
         comment::Entity::delete_many().filter(comment::Column::VideoId.eq(id)).exec(&txn).await.map_err(db_err)?;
         video::Entity::delete_by_id(id).exec(&txn).await.map_err(db_err)?;
+        if let Some(sha) = &row.source_sha256 {
+            quota::drop_ref(&txn, sha).await?;
+        }
         txn.commit().await.map_err(db_err)?;
         Ok(Some(row.source_sha256))
     }

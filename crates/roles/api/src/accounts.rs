@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
 use streamvault_core::accounts::{Issued, username_key};
 use streamvault_core::ports::User;
-use streamvault_http::auth::Client;
+use streamvault_http::auth::LoginClient;
 use streamvault_http::error::ErrorBody;
 use streamvault_http::{ApiError, Auth, JsonBody};
 
@@ -75,7 +75,7 @@ fn required(v: Option<String>, field: &'static str) -> Result<String, Error> {
     ))]
 pub async fn signup(
     State(st): State<ApiState>,
-    Client(client): Client,
+    LoginClient(client): LoginClient,
     JsonBody(body): JsonBody<Credentials>,
 ) -> Result<impl IntoResponse, ApiError> {
     let name = required(body.user_name, "user_name")?;
@@ -96,7 +96,7 @@ pub async fn signup(
 pub async fn login(
     State(st): State<ApiState>,
     Path(name): Path<String>,
-    Client(client): Client,
+    LoginClient(client): LoginClient,
     JsonBody(body): JsonBody<Credentials>,
 ) -> Result<Json<SignedIn>, ApiError> {
     if let Some(body_name) = body.user_name.as_deref().filter(|n| !n.is_empty())

@@ -3,10 +3,8 @@
 
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use streamvault_core::Error;
 use streamvault_core::ids::parse_id;
 use streamvault_core::ports::JobInfo;
@@ -22,21 +20,8 @@ impl FromRequestParts<ApiState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, st: &ApiState) -> Result<Self, Self::Rejection> {
-        let Some(expected) = &st.admin_token else {
-            return Err(ApiError(Error::Forbidden("the admin API is off (set STREAMVAULT_ADMIN_TOKEN)")));
-        };
-        let given = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError(Error::Unauthenticated("the admin token is required")))?;
-        // Digests compare in time independent of where the strings differ.
-        if Sha256::digest(given.as_bytes()) == Sha256::digest(expected.as_bytes()) {
-            Ok(Admin)
-        } else {
-            Err(ApiError(Error::Forbidden("wrong admin token")))
-        }
+        streamvault_http::operator::check(&parts.headers, st.admin_token.as_deref())?;
+        Ok(Admin)
     }
 }
 

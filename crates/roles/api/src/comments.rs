@@ -66,7 +66,7 @@ pub async fn list(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewComment {
     /// 1 to 2000 characters.
-    content: Option<String>,
+    pub(crate) content: Option<String>,
 }
 
 /// Posts a comment as the session's user.

@@ -11,7 +11,7 @@ use streamvault_core::ids::{Uuid, parse_id};
 use streamvault_core::ports::{FileSort, Folder};
 use streamvault_http::error::ErrorBody;
 use streamvault_http::resources::FileJson;
-use streamvault_http::{ApiError, Auth, JsonBody, QueryParams};
+use streamvault_http::{ApiError, Auth, Client, JsonBody, QueryParams};
 
 use crate::ApiState;
 
@@ -248,7 +248,6 @@ pub async fn instant(
     let sha256 = b.sha256.ok_or_else(|| Error::missing("sha256"))?;
     let size = b.size.ok_or_else(|| Error::missing("size"))?;
     let name = b.name.ok_or_else(|| Error::missing("name"))?;
-    st.uploads.check_size(&auth.user, size).await?;
     let req = InstantRequest {
         sha256,
         size,
@@ -274,6 +273,7 @@ pub async fn share(
     State(st): State<ApiState>,
     Auth(auth): Auth,
     Path(id): Path<String>,
+    Client(client): Client,
     headers: HeaderMap,
     JsonBody(b): JsonBody<ShareBody>,
 ) -> Result<(StatusCode, Json<ShareLink>), ApiError> {
@@ -284,10 +284,12 @@ pub async fn share(
     }
     let expires = chrono::Utc::now() + chrono::Duration::seconds(i64::try_from(ttl).unwrap_or(0));
     let path = st.shares.path(f.id, expires);
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let proto =
-        headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).filter(|p| *p == "https").unwrap_or("http");
-    let link = ShareLink { url: format!("{proto}://{host}{path}"), path, expires_at: expires.to_rfc3339() };
+    // The origin the client reached us at (through trusted proxies: the public one).
+    let base = client.and_then(|c| c.base_url()).unwrap_or_else(|| {
+        let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        format!("http://{host}")
+    });
+    let link = ShareLink { url: format!("{base}{path}"), path, expires_at: expires.to_rfc3339() };
     Ok((StatusCode::CREATED, Json(link)))
 }
 

@@ -10,6 +10,7 @@ mod comments;
 mod files;
 mod me;
 mod openapi;
+mod seed;
 mod videos;
 
 use std::sync::Arc;
@@ -42,7 +43,7 @@ impl HasAccounts for ApiState {
     }
 }
 
-/// The routes the seed defined, relative to wherever they are mounted.
+/// The routes the seed defined, as `/api/v1` serves them.
 fn seed_routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(accounts::signup))
@@ -50,6 +51,18 @@ fn seed_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(videos::create, videos::list))
         .routes(routes!(videos::get, videos::update, videos::delete))
         .routes(routes!(comments::list, comments::post))
+        .routes(routes!(comments::delete))
+}
+
+/// The seed's routes at the root, for its own web client: the same, except the lists and the
+/// posted comment in the seed's wire format (see `seed`).
+fn root_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(accounts::signup))
+        .routes(routes!(accounts::login, accounts::get_user, accounts::logout))
+        .routes(routes!(videos::create, seed::list_videos))
+        .routes(routes!(videos::get, videos::update, videos::delete))
+        .routes(routes!(seed::list_comments, seed::post_comment))
         .routes(routes!(comments::delete))
 }
 
@@ -77,7 +90,7 @@ pub fn router(state: ApiState) -> Router {
     let (v1, doc) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", seed_routes().merge(v1_routes()))
         .split_for_parts();
-    let (root, seed_doc) = seed_routes().split_for_parts();
+    let (root, seed_doc) = root_routes().split_for_parts();
     let doc = openapi::with_seed_aliases(doc, seed_doc);
     Router::new().merge(v1).merge(root).with_state(state).merge(openapi::routes(doc))
 }

@@ -62,14 +62,14 @@ fn info(s: &Session, current: Uuid) -> SessionInfo {
     security(("session" = []), ("bearer" = [])),
     responses((status = 200, description = "OK", body = Me), (status = 401, description = "No valid session", body = ErrorBody)))]
 pub async fn me(State(st): State<ApiState>, Auth(auth): Auth) -> Result<Json<Me>, ApiError> {
-    let usage_bytes = st.uploads.usage(&auth.user).await?;
+    let usage_bytes = st.drive.usage(&auth.user).await?;
     Ok(Json(Me {
         id: auth.user.id.to_string(),
         user_name: auth.user.name,
         created_at: auth.user.created_at.to_rfc3339(),
         session_id: auth.session.id.to_string(),
         usage_bytes,
-        quota_bytes: st.uploads.quota(),
+        quota_bytes: st.drive.quota().limit(),
     }))
 }
 

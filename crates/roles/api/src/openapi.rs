@@ -60,11 +60,16 @@ pub fn base() -> Doc {
 pub fn with_seed_aliases(mut doc: Doc, mut seed: Doc) -> Doc {
     for (_, item) in seed.paths.paths.iter_mut() {
         for op in operations(item) {
-            op.operation_id = op.operation_id.take().map(|id| format!("seed_{id}"));
+            op.operation_id =
+                op.operation_id.take().map(|id| if id.starts_with("seed_") { id } else { format!("seed_{id}") });
             op.tags = Some(vec!["seed".into()]);
         }
     }
     doc.paths.paths.extend(seed.paths.paths);
+    // The root's own shapes (the seed's lists).
+    if let Some(c) = seed.components {
+        doc.components.get_or_insert_with(Default::default).schemas.extend(c.schemas);
+    }
     doc.tags.get_or_insert_with(Vec::new).push(Tag::new("seed"));
     doc
 }

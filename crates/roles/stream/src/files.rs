@@ -8,15 +8,15 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
-use streamvault_core::drive::validate_name;
+use streamvault_core::drive::{Placement, validate_name};
 use streamvault_core::ids::parse_id;
 use streamvault_core::ports::DriveFile;
 use streamvault_http::resources::FileJson;
-use streamvault_http::{ApiError, Auth};
+use streamvault_http::{ApiError, Auth, Client};
 
 use crate::StreamState;
-use crate::serve::{Representation, Stored, serve_blob};
-use crate::upload::{guarded, read_body};
+use crate::serve::{Ask, Representation, Stored, serve_blob};
+use crate::upload::{expected_length, guarded, read_body};
 
 /// The stored file, and whether its bytes were already there.
 #[derive(Serialize)]
@@ -52,18 +52,22 @@ async fn receive(
     if let Some(name) = &params.name {
         validate_name(name)?;
     }
-    let mut staging = st.storage.stage_file().await?;
+    let reservation = st.drive.quota().reservation(auth.user.id, st.storage.max_upload());
+    let mut staging = st.storage.stage_file(reservation).await?;
+    if let Some(n) = expected_length(&req) {
+        staging.expect(n).await?;
+    }
     let part_name = read_body(req, &mut staging).await?;
     let name = params.name.or(part_name).ok_or_else(|| Error::missing("name"))?;
     validate_name(&name)?;
-    let staged = staging.finish().await?;
+    let mut staged = staging.finish().await?;
     let mime = staged
         .mime
         .map(str::to_owned)
         .or_else(|| mime_guess::from_path(&name).first_raw().map(str::to_owned))
         .unwrap_or_else(|| "application/octet-stream".to_owned());
-    let stored = st.storage.commit(staged).await?;
-    let file = st.drive.add(&auth.user, &name, &stored, &mime).await?;
+    let place = Placement { name: &name, folder: None, fall_back: false };
+    let (stored, file) = st.drive.store(&auth.user, place, &mut staged, &mime, &[]).await?;
     Ok((StatusCode::CREATED, Json(Uploaded { file: file.into(), deduplicated: !stored.new })).into_response())
 }
 
@@ -71,12 +75,13 @@ async fn receive(
 pub async fn download(
     State(st): State<StreamState>,
     Auth(auth): Auth,
+    Client(client): Client,
     Path(id): Path<String>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let file = st.drive.get(&auth.user, parse_id(&id, "file")?).await?;
-    Ok(serve_blob(&st, &method, &headers, as_download(&file)).await?.response)
+    Ok(serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, as_download(&file)).await?.response)
 }
 
 /// A drive file as an attachment, never cached by shared caches.
@@ -101,6 +106,7 @@ pub struct SharedQuery {
 /// a signature this server did not make, 410 once expired, 404 once the file is deleted.
 pub async fn shared(
     State(st): State<StreamState>,
+    Client(client): Client,
     Path(id): Path<String>,
     streamvault_http::QueryParams(q): streamvault_http::QueryParams<SharedQuery>,
     method: Method,
@@ -112,7 +118,7 @@ pub async fn shared(
     };
     st.shares.verify(id, expires, &sig)?;
     let file = st.drive.get_shared(id).await?;
-    Ok(serve_blob(&st, &method, &headers, as_download(&file)).await?.response)
+    Ok(serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, as_download(&file)).await?.response)
 }
 
 /// RFC 5987 `attr-char`: everything else is percent-encoded in `filename*`.

@@ -68,7 +68,7 @@ pub fn router(state: StreamState) -> Router {
         .layer(axum::middleware::from_fn(tus::protocol))
         .layer(DefaultBodyLimit::disable());
     Router::new()
-        .route("/videos/{vid}", get(playback::play))
+        .route("/videos/{vid}", get(playback::seed_play))
         .route("/stream/v1/videos/{vid}", get(playback::play))
         .route("/stream/v1/videos/{vid}/media/{*name}", get(playback::media))
         .route("/stream/v1/files/{id}", get(files::download))

@@ -1,9 +1,12 @@
-//! The seed's `ConnLimiter`: at most N concurrent streams per replica. The slot is held by the
-//! response body, not the handler, so it is freed when the last byte is sent or the client
-//! goes away (hyper drops the body), not when the headers leave.
+//! The seed's `ConnLimiter`: at most N concurrent streams per replica, and at most M of them
+//! per client address, so that one client cannot take every slot. The slot is held by the
+//! response body, not the handler, so it is freed when the last byte is sent, the client goes
+//! away, or its connection's write timeout ends a download the client stopped reading (hyper
+//! drops the body), not when the headers leave.
 
+use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -15,21 +18,49 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub struct StreamLimiter {
     slots: Arc<Semaphore>,
     max: usize,
+    per_client: usize,
+    clients: Clients,
+}
+
+/// Streams in use per client address.
+type Clients = Arc<Mutex<HashMap<String, usize>>>;
+
+fn refused(why: &'static str) -> Error {
+    metrics::counter!("stream_rejected_total", "why" => why).increment(1);
+    Error::TooManyRequests { retry_after: Duration::from_secs(1) }
 }
 
 impl StreamLimiter {
-    pub fn new(max: usize) -> Self {
-        Self { slots: Arc::new(Semaphore::new(max)), max }
+    pub fn new(max: usize, per_client: usize) -> Self {
+        Self { slots: Arc::new(Semaphore::new(max)), max, per_client, clients: Arc::default() }
     }
 
-    /// A slot, or 429 with `Retry-After` when all are taken.
-    pub fn try_acquire(&self) -> Result<Slot, Error> {
-        let permit = self.slots.clone().try_acquire_owned().map_err(|_| {
-            metrics::counter!("stream_rejected_total").increment(1);
-            Error::TooManyRequests { retry_after: Duration::from_secs(1) }
-        })?;
+    fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        // The map only holds counts, kept right by every Slot's drop.
+        self.clients.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A slot for `client` (its address key, when known), or 429 with `Retry-After` when all
+    /// slots, or all of this client's, are taken.
+    pub fn try_acquire(&self, client: Option<&str>) -> Result<Slot, Error> {
+        if let Some(c) = client {
+            let mut clients = self.clients();
+            let n = clients.entry(c.to_owned()).or_insert(0);
+            if *n >= self.per_client {
+                return Err(refused("client"));
+            }
+            *n += 1;
+        }
+        let held = client.map(|c| (self.clients.clone(), c.to_owned()));
+        let permit = match self.slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                drop(Slot { _permit: None, client: held });
+                return Err(refused("replica"));
+            }
+        };
         metrics::gauge!("stream_slots_in_use").increment(1.0);
-        Ok(Slot { _permit: permit })
+        Ok(Slot { _permit: Some(permit), client: held })
     }
 
     pub fn in_use(&self) -> usize {
@@ -39,12 +70,24 @@ impl StreamLimiter {
 
 /// A taken slot; given back on drop.
 pub struct Slot {
-    _permit: OwnedSemaphorePermit,
+    _permit: Option<OwnedSemaphorePermit>,
+    client: Option<(Clients, String)>,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        metrics::gauge!("stream_slots_in_use").decrement(1.0);
+        if self._permit.is_some() {
+            metrics::gauge!("stream_slots_in_use").decrement(1.0);
+        }
+        if let Some((clients, key)) = self.client.take() {
+            let mut clients = clients.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = clients.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    clients.remove(&key);
+                }
+            }
+        }
     }
 }
 
@@ -80,15 +123,30 @@ mod tests {
 
     #[tokio::test]
     async fn slots_return_when_the_stream_ends_or_is_dropped() {
-        let l = StreamLimiter::new(2);
-        let a = Held::new(futures::stream::iter([1, 2]), l.try_acquire().unwrap());
-        let b = Held::new(futures::stream::iter([3]), l.try_acquire().unwrap());
-        assert!(l.try_acquire().is_err());
+        let l = StreamLimiter::new(2, 2);
+        let a = Held::new(futures::stream::iter([1, 2]), l.try_acquire(None).unwrap());
+        let b = Held::new(futures::stream::iter([3]), l.try_acquire(None).unwrap());
+        assert!(l.try_acquire(None).is_err());
         assert_eq!(l.in_use(), 2);
         let collected: Vec<_> = a.collect().await;
         assert_eq!(collected, [1, 2]);
         assert_eq!(l.in_use(), 1, "finished: slot back");
         drop(b);
         assert_eq!(l.in_use(), 0, "dropped mid-way: slot back");
+    }
+
+    #[test]
+    fn one_client_cannot_take_every_slot() {
+        let l = StreamLimiter::new(4, 2);
+        let a1 = l.try_acquire(Some("a")).unwrap();
+        let _a2 = l.try_acquire(Some("a")).unwrap();
+        assert!(l.try_acquire(Some("a")).is_err(), "a third for one client");
+        let _b = l.try_acquire(Some("b")).unwrap();
+        let _c = l.try_acquire(Some("c")).unwrap();
+        assert!(l.try_acquire(Some("d")).is_err(), "the replica is full");
+        assert_eq!(l.clients().get("d"), None, "a refused client holds nothing");
+        drop(a1);
+        let _a3 = l.try_acquire(Some("a")).unwrap();
+        assert_eq!(l.in_use(), 4);
     }
 }

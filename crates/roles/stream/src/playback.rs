@@ -9,14 +9,40 @@ use streamvault_core::ids::parse_id;
 use streamvault_core::media;
 use streamvault_core::ports::media_prefix;
 use streamvault_http::ApiError;
-use streamvault_http::auth::MaybeAuth;
+use streamvault_http::Client;
+use streamvault_http::auth::{MaybeAuth, SeedAuth};
 
-use crate::serve::{Representation, Stored, serve_blob, to_bucket};
+use crate::serve::{Ask, Representation, Stored, serve_blob, to_bucket};
 use crate::{PlaybackMode, StreamState};
 
 pub async fn play(
-    State(st): State<StreamState>,
+    st: State<StreamState>,
     MaybeAuth(viewer): MaybeAuth,
+    client: Client,
+    vid: Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    play_as(st, viewer, client, vid, method, headers).await
+}
+
+/// The seed's `GET /videos/{vid}`: its page plays with the `session` cookie (see [`SeedAuth`]),
+/// so an owner sees their own video that is not public yet.
+pub async fn seed_play(
+    st: State<StreamState>,
+    SeedAuth(viewer): SeedAuth,
+    client: Client,
+    vid: Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    play_as(st, viewer, client, vid, method, headers).await
+}
+
+async fn play_as(
+    State(st): State<StreamState>,
+    viewer: Option<streamvault_core::accounts::Authenticated>,
+    Client(client): Client,
     Path(vid): Path<String>,
     method: Method,
     headers: HeaderMap,
@@ -32,7 +58,7 @@ pub async fn play(
         cache_control: if video.status.is_public() { "public, max-age=3600" } else { "private, max-age=0" },
         disposition: None,
     };
-    let served = serve_blob(&st, &method, &headers, rep).await?;
+    let served = serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, rep).await?;
     if served.body_from_zero {
         // A play starts at byte 0; later ranges are seeks within the same view.
         st.views.record(video.id);
@@ -47,6 +73,7 @@ pub async fn play(
 pub async fn media(
     State(st): State<StreamState>,
     MaybeAuth(viewer): MaybeAuth,
+    Client(client): Client,
     Path((vid, name)): Path<(String, String)>,
     method: Method,
     headers: HeaderMap,
@@ -81,7 +108,7 @@ pub async fn media(
         cache_control,
         disposition: None,
     };
-    let served = serve_blob(&st, &method, &headers, rep).await?;
+    let served = serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, rep).await?;
     if name == media::HLS_MASTER && method == Method::GET && served.response.status() == StatusCode::OK {
         // An HLS play starts with its master playlist, as an MP4 play with byte 0.
         st.views.record(video.id);

@@ -13,7 +13,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use streamvault_core::ports::blob_key;
 use streamvault_core::storage::{BlobSource, in_transit};
-use streamvault_http::ApiError;
+use streamvault_http::{ApiError, ClientOrigin};
 
 use crate::limiter::Held;
 use crate::range::{Plan, Validators, http_date, plan};
@@ -49,12 +49,15 @@ pub struct Served {
     pub body_from_zero: bool,
 }
 
-pub async fn serve_blob(
-    st: &StreamState,
-    method: &Method,
-    headers: &HeaderMap,
-    rep: Representation<'_>,
-) -> Result<Served, ApiError> {
+/// What a request to serve bytes says: its method, headers, and the client it comes from.
+pub struct Ask<'a> {
+    pub method: &'a Method,
+    pub headers: &'a HeaderMap,
+    pub client: Option<&'a ClientOrigin>,
+}
+
+pub async fn serve_blob(st: &StreamState, ask: Ask<'_>, rep: Representation<'_>) -> Result<Served, ApiError> {
+    let Ask { method, headers, client } = ask;
     let etag = match &rep.stored {
         Stored::Blob(sha256) => format!("\"{sha256}\""),
         Stored::Derived { etag, .. } => etag.clone(),
@@ -111,7 +114,7 @@ pub async fn serve_blob(
     if method == Method::HEAD {
         return done(res.body(Body::empty()).map_err(internal)?);
     }
-    let slot = st.limiter.try_acquire()?;
+    let slot = st.limiter.try_acquire(client.map(ClientOrigin::key).as_deref())?;
     let stream = match &rep.stored {
         Stored::Blob(sha256) => st.storage.read_from(&source, sha256, range.clone()).await?,
         Stored::Derived { key, .. } => st.blobs.read(key, range.clone()).await?,

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use streamvault_core::ids::parse_id;
-use streamvault_core::ports::{Concat, Upload, User};
+use streamvault_core::ports::{Concat, Upload, UploadResult, User};
 use streamvault_core::uploads::{ALGORITHMS, Append, Appended, Checksum, NewUpload, parse_metadata};
 use streamvault_core::{Error, Result};
 use streamvault_http::{ApiError, Auth};
@@ -126,6 +126,10 @@ fn id_from_url(url: &str) -> Result<Uuid> {
         .map_err(|_| Error::invalid("bad_concat", format!("{url:?} is not an upload")))
 }
 
+fn header_id(id: Uuid) -> HeaderValue {
+    HeaderValue::from_str(&id.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
 fn state_headers(up: &Upload, h: &mut HeaderMap) {
     h.insert("upload-offset", HeaderValue::from(up.offset));
     match up.length {
@@ -148,11 +152,11 @@ fn state_headers(up: &Upload, h: &mut HeaderMap) {
         Concat::None => {}
     }
     // What the finished upload became, for the client that wants to show or link it.
-    if let Some((kind, id)) = up.result.as_deref().and_then(|r| r.split_once(':'))
-        && let Ok(v) = HeaderValue::from_str(id)
-    {
-        h.insert(if kind == "video" { "streamvault-video-id" } else { "streamvault-file-id" }, v);
-    }
+    match up.result {
+        Some(UploadResult::Video(id)) => h.insert("streamvault-video-id", header_id(id)),
+        Some(UploadResult::File(id)) => h.insert("streamvault-file-id", header_id(id)),
+        None => None,
+    };
 }
 
 /// `POST`: a new upload (optionally with its first bytes), or the join of partial uploads.

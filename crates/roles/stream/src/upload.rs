@@ -17,6 +17,7 @@ use serde::Serialize;
 use streamvault_core::Error;
 use streamvault_core::ids::parse_id;
 use streamvault_core::storage::Staging;
+use streamvault_http::auth::SeedAuth;
 use streamvault_http::{ApiError, Auth};
 
 use crate::StreamState;
@@ -32,16 +33,18 @@ pub struct Uploaded {
     deduplicated: bool,
 }
 
-/// The seed's route: multipart only, the bytes in field `file`.
-pub async fn seed(st: State<StreamState>, auth: Result<Auth, ApiError>, vid: Path<String>, req: Request) -> Response {
+/// The seed's route: multipart only, the bytes in field `file`; the seed's page sends its
+/// session only as the `session` cookie (see [`SeedAuth`]).
+pub async fn seed(st: State<StreamState>, auth: Result<SeedAuth, ApiError>, vid: Path<String>, req: Request) -> Response {
     guarded(req, |req| async move {
+        let Some(auth) = auth?.0 else { return Err(Error::Unauthenticated("a session is required").into()) };
         if !is_multipart(&req) {
             return Err(Error::UnsupportedMediaType(
                 "send multipart/form-data with the video in field \"file\"".into(),
             )
             .into());
         }
-        receive(st, auth?, vid, req).await
+        receive(st, Auth(auth), vid, req).await
     })
     .await
 }
@@ -94,17 +97,16 @@ async fn receive(
     // Ownership and state first, so a refused upload costs no bytes.
     st.videos.upload_target(&auth.user, id).await?;
     let max = st.storage.max_upload();
-    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max + 64 * 1024) {
-        return Err(Error::TooLarge(format!("the upload is larger than the limit of {max} bytes")).into());
+    let reservation = st.drive.quota().reservation(auth.user.id, max);
+    let mut staging = st.storage.stage_video(reservation).await?;
+    if let Some(n) = expected_length(&req) {
+        staging.expect(n).await?;
     }
-
-    let mut staging = st.storage.stage_video().await?;
     read_body(req, &mut staging).await?;
-    let staged = staging.finish().await?;
+    let mut staged = staging.finish().await?;
     let mime = staged.mime.unwrap_or("application/octet-stream");
-    let stored = st.storage.commit(staged).await?;
-    let video = st.videos.attach_source(id, stored.sha256.clone(), stored.size, mime).await?;
+    let charge = st.drive.quota().charge(staged.holds());
+    let (stored, video) = st.videos.store_source(id, &mut staged, &charge).await?;
     tracing::info!(video_id = %id, size = stored.size, deduplicated = !stored.new, "video uploaded");
     let body = Uploaded {
         id: video.id.to_string(),
@@ -115,6 +117,17 @@ async fn receive(
         deduplicated: !stored.new,
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// A declared `Content-Length` is checked against the limits before any byte is read (a
+/// multipart body is a little longer than its file: up to 64 KiB of it is let through here,
+/// and the file itself is checked as it arrives).
+pub(crate) fn expected_length(req: &Request) -> Option<u64> {
+    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if is_multipart(req) => Some(n.saturating_sub(64 * 1024)),
+        other => other,
+    }
 }
 
 /// Reads the upload into `staging`: multipart field `file` (returning its file name), or the

@@ -11,7 +11,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use streamvault_http::ClientOrigin;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use futures::TryStreamExt;
@@ -148,13 +149,66 @@ fn end_to_end(headers: &HeaderMap) -> HeaderMap {
     out
 }
 
+/// The request's path and query as an upstream will route it: dot segments (`..`, `%2e%2e`)
+/// resolved the way every URL parser on the way resolves them. `None` when that leaves the
+/// pool's prefix: the gateway forwards `/api/` and `/stream/`, nothing else an upstream has.
+fn forwarded_path(uri: &axum::http::Uri, prefix: &str) -> Option<String> {
+    let raw = uri.path_and_query().map_or("/", |p| p.as_str());
+    let base = url::Url::parse("http://gateway.invalid/").ok()?;
+    let u = base.join(raw).ok()?;
+    if u.origin() != base.origin() {
+        return None;
+    }
+    let path = u.path();
+    if path != prefix.trim_end_matches('/') && !path.starts_with(prefix) {
+        return None;
+    }
+    Some(match u.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_owned(),
+    })
+}
+
+/// What the upstream is told about the client, in place of whatever the client said: the
+/// address and origin this gateway resolved (through its own trusted proxies). The upstreams
+/// trust the gateway, so nothing the client wrote itself may pass through.
+fn forwarding(headers: &mut HeaderMap, origin: Option<&ClientOrigin>, fallback_host: Option<&HeaderValue>) {
+    for name in ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"] {
+        headers.remove(name);
+    }
+    let Some(o) = origin else {
+        if let Some(host) = fallback_host {
+            headers.insert(HeaderName::from_static("x-forwarded-host"), host.clone());
+        }
+        return;
+    };
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), v);
+        }
+    };
+    set("x-forwarded-for", o.addr.to_string());
+    set("x-forwarded-proto", o.scheme.clone());
+    let node = match o.addr {
+        std::net::IpAddr::V6(v6) => format!("\"[{v6}]\""),
+        v4 => v4.to_string(),
+    };
+    let mut fwd = format!("for={node};proto={}", o.scheme);
+    if let Some(host) = &o.host {
+        set("x-forwarded-host", host.clone());
+        fwd.push_str(&format!(";host=\"{host}\""));
+    }
+    set("forwarded", fwd);
+}
+
 async fn forward(State((client, pool)): State<(reqwest::Client, Arc<Pool>)>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
+    let prefix = if pool.role == "api" { "/api/" } else { "/stream/" };
+    let Some(path) = forwarded_path(&parts.uri, prefix) else {
+        return (StatusCode::NOT_FOUND, [("content-type", "application/json")], NOT_FORWARDED).into_response();
+    };
     let mut headers = end_to_end(&parts.headers);
-    if let Some(host) = parts.headers.get("host") {
-        headers.insert(HeaderName::from_static("x-forwarded-host"), host.clone());
-    }
+    forwarding(&mut headers, parts.extensions.get::<ClientOrigin>(), parts.headers.get("host"));
     // A request without a body can go to the next upstream if the first cannot be reached;
     // a streamed body cannot be replayed.
     let replayable = parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD;
@@ -191,6 +245,8 @@ fn relay(res: reqwest::Response) -> Response {
     out
 }
 
+const NOT_FORWARDED: &str = r#"{"error":"route not found","error_code":"not_found"}"#;
+
 fn unavailable(role: &str) -> Response {
     let body = serde_json_error(role);
     (StatusCode::BAD_GATEWAY, [("content-type", "application/json"), ("retry-after", "2")], body).into_response()
@@ -215,6 +271,31 @@ mod tests {
             assert_ne!(order[0].base, "http://b");
             assert_eq!(order.last().unwrap().base, "http://b", "the unhealthy one last");
         }
+    }
+
+    #[test]
+    fn paths_are_normalised_and_kept_inside_the_prefix() {
+        let p = |s: &str, prefix: &str| forwarded_path(&s.parse().unwrap(), prefix);
+        assert_eq!(p("/api/v1/me?x=1", "/api/").as_deref(), Some("/api/v1/me?x=1"));
+        assert_eq!(p("/api/v1/../v1/me", "/api/").as_deref(), Some("/api/v1/me"));
+        assert_eq!(p("/api", "/api/").as_deref(), Some("/api"));
+        for bad in ["/api/../user/x", "/api/%2e%2e/metrics", "/api/%2E%2e/readyz", "/api/v1/../../healthz", "/stream/../api/v1/me"] {
+            assert_eq!(p(bad, if bad.starts_with("/stream") { "/stream/" } else { "/api/" }), None, "{bad}");
+        }
+        assert_eq!(p("/stream/v1/files/%2e%2e%2fx", "/stream/").as_deref(), Some("/stream/v1/files/%2e%2e%2fx"), "an encoded slash is not a separator");
+    }
+
+    #[test]
+    fn the_client_cannot_speak_for_the_gateway() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6".parse().unwrap());
+        h.insert("forwarded", "for=6.6.6.6".parse().unwrap());
+        let o = ClientOrigin { addr: "5.5.5.5".parse().unwrap(), scheme: "https".into(), host: Some("v.example".into()) };
+        forwarding(&mut h, Some(&o), None);
+        assert_eq!(h["x-forwarded-for"], "5.5.5.5");
+        assert_eq!(h["x-forwarded-proto"], "https");
+        assert_eq!(h["x-forwarded-host"], "v.example");
+        assert_eq!(h["forwarded"], "for=5.5.5.5;proto=https;host=\"v.example\"");
     }
 
     #[test]

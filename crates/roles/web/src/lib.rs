@@ -17,7 +17,6 @@ use axum::middleware;
 use axum::routing::{get, post};
 use streamvault_core::accounts::Accounts;
 use streamvault_core::drive::Drive;
-use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::Videos;
 
 pub use gateway::Gateway;
@@ -27,8 +26,6 @@ pub struct WebState {
     pub accounts: Accounts,
     pub videos: Videos,
     pub drive: Drive,
-    /// For the quota.
-    pub uploads: Uploads,
 }
 
 /// The pages and assets. `gateway` (split mode) forwards `/api/` and `/stream/` to the pools

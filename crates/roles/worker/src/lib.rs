@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use streamvault_core::accounts::Accounts;
 use streamvault_core::ports::PeriodicLease;
+use streamvault_core::quota::Quota;
 use streamvault_core::uploads::Uploads;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -20,6 +21,7 @@ use tokio::task::JoinHandle;
 pub struct Periodic {
     pub accounts: Accounts,
     pub uploads: Uploads,
+    pub quota: Quota,
     /// Cluster-wide tasks run on one replica per period, by lease.
     pub leases: Arc<dyn PeriodicLease>,
     pub holder: String,
@@ -29,7 +31,7 @@ pub struct Periodic {
 /// Starts the periodic tasks (the first run is at once); they stop when `shutdown` turns true.
 /// Each runs on one replica per period.
 pub fn spawn(p: Periodic, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-    let Periodic { accounts, uploads, leases, holder, every } = p;
+    let Periodic { accounts, uploads, quota, leases, holder, every } = p;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -43,6 +45,7 @@ pub fn spawn(p: Periodic, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()>
                     }
                     if leased(leases.as_ref(), "expire_uploads", &holder, lease).await {
                         report("expired uploads removed", uploads.expire().await);
+                        report("expired quota holds let go", quota.reap_expired().await);
                     }
                 }
                 _ = shutdown.changed() => break,

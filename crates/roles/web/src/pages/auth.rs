@@ -7,7 +7,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use streamvault_core::Error;
-use streamvault_core::accounts::{ClientInfo, Issued};
+use streamvault_core::accounts::Issued;
+use streamvault_http::auth::LoginClient;
 
 use super::{Ctx, PageError, redirect, safe_next};
 use crate::views::AuthPage;
@@ -46,7 +47,7 @@ async fn page(
     mode: &'static str,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::load(&st, headers).await?;
-    let next = safe_next(&q.next).to_owned();
+    let next = safe_next(&q.next);
     if ctx.viewer.is_some() {
         return Ok(redirect(&next));
     }
@@ -65,16 +66,27 @@ fn form(
     ctx.render(status, AuthPage { layout: ctx.layout(title, ""), mode, username, error, next })
 }
 
-pub async fn signup(st: State<WebState>, headers: HeaderMap, f: Form<AuthForm>) -> Result<Response, PageError> {
-    submit(st, headers, f, "signup").await
+pub async fn signup(
+    st: State<WebState>,
+    client: LoginClient,
+    headers: HeaderMap,
+    f: Form<AuthForm>,
+) -> Result<Response, PageError> {
+    submit(st, client, headers, f, "signup").await
 }
 
-pub async fn signin(st: State<WebState>, headers: HeaderMap, f: Form<AuthForm>) -> Result<Response, PageError> {
-    submit(st, headers, f, "signin").await
+pub async fn signin(
+    st: State<WebState>,
+    client: LoginClient,
+    headers: HeaderMap,
+    f: Form<AuthForm>,
+) -> Result<Response, PageError> {
+    submit(st, client, headers, f, "signin").await
 }
 
 async fn submit(
     State(st): State<WebState>,
+    LoginClient(client): LoginClient,
     headers: HeaderMap,
     Form(f): Form<AuthForm>,
     mode: &'static str,
@@ -83,10 +95,7 @@ async fn submit(
     if !ctx.csrf_ok(&f.csrf) {
         return Ok(ctx.csrf_failed());
     }
-    let next = safe_next(&f.next).to_owned();
-    let client = ClientInfo {
-        user_agent: ctx.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
-    };
+    let next = safe_next(&f.next);
     let name = f.username.trim().to_owned();
     let issued = if mode == "signup" {
         st.accounts.signup(&name, &f.password, client).await

@@ -14,7 +14,6 @@ use crate::views::{Crumb, DrivePage, FileView, FolderView};
 use crate::{WebState, format};
 
 /// Folders nest at most this deep on the breadcrumb (the API refuses cycles).
-const MAX_DEPTH: usize = 64;
 
 #[derive(Deserialize)]
 pub struct DriveQuery {
@@ -57,16 +56,11 @@ async fn show(
         Err(Error::NotFound(_)) => return Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)),
         Err(e) => return Err(e.into()),
     };
-    let mut crumbs = Vec::new();
-    let mut at = folder_id;
-    while let Some(id) = at
-        && crumbs.len() < MAX_DEPTH
-    {
-        let f = st.drive.folder(user, id).await?;
-        at = f.parent_id;
-        crumbs.push(Crumb { id: f.id.to_string(), name: f.name });
-    }
-    crumbs.reverse();
+    let crumbs = match folder_id {
+        Some(id) => st.drive.ancestry(user, id).await?,
+        None => Vec::new(),
+    };
+    let crumbs: Vec<Crumb> = crumbs.into_iter().map(|f| Crumb { id: f.id.to_string(), name: f.name }).collect();
     let folders = st
         .drive
         .folders_in(user, folder_id)
@@ -89,7 +83,7 @@ async fn show(
         })
         .collect();
     let usage = st.drive.usage(user).await?;
-    let quota = st.uploads.quota();
+    let quota = st.drive.quota().limit();
     let title = crumbs.last().map_or("My drive".to_owned(), |c| c.name.clone());
     let page = DrivePage {
         layout: ctx.layout(title, "drive"),

@@ -119,9 +119,31 @@ pub fn encode(v: &str) -> String {
 }
 
 /// Where to go after signing in: a path on this site only (no `//host` or `\\host` tricks).
-pub fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://");
-    if local { next } else { "/" }
+/// Where to send the browser after signing in: `next` if it stays on this site, else `/`.
+/// Browsers resolve a `Location` by the WHATWG URL rules (dropping tabs and newlines, reading
+/// `\` as `/`, `/%09/host` as `//host`, …), so `next` is resolved by the same rules against a
+/// placeholder origin, and only a result on that origin is kept: its path, query and fragment,
+/// as the browser would have them.
+pub fn safe_next(next: &str) -> String {
+    const HOME: &str = "http://streamvault.invalid/";
+    let (Ok(base), false) = (url::Url::parse(HOME), next.is_empty()) else { return "/".into() };
+    match base.join(next) {
+        Ok(u) if u.origin() == base.origin() && u.username().is_empty() && u.password().is_none() => {
+            let mut out = u.path().to_owned();
+            if let Some(q) = u.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            if let Some(f) = u.fragment() {
+                out.push('#');
+                out.push_str(f);
+            }
+            // A path that a browser would read as another origin's (`//host`) never comes out
+            // of a join on an origin; refuse it all the same.
+            if out.starts_with("//") || out.starts_with("/\\") { "/".into() } else { out }
+        }
+        _ => "/".into(),
+    }
 }
 
 pub fn card(v: streamvault_core::ports::Video, now: chrono::DateTime<chrono::Utc>) -> Card {
@@ -144,8 +166,24 @@ mod tests {
     #[test]
     fn next_stays_on_this_site() {
         assert_eq!(safe_next("/watch/1?t=2"), "/watch/1?t=2");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "", "/x?u=http://y"] {
-            assert_eq!(safe_next(bad), "/", "{bad}");
+        assert_eq!(safe_next("/x?u=http://y"), "/x?u=http://y", "a URL in the query is just text");
+        assert_eq!(safe_next("/drive/a b"), "/drive/a%20b");
+        assert_eq!(safe_next("/%09/evil.example/x"), "/%09/evil.example/x", "still a path here");
+        assert_eq!(safe_next("http:evil.example"), "/evil.example", "same scheme: a relative path to a browser");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example/x",
+            "\t//evil.example",
+            " //evil.example",
+            "/\n/evil.example",
+            "javascript:alert(1)",
+            "//user@evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
     }
 }

@@ -1,0 +1,6 @@
+//! Each port's adapters against their real backends, held to the port's shared contract
+//! (`streamvault_testkit::contract`).
+
+mod amqp;
+mod metadata;
+mod redis;

@@ -1,0 +1,111 @@
+//! Deletion end to end: a deleted video is hidden at once, its row goes when the worker runs
+//! the delayed job, and a blob goes only when no video or file still uses it.
+
+
+use std::time::Duration;
+
+use crate::common::{TestServer, body, fake_mp4, sha256_hex, user};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::json;
+use streamvault_testkit::{Backend, TestDb, per_backend};
+
+async fn count(db: &TestDb, sql: &str) -> i64 {
+    let conn = db.connect().await;
+    let be = conn.get_database_backend();
+    let row = conn.query_one_raw(Statement::from_string(be, sql.to_owned())).await.unwrap().unwrap();
+    let n: i64 = row.try_get_by_index(0).unwrap();
+    conn.close().await.ok();
+    n
+}
+
+/// Waits for the worker: until `sql` counts `want`, for up to 10 s.
+async fn eventually(db: &TestDb, sql: &str, want: i64) {
+    for _ in 0..100 {
+        if count(db, sql).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{sql} never counted {want} (now {})", count(db, sql).await);
+}
+
+async fn shared_blobs_go_with_their_last_reference(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else { return };
+    let srv = TestServer::start(&db, json!({"delete_grace_secs": 0})).await;
+    let name = user();
+    let token = srv.signup(&name).await;
+    let data = fake_mp4(400_000, 31);
+    let sha = sha256_hex(&data);
+    let blob_file = srv.data_dir().join(format!("blobs/sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]));
+
+    let a = srv.create_video(&name, &token, "a").await["id"].as_str().unwrap().to_owned();
+    let b = srv.create_video(&name, &token, "b").await["id"].as_str().unwrap().to_owned();
+    assert_eq!(srv.upload_raw(&a, &token, data.clone()).await.status(), StatusCode::CREATED);
+    assert_eq!(body(srv.upload_raw(&b, &token, data.clone()).await).await["deduplicated"], true);
+    let res = srv
+        .authed(Method::POST, &format!("/videos/{a}/comments"), &token)
+        .json(&json!({"content": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    // Delete A: hidden at once; the worker removes the row and its comments, not the shared blob.
+    let res = srv.authed(Method::DELETE, &format!("/user/{name}/videos/{a}"), &token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    eventually(&db, "SELECT COUNT(*) FROM videos", 1).await;
+    eventually(&db, "SELECT COUNT(*) FROM comments", 0).await;
+    eventually(&db, "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND kind = 'delete_video'", 1).await;
+    assert!(blob_file.is_file(), "B still needs the blob");
+    let played = srv.req(Method::GET, &format!("/stream/v1/videos/{b}")).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(played.as_ref(), &data[..]);
+
+    // A drive file with the same bytes keeps it alive after B goes too.
+    let res =
+        srv.authed(Method::POST, "/stream/v1/files?name=keep.mp4", &token).body(data.clone()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let file = body(res).await["id"].as_str().unwrap().to_owned();
+    srv.authed(Method::DELETE, &format!("/user/{name}/videos/{b}"), &token).send().await.unwrap();
+    eventually(&db, "SELECT COUNT(*) FROM videos", 0).await;
+    eventually(&db, "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND kind = 'delete_video'", 2).await;
+    assert!(blob_file.is_file(), "the file still needs the blob");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM blobs").await, 1);
+
+    // The file's deletion takes the blob with it: nothing else needs it any more.
+    let res = srv.authed(Method::DELETE, &format!("/api/v1/files/{file}"), &token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    eventually(&db, "SELECT COUNT(*) FROM blobs", 0).await;
+    assert!(!blob_file.exists(), "the last reference took the bytes");
+
+    // Stored again, the next deletion of a video with these bytes takes the blob again.
+    let c = srv.create_video(&name, &token, "c").await["id"].as_str().unwrap().to_owned();
+    assert_eq!(srv.upload_raw(&c, &token, data.clone()).await.status(), StatusCode::CREATED);
+    srv.authed(Method::DELETE, &format!("/user/{name}/videos/{c}"), &token).send().await.unwrap();
+    eventually(&db, "SELECT COUNT(*) FROM blobs", 0).await;
+    assert!(!blob_file.exists(), "no orphaned object");
+    // No dangling job: the media jobs of the deleted videos end too (as no-ops).
+    eventually(&db, "SELECT COUNT(*) FROM jobs WHERE state <> 'done' AND kind <> 'collect_blob'", 0).await;
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+/// With a grace period, the bytes stay (and the job waits) until it has passed.
+async fn the_grace_period_is_honoured(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else { return };
+    let srv = TestServer::start(&db, json!({"delete_grace_secs": 2})).await;
+    let name = user();
+    let token = srv.signup(&name).await;
+    let v = srv.create_video(&name, &token, "later").await["id"].as_str().unwrap().to_owned();
+    srv.upload_raw(&v, &token, fake_mp4(100_000, 32)).await;
+    srv.authed(Method::DELETE, &format!("/user/{name}/videos/{v}"), &token).send().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM videos").await, 1, "not before the grace period");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM blobs").await, 1);
+    eventually(&db, "SELECT COUNT(*) FROM blobs", 0).await;
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM videos").await, 0);
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+per_backend!(shared_blobs_go_with_their_last_reference, the_grace_period_is_honoured);

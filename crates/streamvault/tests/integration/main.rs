@@ -1,0 +1,30 @@
+//! The integration tests: one binary (so the whole dependency tree links once), one module per
+//! area, every test against real servers over loopback (see the README, "Tests").
+
+mod common;
+
+mod accounts;
+mod adapters;
+mod cluster;
+mod deletion;
+mod drive;
+mod files;
+mod health;
+mod integrity;
+mod job_runner;
+mod jobs_cli;
+mod limits;
+mod media;
+mod media_process;
+mod openapi;
+mod process;
+mod replicas;
+mod seed_client;
+mod stream;
+mod memory;
+mod stream_real_media;
+mod stream_s3;
+mod tus;
+mod videos;
+mod web;
+mod worker_crash;

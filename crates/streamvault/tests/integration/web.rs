@@ -1,0 +1,295 @@
+//! The web site: a real browser (Debian's headless Chromium, driven by playwright-core) goes
+//! through sign-up, a video upload with its progress bar that is paused, resumed, interrupted by
+//! a reload and resumed into the same video, HLS playback and seeking, a comment, the storyboard
+//! preview, the home page's thumbnail, an interrupted and resumed drive upload downloaded
+//! byte-exact, a file dropped on the drive, and a keyboard-only sign-in, with no JavaScript
+//! error anywhere; screenshots of every page are kept. Over plain HTTP: CSRF protection on forms
+//! and cookie-authenticated API calls, the security headers, password change, and the gateway
+//! a web-only replica is in split mode.
+
+
+use std::path::PathBuf;
+
+use crate::common::{PWD, TestServer, lavfi_video};
+use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use streamvault_testkit::{Backend, TestDb, http_client, unique_name};
+
+fn js_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js")
+}
+
+fn chromium() -> Option<PathBuf> {
+    let path = PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    let ready = path.exists() && js_dir().join("node_modules/playwright-core").exists();
+    if !ready {
+        assert!(
+            !streamvault_testkit::in_ci(),
+            "chromium and tests/js/node_modules are required under CI (.ci/run installs them)"
+        );
+        eprintln!("SKIP: no chromium or playwright-core");
+    }
+    ready.then_some(path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_uses_the_site_in_a_real_browser() {
+    let Some(chromium) = chromium() else { return };
+    let Some(db) = TestDb::create(Backend::Sqlite).await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    if lavfi_video(
+        dir.path(),
+        "video.mp4",
+        "1280x720",
+        12,
+        &["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+    )
+    .is_none()
+    {
+        return;
+    }
+    // Big enough that a throttled upload can be interrupted half-way.
+    let drive_file = dir.path().join("report.bin");
+    let noise: Vec<u8> = (0..24u32 * 1024 * 1024).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(&drive_file, noise).unwrap();
+    let shots = std::env::var("SV_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir().join("streamvault-screenshots"));
+    let srv = TestServer::start(&db, json!({})).await;
+
+    let base = srv.url.clone();
+    let video = dir.path().join("video.mp4");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(js_dir().join("browser.mjs"))
+            .args(["--base", &base, "--video", video.to_str().unwrap(), "--file", drive_file.to_str().unwrap()])
+            .arg("--shots")
+            .arg(&shots)
+            .env("CHROMIUM", chromium)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stdout.contains("BROWSER OK"), "browser run failed:\n{stdout}\n{stderr}");
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+/// A request that does not follow redirects (they are what is checked).
+fn req(srv: &TestServer, method: Method, path: &str) -> reqwest::RequestBuilder {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let client =
+        CLIENT.get_or_init(|| reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap());
+    client.request(method, format!("{}{path}", srv.url))
+}
+
+/// The CSRF cookie and token a page hands out.
+async fn csrf_of(srv: &TestServer, cookies: &str) -> (String, String) {
+    let res = req(srv, Method::GET, "/signin").header("cookie", cookies).send().await.unwrap();
+    let set = res.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let html = res.text().await.unwrap();
+    let token = html.split("name=\"csrf-token\" content=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let cookie = set.iter().find(|c| c.starts_with("sv_csrf=")).map(|c| c.split(';').next().unwrap().to_owned());
+    (token, cookie.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_and_cookie_api_calls_need_the_csrf_token() {
+    let Some(db) = TestDb::create(Backend::Sqlite).await else { return };
+    let srv = TestServer::start(&db, json!({})).await;
+    let (token, csrf_cookie) = csrf_of(&srv, "").await;
+    assert_eq!(token.len(), 64);
+    assert_eq!(csrf_cookie, format!("sv_csrf={token}"));
+
+    let name = unique_name("w_");
+    let form = |csrf: &str| {
+        [
+            ("csrf", csrf.to_owned()),
+            ("username", name.clone()),
+            ("password", PWD.to_owned()),
+            ("next", "/upload".to_owned()),
+        ]
+    };
+    // No token, a wrong token, or a token without its cookie (another site's form): refused.
+    for (cookie, field) in
+        [(csrf_cookie.clone(), String::new()), (csrf_cookie.clone(), "0".repeat(64)), (String::new(), token.clone())]
+    {
+        let res = req(&srv, Method::POST, "/signup").header("cookie", cookie).form(&form(&field)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    let res =
+        req(&srv, Method::POST, "/signup").header("cookie", &csrf_cookie).form(&form(&token)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[LOCATION], "/upload");
+    let session = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("sv_session="))
+        .unwrap()
+        .to_owned();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax") && !session.contains("Secure"),
+        "{session}"
+    );
+    let cookies = format!("{}; {csrf_cookie}", session.split(';').next().unwrap());
+
+    // The API, called with the cookie alone, wants the page's token in a header.
+    let path = format!("/api/v1/user/{name}/videos");
+    let res =
+        req(&srv, Method::POST, &path).header("cookie", &cookies).json(&json!({"name": "x"})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = srv
+        .req(Method::POST, &path)
+        .header("cookie", &cookies)
+        .header("x-csrf-token", &token)
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Reads need no token; a bearer token is not a browser's ambient credential.
+    let res = req(&srv, Method::GET, "/api/v1/me").header("cookie", &cookies).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Behind TLS the cookies are Secure.
+    let res = req(&srv, Method::POST, "/signin")
+        .header("cookie", &csrf_cookie)
+        .header("x-forwarded-proto", "https")
+        .form(&form(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let set = res.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(set.contains("; Secure"), "{set}");
+
+    // A wrong password re-renders the form with the reason; `next` never leaves the site.
+    let bad = [
+        ("csrf", token.clone()),
+        ("username", name.clone()),
+        ("password", "wrong password".into()),
+        ("next", "//evil.example/".into()),
+    ];
+    let res = req(&srv, Method::POST, "/signin").header("cookie", &csrf_cookie).form(&bad).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains("Wrong user name or password"));
+    let res = req(&srv, Method::GET, "/signin?next=//evil.example/").header("cookie", &cookies).send().await.unwrap();
+    assert_eq!(res.headers()[LOCATION], "/");
+
+    // Changing the password: the current one is checked, other sessions end, this one stays.
+    let other = crate::common::body(srv.login(&name, PWD).await).await["session_id"].as_str().unwrap().to_owned();
+    let change = |current: &str| {
+        [
+            ("csrf", token.clone()),
+            ("current_password", current.to_owned()),
+            ("new_password", "a brand new passphrase".to_owned()),
+        ]
+    };
+    let res = req(&srv, Method::POST, "/settings/password")
+        .header("cookie", &cookies)
+        .form(&change("not it at all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("The current password is wrong"));
+    let res = req(&srv, Method::POST, "/settings/password")
+        .header("cookie", &cookies)
+        .form(&change(PWD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()[LOCATION], "/settings?done=password");
+    let res = req(&srv, Method::GET, "/api/v1/me").header("x-session-id", &other).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the other session ended");
+    let res = req(&srv, Method::GET, "/settings").header("cookie", &cookies).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "this session stays");
+    assert_eq!(srv.login(&name, "a brand new passphrase").await.status(), StatusCode::OK);
+
+    // Every page carries the policy; unknown pages are a friendly 404, API paths JSON.
+    for path in ["/", "/signin", "/no-such-page"] {
+        let res = req(&srv, Method::GET, path).send().await.unwrap();
+        let csp = res.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+    }
+    let res = req(&srv, Method::GET, "/no-such-page").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap().contains("Page not found"));
+    let res = req(&srv, Method::GET, "/api/v1/no-such").send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "application/json");
+    // Pages that need an account send you to sign in, and back.
+    let res = req(&srv, Method::GET, "/drive").send().await.unwrap();
+    assert_eq!(res.headers()[LOCATION], "/signin?next=%2Fdrive");
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+/// Split mode: a web-only replica forwards `/api/` and `/stream/` round robin to the pools it
+/// is given, skipping a replica that is down, streaming bodies and keeping Range.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_replica_is_the_gateway_to_api_and_stream_pools() {
+    let Some(db) = TestDb::create(Backend::Sqlite).await else { return };
+    let backend = TestServer::start(&db, json!({ "roles": "api,stream,worker" })).await;
+    // A replica that is down stays in the list: the gateway must go around it.
+    let dead = "http://127.0.0.1:9";
+    let web = TestServer::start(
+        &db,
+        json!({
+            "roles": "web",
+            "api_upstreams": format!("{dead},{}", backend.url),
+            "stream_upstreams": format!("{},{dead}", backend.url),
+        }),
+    )
+    .await;
+    let http = http_client();
+    let name = unique_name("g_");
+    for _ in 0..4 {
+        // Reads land whatever the round robin's turn.
+        let res = http.get(format!("{}/api/v1/videos", web.url)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let res = http.post(format!("{}/api/v1/user", web.url)).json(&json!({"user_name": name, "pwd": PWD})).send().await;
+    // A POST cannot be replayed: if its turn was the dead replica it fails with 502, once.
+    let res = match res.unwrap() {
+        r if r.status() == StatusCode::BAD_GATEWAY => http
+            .post(format!("{}/api/v1/user", web.url))
+            .json(&json!({"user_name": name, "pwd": PWD}))
+            .send()
+            .await
+            .unwrap(),
+        r => r,
+    };
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let token = res.json::<serde_json::Value>().await.unwrap()["session_id"].as_str().unwrap().to_owned();
+    let vid = crate::common::api_video(&http, &web.url, &token, &name, "via gateway").await;
+    let data = crate::common::fake_mp4(3 * 1024 * 1024, 5);
+    let res = http
+        .post(format!("{}/stream/v1/videos/{vid}/upload", web.url))
+        .header("x-session-id", &token)
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let res = http
+        .get(format!("{}/stream/v1/videos/{vid}", web.url))
+        .header("range", "bytes=1000-1999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.headers()["content-range"], format!("bytes 1000-1999/{}", data.len()));
+    assert_eq!(res.bytes().await.unwrap(), &data[1000..2000]);
+    // Pages are served by the web replica itself.
+    let res = http.get(format!("{}/watch/{vid}", web.url)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    web.stop().await;
+    backend.stop().await;
+    db.drop_db().await;
+}
