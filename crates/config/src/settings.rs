@@ -306,7 +306,8 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
     if s.login_ip_max_failures == 0 {
         return Err(bad("login_ip_max_failures", "must be greater than 0".into()));
     }
-    let trusted_proxies = crate::net::TrustedProxies::parse(&s.trusted_proxies).map_err(|m| bad("trusted_proxies", m))?;
+    let trusted_proxies =
+        crate::net::TrustedProxies::parse(&s.trusted_proxies).map_err(|m| bad("trusted_proxies", m))?;
     let playback = match s.playback.as_str() {
         "redirect" => Playback::Redirect,
         "proxy" => Playback::Proxy,

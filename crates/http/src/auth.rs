@@ -79,7 +79,9 @@ impl<S: HasAccounts + Send + Sync> FromRequestParts<S> for SeedAuth {
             None => match cookie(&parts.headers, SEED_SESSION_COOKIE).filter(|t| !t.is_empty()) {
                 Some(token) => {
                     if !parts.method.is_safe() && !same_origin(&parts.headers) {
-                        return Err(Error::Forbidden("the seed's session cookie only counts from this site's pages").into());
+                        return Err(
+                            Error::Forbidden("the seed's session cookie only counts from this site's pages").into()
+                        );
                     }
                     token
                 }
@@ -99,7 +101,8 @@ impl<S: HasAccounts + Send + Sync> FromRequestParts<S> for SeedAuth {
 fn same_origin(h: &HeaderMap) -> bool {
     let Some(origin) = h.get(axum::http::header::ORIGIN) else { return true };
     let host = h.get(axum::http::header::HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, rest)| rest.trim_end_matches('/'));
+    let origin_host =
+        origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, rest)| rest.trim_end_matches('/'));
     matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }
 

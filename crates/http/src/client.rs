@@ -197,7 +197,11 @@ mod tests {
     fn a_trusted_proxy_names_the_client_and_spoofed_hops_are_skipped() {
         let t = TrustedProxies::parse("10.0.0.0/8").unwrap();
         // The client sent "6.6.6.6" itself; the proxy appended the real peer.
-        let h = headers(&[("x-forwarded-for", "6.6.6.6, 5.5.5.5"), ("x-forwarded-proto", "https"), ("x-forwarded-host", "video.example")]);
+        let h = headers(&[
+            ("x-forwarded-for", "6.6.6.6, 5.5.5.5"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "video.example"),
+        ]);
         let o = resolve(ip("10.0.0.2"), &h, &t);
         assert_eq!(o.addr, ip("5.5.5.5"));
         assert_eq!(o.base_url().as_deref(), Some("https://video.example"));

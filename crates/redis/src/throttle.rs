@@ -49,7 +49,8 @@ impl LoginThrottle for RedisLoginThrottle {
     }
 
     async fn forgive(&self, key: &str) -> Result<()> {
-        let _: i64 = self.redis.client.eval(FORGIVE, vec![self.key(key)], Vec::<i64>::new()).await.map_err(redis_err)?;
+        let _: i64 =
+            self.redis.client.eval(FORGIVE, vec![self.key(key)], Vec::<i64>::new()).await.map_err(redis_err)?;
         Ok(())
     }
 

@@ -10,15 +10,15 @@ use streamvault_core::accounts::{Accounts, SessionPolicy};
 use streamvault_core::cleanup::Cleanup;
 use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::media::{Media, MediaLimits};
-use streamvault_core::ports::{Limit, ThrottlePolicy};
-use streamvault_local::LocalLoginThrottle;
 use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
 use streamvault_core::ports::{HealthCheck, LoginThrottle, SecretStore, SessionStore};
-use streamvault_core::storage::{Holding, Storage};
+use streamvault_core::ports::{Limit, ThrottlePolicy};
 use streamvault_core::quota::Quota;
+use streamvault_core::storage::{Holding, Storage};
 use streamvault_core::uploads::{LockTiming, Uploads};
 use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_core::{Error, Result};
+use streamvault_local::LocalLoginThrottle;
 use streamvault_metadata::{
     MetadataStore, SqlBlobIndex, SqlChallengeRepo, SqlCommentRepo, SqlFileRepo, SqlFolderRepo, SqlJobQueue,
     SqlQuotaLedger, SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
@@ -69,11 +69,7 @@ impl App {
                 let throttle = Arc::new(RedisLoginThrottle::new(redis.clone()));
                 (Some(redis), sessions, throttle)
             }
-            None => (
-                None,
-                Arc::new(SqlSessionStore::new(metadata.clone())),
-                Arc::new(LocalLoginThrottle::new()),
-            ),
+            None => (None, Arc::new(SqlSessionStore::new(metadata.clone())), Arc::new(LocalLoginThrottle::new())),
         };
         let policy =
             SessionPolicy { idle: config.session_idle, absolute: config.session_absolute, ..Default::default() };
@@ -89,13 +85,8 @@ impl App {
             }
             false => None,
         };
-        let storage = Storage::new(
-            blobs.clone(),
-            blob_index,
-            config.data_dir.join("staging"),
-            config.max_upload_bytes,
-            holding,
-        )?;
+        let storage =
+            Storage::new(blobs.clone(), blob_index, config.data_dir.join("staging"), config.max_upload_bytes, holding)?;
         let video_repo = Arc::new(SqlVideoRepo::new(metadata.clone()));
         let videos = Videos::new(
             video_repo.clone(),

@@ -42,11 +42,7 @@ pub(crate) struct Timeouts {
 /// finish their in-flight requests (the caller bounds how long).
 pub(crate) async fn serve(listener: TcpListener, router: Router, timeouts: Timeouts, mut stop: watch::Receiver<bool>) {
     let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .max_buf_size(MAX_BUF)
-        .timer(TokioTimer::new())
-        .header_read_timeout(timeouts.header);
+    builder.http1().max_buf_size(MAX_BUF).timer(TokioTimer::new()).header_read_timeout(timeouts.header);
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {

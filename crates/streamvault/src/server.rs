@@ -71,8 +71,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let (shutdown, rx) = watch::channel(false);
 
-    let timeouts =
-        crate::http_server::Timeouts { header: app.config.header_timeout, write: app.config.write_timeout };
+    let timeouts = crate::http_server::Timeouts { header: app.config.header_timeout, write: app.config.write_timeout };
     let http = tokio::spawn(crate::http_server::serve(listener, app.router(), timeouts, rx.clone()));
     let gateway_checks = app.gateway.as_ref().map(|g| g.spawn_health_checks(rx.clone()));
     let worker = app.config.roles.has(Role::Worker).then(|| {

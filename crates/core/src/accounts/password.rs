@@ -81,7 +81,8 @@ impl PasswordHasher {
             let salt: [u8; 16] = rand::random();
             let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
             let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-            argon2.hash_password_into_with_memory(pwd.as_bytes(), &salt, &mut out, blocks(mem, &params))
+            argon2
+                .hash_password_into_with_memory(pwd.as_bytes(), &salt, &mut out, blocks(mem, &params))
                 .map_err(Error::internal)?;
             let phc = PasswordHash {
                 algorithm: Algorithm::Argon2id.ident(),

@@ -17,8 +17,8 @@ pub use share::{MAX_TTL_SECS, ShareLinks};
 
 use crate::ports::jobs::kind;
 use crate::ports::{
-    Charge, ChallengeRepo, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo, NewJob, Referenced,
-    User,
+    ChallengeRepo, Charge, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo, NewJob,
+    Referenced, User,
 };
 use crate::quota::Quota;
 use crate::storage::{Staged, Storage, StoredBlob};

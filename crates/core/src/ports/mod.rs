@@ -17,14 +17,15 @@ pub mod videos;
 pub use blobs::{BlobIndex, BlobRecord, BlobState, BlobStore, ByteStream, Referenced, blob_key, media_prefix};
 pub use comments::{Comment, CommentRepo};
 pub use files::{
-    Challenge, ChallengeRepo, DeleteJob, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo, SecretStore,
+    Challenge, ChallengeRepo, DeleteJob, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo,
+    SecretStore,
 };
 pub use health::HealthCheck;
 pub use jobs::{
     Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, LeasedJob, NewJob, OutboxJob, PeriodicLease, QueueStats,
 };
-pub use quota::{Charge, QuotaLedger};
 pub use media::{HlsSpec, MediaTool, ProbeReport, Rendition, StillsSpec, Unusable};
+pub use quota::{Charge, QuotaLedger};
 pub use sessions::{Session, SessionStore};
 pub use throttle::{Limit, LoginThrottle, ThrottlePolicy};
 pub use uploads::{Acquired, AppendRecord, Concat, Segment, Upload, UploadRepo, UploadResult, upload_prefix};

@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use super::place::Place;
 use super::{Uploads, metadata};
+use crate::Result;
 use crate::drive::Placement;
 use crate::ports::{Upload, UploadResult, User};
 use crate::storage::Staged;
-use crate::Result;
 
 impl Uploads {
     /// Finishes a complete upload (its lock held, or just created).

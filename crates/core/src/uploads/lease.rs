@@ -54,7 +54,12 @@ pub(super) fn holder_name(prefix: &str) -> String {
 
 impl Lease {
     /// Takes the lock, or 423 while another request holds it.
-    pub(super) async fn acquire(repo: &Arc<dyn UploadRepo>, id: Uuid, prefix: &str, timing: LockTiming) -> Result<Lease> {
+    pub(super) async fn acquire(
+        repo: &Arc<dyn UploadRepo>,
+        id: Uuid,
+        prefix: &str,
+        timing: LockTiming,
+    ) -> Result<Lease> {
         let holder = holder_name(prefix);
         let started = Instant::now();
         match repo.acquire(id, &holder, timing.lease).await? {

@@ -26,10 +26,10 @@ use futures::Stream;
 use uuid::Uuid;
 
 pub use checksum::{ALGORITHMS, Checksum};
-pub use lease::LockTiming;
 use lease::Lease;
-use place::Place;
+pub use lease::LockTiming;
 pub use metadata::parse_metadata;
+use place::Place;
 
 use crate::drive::{Drive, validate_name};
 use crate::ports::{AppendRecord, Concat, Upload, UploadRepo, User};
@@ -289,9 +289,7 @@ impl Uploads {
             holder: lease.holder().to_owned(),
             from: up.offset,
             to: up.offset + n,
-            segment: (place == Place::Segments && n > 0)
-                .then(|| crate::ports::Segment::parse(&target.name))
-                .flatten(),
+            segment: (place == Place::Segments && n > 0).then(|| crate::ports::Segment::parse(&target.name)).flatten(),
             data_file: (place == Place::InPlace).then(|| target.name.clone()),
             length: new_length,
             hash_state: pumped.running.as_ref().map(running_hash::RunningHash::save),

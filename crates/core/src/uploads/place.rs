@@ -49,7 +49,10 @@ fn io(what: &'static str) -> impl Fn(std::io::Error) -> Error {
     move |e| Error::Unavailable(format!("upload {what}: {e}"))
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> std::io::Result<T> + Send + 'static, what: &'static str) -> Result<T> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+    what: &'static str,
+) -> Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(Error::internal)?.map_err(io(what))
 }
 
@@ -69,7 +72,10 @@ impl Place {
         match self {
             Place::InPlace => {
                 let path_of = |name: &str| {
-                    storage.blobs.local_path(&up.key(name)).ok_or_else(|| Error::internal("no local path for an upload"))
+                    storage
+                        .blobs
+                        .local_path(&up.key(name))
+                        .ok_or_else(|| Error::internal("no local path for an upload"))
                 };
                 let (name, copy_from) = match (&up.data_file, acquired) {
                     // The last writer let go cleanly: it closed its file, which is ours now.
@@ -147,10 +153,9 @@ impl Place {
                 let sha256 = RunningHash::restore(up.hash_state.as_deref())?.finish();
                 let head = read_head(&path).await;
                 let mime = match up.video_id {
-                    Some(_) => Some(
-                        sniff_video(&head)
-                            .ok_or_else(|| Error::UnsupportedMediaType("not a video container this server takes".into()))?,
-                    ),
+                    Some(_) => Some(sniff_video(&head).ok_or_else(|| {
+                        Error::UnsupportedMediaType("not a video container this server takes".into())
+                    })?),
                     None => infer::get(&head).map(|k| k.mime_type()),
                 };
                 Ok(Staged::adopt(path, sha256, up.offset, mime))

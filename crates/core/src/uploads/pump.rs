@@ -85,7 +85,8 @@ where
             match body.next().now_or_never() {
                 Some(item) => item,
                 None => {
-                    sink = write(sink, std::mem::take(&mut batch), lease, reservation, bounds.base + n + gathered).await?;
+                    sink =
+                        write(sink, std::mem::take(&mut batch), lease, reservation, bounds.base + n + gathered).await?;
                     n += std::mem::take(&mut gathered);
                     held.clear();
                     continue;
@@ -126,7 +127,8 @@ where
                 gathered += chunk.len() as u64;
                 batch.push(chunk);
                 if gathered >= BATCH as u64 {
-                    sink = write(sink, std::mem::take(&mut batch), lease, reservation, bounds.base + n + gathered).await?;
+                    sink =
+                        write(sink, std::mem::take(&mut batch), lease, reservation, bounds.base + n + gathered).await?;
                     n += std::mem::take(&mut gathered);
                     held.clear();
                 }
@@ -148,7 +150,13 @@ where
 
 /// Writes a batch (and hashes it) on the blocking pool, once the quota covers `total` and the
 /// lease still holds.
-async fn write(sink: Sink, batch: Vec<Bytes>, lease: &Lease, reservation: &mut Reservation, total: u64) -> Result<Sink> {
+async fn write(
+    sink: Sink,
+    batch: Vec<Bytes>,
+    lease: &Lease,
+    reservation: &mut Reservation,
+    total: u64,
+) -> Result<Sink> {
     reservation.cover(total).await?;
     lease.check()?;
     tokio::task::spawn_blocking(move || {

@@ -215,18 +215,17 @@ impl Videos {
     /// `uploaded`; the bytes are charged to the owner's quota (with `holds` let go) in the
     /// same transaction. 409 when another upload won the race: the bytes it stored for
     /// nothing are collected.
-    pub async fn store_source(
-        &self,
-        id: Uuid,
-        staged: &mut Staged,
-        charge: &Charge,
-    ) -> Result<(StoredBlob, Video)> {
+    pub async fn store_source(&self, id: Uuid, staged: &mut Staged, charge: &Charge) -> Result<(StoredBlob, Video)> {
         let mime = staged.mime.unwrap_or("application/octet-stream");
         let stored = self
             .storage
             .store(staged, |blob| async move {
-                let source =
-                    VideoSource { sha256: blob.sha256, size: blob.size, mime: mime.to_owned(), uploaded_at: crate::accounts::now_ms() };
+                let source = VideoSource {
+                    sha256: blob.sha256,
+                    size: blob.size,
+                    mime: mime.to_owned(),
+                    uploaded_at: crate::accounts::now_ms(),
+                };
                 let probe = crate::media::Media::first_job(id);
                 Ok(match self.videos.attach_source(id, &source, charge, &[probe]).await? {
                     Referenced::Made(true) => Referenced::Made(()),

@@ -40,8 +40,16 @@ fn to_domain(m: upload::Model) -> Result<Upload> {
         length: m.length.and_then(|l| u64::try_from(l).ok()),
         offset: u64::try_from(m.offset).unwrap_or(0),
         concat: Concat::parse(&m.concat).ok_or_else(|| corrupt("concat"))?,
-        segments: parts(&m.segments).into_iter().map(Segment::parse).collect::<Option<_>>().ok_or_else(|| corrupt("segment"))?,
-        parts: parts(&m.parts).into_iter().map(Uuid::parse_str).collect::<Result<_, _>>().map_err(|_| corrupt("part"))?,
+        segments: parts(&m.segments)
+            .into_iter()
+            .map(Segment::parse)
+            .collect::<Option<_>>()
+            .ok_or_else(|| corrupt("segment"))?,
+        parts: parts(&m.parts)
+            .into_iter()
+            .map(Uuid::parse_str)
+            .collect::<Result<_, _>>()
+            .map_err(|_| corrupt("part"))?,
         result: m.result.as_deref().map(|r| UploadResult::decode(r).ok_or_else(|| corrupt("result"))).transpose()?,
         metadata: m.metadata,
         filename: m.filename,
@@ -101,7 +109,8 @@ impl UploadRepo for SqlUploadRepo {
             return Ok(Some(Acquired::Free));
         }
         // A holder whose lease ran out without letting go: it may be stalled, not dead.
-        let stale = Condition::all().add(upload::Column::LockHolder.is_not_null()).add(upload::Column::LockUntil.lt(now));
+        let stale =
+            Condition::all().add(upload::Column::LockHolder.is_not_null()).add(upload::Column::LockUntil.lt(now));
         if take(stale).await.map_err(db_err)?.rows_affected == 1 {
             return Ok(Some(Acquired::TakenOver));
         }

@@ -7,8 +7,8 @@ use sea_orm::{
 };
 use streamvault_core::paging::{Cursor, Page, PageRequest};
 use streamvault_core::ports::{
-    Charge, NewJob, Referenced, RenditionInfo, Video, VideoMedia, VideoOutputs, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus,
-    Visibility,
+    Charge, NewJob, Referenced, RenditionInfo, Video, VideoMedia, VideoOutputs, VideoPatch, VideoRepo, VideoSort,
+    VideoSource, VideoStatus, Visibility,
 };
 use streamvault_core::text::search_key;
 use streamvault_core::{Error, Result};

@@ -81,7 +81,9 @@ pub async fn download(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let file = st.drive.get(&auth.user, parse_id(&id, "file")?).await?;
-    Ok(serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, as_download(&file)).await?.response)
+    Ok(serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, as_download(&file))
+        .await?
+        .response)
 }
 
 /// A drive file as an attachment, never cached by shared caches.
@@ -118,7 +120,9 @@ pub async fn shared(
     };
     st.shares.verify(id, expires, &sig)?;
     let file = st.drive.get_shared(id).await?;
-    Ok(serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, as_download(&file)).await?.response)
+    Ok(serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, as_download(&file))
+        .await?
+        .response)
 }
 
 /// RFC 5987 `attr-char`: everything else is percent-encoded in `filename*`.

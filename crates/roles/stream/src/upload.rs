@@ -35,7 +35,12 @@ pub struct Uploaded {
 
 /// The seed's route: multipart only, the bytes in field `file`; the seed's page sends its
 /// session only as the `session` cookie (see [`SeedAuth`]).
-pub async fn seed(st: State<StreamState>, auth: Result<SeedAuth, ApiError>, vid: Path<String>, req: Request) -> Response {
+pub async fn seed(
+    st: State<StreamState>,
+    auth: Result<SeedAuth, ApiError>,
+    vid: Path<String>,
+    req: Request,
+) -> Response {
     guarded(req, |req| async move {
         let Some(auth) = auth?.0 else { return Err(Error::Unauthenticated("a session is required").into()) };
         if !is_multipart(&req) {

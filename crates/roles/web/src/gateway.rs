@@ -12,10 +12,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use streamvault_http::ClientOrigin;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use futures::TryStreamExt;
+use streamvault_http::ClientOrigin;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -279,10 +279,20 @@ mod tests {
         assert_eq!(p("/api/v1/me?x=1", "/api/").as_deref(), Some("/api/v1/me?x=1"));
         assert_eq!(p("/api/v1/../v1/me", "/api/").as_deref(), Some("/api/v1/me"));
         assert_eq!(p("/api", "/api/").as_deref(), Some("/api"));
-        for bad in ["/api/../user/x", "/api/%2e%2e/metrics", "/api/%2E%2e/readyz", "/api/v1/../../healthz", "/stream/../api/v1/me"] {
+        for bad in [
+            "/api/../user/x",
+            "/api/%2e%2e/metrics",
+            "/api/%2E%2e/readyz",
+            "/api/v1/../../healthz",
+            "/stream/../api/v1/me",
+        ] {
             assert_eq!(p(bad, if bad.starts_with("/stream") { "/stream/" } else { "/api/" }), None, "{bad}");
         }
-        assert_eq!(p("/stream/v1/files/%2e%2e%2fx", "/stream/").as_deref(), Some("/stream/v1/files/%2e%2e%2fx"), "an encoded slash is not a separator");
+        assert_eq!(
+            p("/stream/v1/files/%2e%2e%2fx", "/stream/").as_deref(),
+            Some("/stream/v1/files/%2e%2e%2fx"),
+            "an encoded slash is not a separator"
+        );
     }
 
     #[test]
@@ -290,7 +300,8 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", "6.6.6.6".parse().unwrap());
         h.insert("forwarded", "for=6.6.6.6".parse().unwrap());
-        let o = ClientOrigin { addr: "5.5.5.5".parse().unwrap(), scheme: "https".into(), host: Some("v.example".into()) };
+        let o =
+            ClientOrigin { addr: "5.5.5.5".parse().unwrap(), scheme: "https".into(), host: Some("v.example".into()) };
         forwarding(&mut h, Some(&o), None);
         assert_eq!(h["x-forwarded-for"], "5.5.5.5");
         assert_eq!(h["x-forwarded-proto"], "https");

@@ -1,7 +1,6 @@
 //! The account and session routes over real HTTP, on each metadata backend, at both the seed's
 //! root paths and `/api/v1`.
 
-
 use std::time::Duration;
 
 use crate::common::{PWD, TestServer, body, expect_error, user};

@@ -1,7 +1,6 @@
 //! Deletion end to end: a deleted video is hidden at once, its row goes when the worker runs
 //! the delayed job, and a blob goes only when no video or file still uses it.
 
-
 use std::time::Duration;
 
 use crate::common::{TestServer, body, fake_mp4, sha256_hex, user};

@@ -1,7 +1,6 @@
 //! The cloud drive's API: listing and ordering, folders, rename and move, deletion with the
 //! bytes going later, quotas in `/me`, instant upload with proof, and share links.
 
-
 use crate::common::{TestServer, body, expect_error, fake_mp4, files_under, sha256_hex, user};
 use reqwest::{Method, StatusCode};
 use sea_orm::ConnectionTrait;

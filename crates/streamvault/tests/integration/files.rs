@@ -1,7 +1,6 @@
 //! Drive files through the stream role: upload (raw and multipart), private downloads with
 //! ranges and an RFC 6266 Content-Disposition, deduplication with videos.
 
-
 use crate::common::{TestServer, body, expect_error, fake_mp4, sha256_hex, user};
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -1,7 +1,6 @@
 //! `/healthz`, `/readyz` and `/metrics`, the request id, and what clients see while a backend
 //! is down.
 
-
 use crate::common::{TestServer, body, expect_error, user};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -69,8 +68,12 @@ async fn database_outage(backend: Backend) {
     );
     let res = srv.authed(Method::GET, "/api/v1/me", &token).send().await.unwrap();
     assert_eq!(expect_error(res, StatusCode::SERVICE_UNAVAILABLE).await, "backend_unavailable");
-    let res =
-        srv.req(Method::POST, "/user").json(&json!({"user_name": user(), "pwd": crate::common::PWD})).send().await.unwrap();
+    let res = srv
+        .req(Method::POST, "/user")
+        .json(&json!({"user_name": user(), "pwd": crate::common::PWD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
 
     proxy.restore().await;

@@ -72,7 +72,8 @@ impl Client<'_> {
     }
 
     async fn download(&self, file_id: &str) -> (Vec<u8>, String) {
-        let res = self.srv.authed(Method::GET, &format!("/stream/v1/files/{file_id}"), &self.token).send().await.unwrap();
+        let res =
+            self.srv.authed(Method::GET, &format!("/stream/v1/files/{file_id}"), &self.token).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         let etag = res.headers()["etag"].to_str().unwrap().trim_matches('"').to_owned();
         (res.bytes().await.unwrap().to_vec(), etag)
@@ -164,9 +165,8 @@ async fn racing_appends(srv: &TestServer) {
         let (srv, token, url, genuine) = (srv.url.clone(), c.token.clone(), url.clone(), genuine.clone());
         tasks.push(tokio::spawn(async move {
             let http = streamvault_testkit::http_client();
-            let req = |m: Method| {
-                http.request(m, format!("{srv}{url}")).header("tus-resumable", "1.0.0").bearer_auth(&token)
-            };
+            let req =
+                |m: Method| http.request(m, format!("{srv}{url}")).header("tus-resumable", "1.0.0").bearer_auth(&token);
             let mut last_file = None;
             for round in 0..200u64 {
                 let head = req(Method::HEAD).send().await.unwrap();
@@ -310,10 +310,7 @@ async fn racing_folder_moves(backend: Backend) {
     for round in 0..15 {
         let (ra, rb) = tokio::join!(mv(&a, Some(&b)), mv(&b, Some(&a)));
         let (ra, rb) = (ra.unwrap().status(), rb.unwrap().status());
-        assert!(
-            !(ra == StatusCode::OK && rb == StatusCode::OK),
-            "round {round}: both moves succeeded, making a cycle"
-        );
+        assert!(!(ra == StatusCode::OK && rb == StatusCode::OK), "round {round}: both moves succeeded, making a cycle");
         assert!(ra == StatusCode::OK || rb == StatusCode::OK, "round {round}: one of them wins ({ra}, {rb})");
         assert_eq!(mv(&a, None).await.unwrap().status(), StatusCode::OK);
         assert_eq!(mv(&b, None).await.unwrap().status(), StatusCode::OK);
@@ -338,7 +335,8 @@ async fn uploads_race_folder_deletion(backend: Backend) {
         let folder = body(res.unwrap()).await["id"].as_str().unwrap().to_owned();
         let meta = format!("filename {},folder_id {}", b64("f.bin"), b64(&folder));
         let data = noise(32 * 1024, round);
-        let res = c.tus(Method::POST, "/stream/v1/tus/").header("upload-length", data.len()).header("upload-metadata", meta);
+        let res =
+            c.tus(Method::POST, "/stream/v1/tus/").header("upload-length", data.len()).header("upload-metadata", meta);
         let url = res.send().await.unwrap().headers()["location"].to_str().unwrap().to_owned();
         let del = srv.authed(Method::DELETE, &format!("/api/v1/folders/{folder}"), &c.token).send();
         let (done, del) = tokio::join!(c.patch(&url, 0, data.clone()), del);

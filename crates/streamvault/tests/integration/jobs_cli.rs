@@ -1,7 +1,6 @@
 //! Operators see and steer jobs: `streamvault jobs list|show|retry|purge`, and queue gauges in
 //! `/metrics`.
 
-
 use std::process::Command;
 
 use crate::common::{TestServer, body, user};

@@ -45,11 +45,15 @@ async fn quota_on_every_path(backend: Backend) {
     assert_eq!(usage(&srv, &token).await, 600_000, "a refused upload counts nothing");
 
     // tus with a deferred length: counted while its bytes arrive.
-    let res = tus(&srv, &token, Method::POST, "/stream/v1/tus/").header("upload-defer-length", "1").send().await.unwrap();
+    let res =
+        tus(&srv, &token, Method::POST, "/stream/v1/tus/").header("upload-defer-length", "1").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let url = res.headers()["location"].to_str().unwrap().to_owned();
     let patch = |off: u64, data: Vec<u8>| {
-        tus(&srv, &token, Method::PATCH, &url).header("upload-offset", off).header("content-type", PATCH_TYPE).body(data)
+        tus(&srv, &token, Method::PATCH, &url)
+            .header("upload-offset", off)
+            .header("content-type", PATCH_TYPE)
+            .body(data)
     };
     assert_eq!(patch(0, bytes(300_000, 3)).send().await.unwrap().status(), StatusCode::NO_CONTENT);
     assert_eq!(usage(&srv, &token).await, 900_000, "an unfinished upload's bytes count");
@@ -124,7 +128,8 @@ async fn quota_on_every_path(backend: Backend) {
     let racer = srv.signup(&user()).await;
     let tasks: Vec<_> = (0..8u8)
         .map(|i| {
-            let req = srv.authed(Method::POST, &format!("/stream/v1/files?name=r{i}"), &racer).body(bytes(300_000, 50 + i));
+            let req =
+                srv.authed(Method::POST, &format!("/stream/v1/files?name=r{i}"), &racer).body(bytes(300_000, 50 + i));
             tokio::spawn(async move { req.send().await.unwrap().status() })
         })
         .collect();
@@ -311,8 +316,8 @@ async fn stalled_downloads_lose_their_slots() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_heads_and_stalled_bodies_are_cut() {
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
-    let srv = TestServer::start(&db, json!({"header_timeout_secs": 1, "read_timeout_secs": 1, "upload_lock_secs": 2}))
-        .await;
+    let srv =
+        TestServer::start(&db, json!({"header_timeout_secs": 1, "read_timeout_secs": 1, "upload_lock_secs": 2})).await;
     let addr = srv.url.trim_start_matches("http://").to_owned();
     // Slowloris: a head that never ends.
     let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
@@ -379,7 +384,8 @@ async fn a_cookie_request_cannot_pass_as_a_header_one() {
         .await
         .unwrap();
     assert!(matches!(res.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN), "{}", res.status());
-    let list = body(srv.authed(Method::GET, &format!("/api/v1/user/{name}/videos"), &token).send().await.unwrap()).await;
+    let list =
+        body(srv.authed(Method::GET, &format!("/api/v1/user/{name}/videos"), &token).send().await.unwrap()).await;
     assert_eq!(list["videos"], Value::Array(vec![]), "nothing was created");
     srv.stop().await;
 }

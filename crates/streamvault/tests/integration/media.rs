@@ -3,7 +3,6 @@
 //! truncated or corrupt upload ends as `failed` with a reason its owner can read; a deleted
 //! video stops its encoder.
 
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 

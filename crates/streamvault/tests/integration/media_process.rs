@@ -3,7 +3,6 @@
 //! job is taken over and the video ends ready; a server without ffmpeg says so once and still
 //! plays originals.
 
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

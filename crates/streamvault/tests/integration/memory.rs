@@ -2,7 +2,6 @@
 //! slow clients streaming (each connection costs about one read chunk, and nothing grows while
 //! they dawdle), 150 uploads stalled mid-body, and a burst of a thousand failed logins.
 
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -217,7 +216,8 @@ async fn stalled_uploads_hold_little_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_logins_keep_memory_bounded() {
     const LOGINS: usize = 1000;
-    let srv = Server::start(&[("STREAMVAULT_LOGIN_MAX_FAILURES", "100000"), ("STREAMVAULT_LOGIN_IP_MAX_FAILURES", "100000")]);
+    let srv =
+        Server::start(&[("STREAMVAULT_LOGIN_MAX_FAILURES", "100000"), ("STREAMVAULT_LOGIN_IP_MAX_FAILURES", "100000")]);
     let (name, _) = srv.signup().await;
     let http = http_client();
     let mut peak = 0;

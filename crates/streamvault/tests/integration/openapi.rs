@@ -2,7 +2,6 @@
 //! through it, so every route is documented; here every documented operation is checked to be
 //! served).
 
-
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::Command;

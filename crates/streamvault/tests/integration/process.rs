@@ -1,7 +1,6 @@
 //! The real binary: start-up errors, `config check`, `migrate`, the printed URL, role subsets,
 //! per-request log lines and draining on SIGTERM.
 
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -1,7 +1,6 @@
 //! Stateless replicas: sessions survive restarts and are honoured by every replica that shares
 //! the backends.
 
-
 use crate::common::{PWD, TestServer, body, user};
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -58,11 +58,7 @@ impl Browser<'_> {
 
     /// The Go server's reverse proxy to the stream server keeps the browser's `Host`.
     fn proxied(&self, method: Method, path: &str) -> RequestBuilder {
-        let mut rb = self
-            .stream
-            .req(method, path)
-            .header(HOST, &self.web_host)
-            .header("x-forwarded-for", "127.0.0.1");
+        let mut rb = self.stream.req(method, path).header(HOST, &self.web_host).header("x-forwarded-for", "127.0.0.1");
         if let Some(c) = self.cookies() {
             rb = rb.header(COOKIE, c);
         }
@@ -92,7 +88,8 @@ async fn seed_flow(backend: Backend) {
     let api = TestServer::start(&db, json!({"roles": "api,worker", "storage_url": storage_url})).await;
     let stream = TestServer::start(&db, json!({"roles": "stream", "storage_url": storage_url})).await;
     let name = user();
-    let mut b = Browser { api: &api, stream: &stream, web_host: "127.0.0.1:8080".into(), session: None, username: None };
+    let mut b =
+        Browser { api: &api, stream: &stream, web_host: "127.0.0.1:8080".into(), session: None, username: None };
 
     // Register: `POST :8000/user`, then the script keeps the session in cookies.
     let (status, text) =
@@ -166,9 +163,13 @@ async fn seed_flow(backend: Backend) {
     // Sign out (the script drops its cookies) and in again.
     b.session = None;
     b.username = None;
-    let (status, text) =
-        relayed(b.envelope(Method::POST, &format!("/user/{name}"), Some(json!({"user_name": name, "pwd": "seed-pass-1"})), false))
-            .await;
+    let (status, text) = relayed(b.envelope(
+        Method::POST,
+        &format!("/user/{name}"),
+        Some(json!({"user_name": name, "pwd": "seed-pass-1"})),
+        false,
+    ))
+    .await;
     assert_eq!(status, StatusCode::OK, "{text}");
     b.session = Some(serde_json::from_str::<Value>(&text).unwrap()["session_id"].as_str().unwrap().to_owned());
     b.username = Some(name.clone());
@@ -181,7 +182,8 @@ async fn seed_flow(backend: Backend) {
 
     // The cookie counts on the seed's byte routes only, and not from another site's page.
     let vid2 = {
-        let (_, text) = relayed(b.envelope(Method::POST, &format!("/user/{name}/videos"), Some(json!({"name": "x"})), true)).await;
+        let (_, text) =
+            relayed(b.envelope(Method::POST, &format!("/user/{name}/videos"), Some(json!({"name": "x"})), true)).await;
         serde_json::from_str::<Value>(&text).unwrap()["id"].as_str().unwrap().to_owned()
     };
     let res = b

@@ -1,7 +1,6 @@
 //! The stream role over real HTTP: uploads (raw and the seed's multipart), every playback edge
 //! case byte for byte, deduplication, and the stream limiter.
 
-
 use std::time::Duration;
 
 use crate::common::{TestServer, body, expect_error, fake_mp4, files_under, sha256_hex, user};

@@ -1,6 +1,5 @@
 //! Real containers made by ffmpeg are recognised and play back byte for byte.
 
-
 use std::process::Command;
 
 use crate::common::{TestServer, body, expect_error, sha256_hex, user};

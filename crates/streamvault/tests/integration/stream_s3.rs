@@ -1,7 +1,6 @@
 //! The stream role on S3-compatible object storage (a real Garage node): uploads land in the
 //! bucket once per content, and playback works both by presigned redirect and proxied.
 
-
 use crate::common::{TestServer, body, fake_mp4, files_under, sha256_hex, user};
 use opendal::Operator;
 use reqwest::{Method, StatusCode};

@@ -1,9 +1,8 @@
 //! tus 1.0 at `/stream/v1/tus/`: every status of the protocol and its extensions, on each
 //! metadata backend, over real HTTP.
 
-
-use base64::Engine;
 use crate::common::{TestServer, body, fake_mp4, files_under, sha256_hex, user};
+use base64::Engine;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::json;
 use sha2::Digest;

@@ -1,7 +1,6 @@
 //! Videos and comments over real HTTP on each metadata backend: every status, an
 //! authorization matrix, pagination under concurrent inserts, search, and the seed's client flow.
 
-
 use std::collections::HashSet;
 
 use crate::common::{TestServer, body, expect_error, set_video, user};
@@ -27,13 +26,15 @@ fn items(v: &Value, key: &str) -> Vec<Value> {
 /// Posts a comment under prefix `p` and returns it. At the root the seed's answer is the text
 /// `ok`, so the comment is read back from `/api/v1` (its newest).
 async fn comment(srv: &TestServer, p: &str, vid: &str, token: &str, payload: Value) -> Value {
-    let res = srv.authed(Method::POST, &format!("{p}/videos/{vid}/comments"), token).json(&payload).send().await.unwrap();
+    let res =
+        srv.authed(Method::POST, &format!("{p}/videos/{vid}/comments"), token).json(&payload).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     if !p.is_empty() {
         return body(res).await;
     }
     assert_eq!(res.text().await.unwrap(), "ok", "the seed's answer");
-    let list = body(srv.req(Method::GET, &format!("/api/v1/videos/{vid}/comments?limit=100")).send().await.unwrap()).await;
+    let list =
+        body(srv.req(Method::GET, &format!("/api/v1/videos/{vid}/comments?limit=100")).send().await.unwrap()).await;
     items(&list, "comments").last().unwrap().clone()
 }
 

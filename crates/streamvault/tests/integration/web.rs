@@ -7,7 +7,6 @@
 //! and cookie-authenticated API calls, the security headers, password change, and the gateway
 //! a web-only replica is in split mode.
 
-
 use std::path::PathBuf;
 
 use crate::common::{PWD, TestServer, lavfi_video};
@@ -230,12 +229,23 @@ async fn forms_and_cookie_api_calls_need_the_csrf_token() {
     db.drop_db().await;
 }
 
+/// The status of a GET of `path` exactly as written.
+async fn raw_status(addr: &str, path: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out[9..12]).parse().unwrap()
+}
+
 /// Split mode: a web-only replica forwards `/api/` and `/stream/` round robin to the pools it
 /// is given, skipping a replica that is down, streaming bodies and keeping Range.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_replica_is_the_gateway_to_api_and_stream_pools() {
     let Some(db) = TestDb::create(Backend::Sqlite).await else { return };
-    let backend = TestServer::start(&db, json!({ "roles": "api,stream,worker" })).await;
+    // The upstreams trust the gateway to say who the client is.
+    let backend = TestServer::start(&db, json!({ "roles": "api,stream,worker", "trusted_proxies": "127.0.0.1" })).await;
     // A replica that is down stays in the list: the gateway must go around it.
     let dead = "http://127.0.0.1:9";
     let web = TestServer::start(
@@ -289,6 +299,35 @@ async fn web_replica_is_the_gateway_to_api_and_stream_pools() {
     // Pages are served by the web replica itself.
     let res = http.get(format!("{}/watch/{vid}", web.url)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+
+    // Paths that leave /api/ or /stream/ once normalised are not forwarded (sent raw: an HTTP
+    // client would normalise them itself).
+    let addr = web.url.trim_start_matches("http://").to_owned();
+    for path in ["/api/../user/x", "/api/%2e%2e/metrics", "/api/v1/%2E%2E/%2e%2e/readyz", "/stream/../api/v1/me"] {
+        assert_eq!(raw_status(&addr, path).await, 404, "{path} must not reach an upstream route");
+    }
+    assert_eq!(raw_status(&addr, "/api/v1/../v1/videos").await, 200, "inside the prefix it is fine");
+
+    // Links the upstream builds carry the public origin the client used, not the upstream's.
+    let res = http
+        .post(format!("{}/stream/v1/files?name=shared.bin", web.url))
+        .header("x-session-id", &token)
+        .body(vec![1u8; 1000])
+        .send()
+        .await
+        .unwrap();
+    let file = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let res = http
+        .post(format!("{}/api/v1/files/{file}/share", web.url))
+        .header("x-session-id", &token)
+        .header("host", "video.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let link = res.json::<serde_json::Value>().await.unwrap()["url"].as_str().unwrap().to_owned();
+    assert!(link.starts_with("http://video.example/stream/v1/shared/"), "{link}");
     web.stop().await;
     backend.stop().await;
     db.drop_db().await;

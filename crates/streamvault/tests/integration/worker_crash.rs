@@ -1,7 +1,6 @@
 //! Jobs survive crashes: a delete queued just before `kill -9` still happens after a restart,
 //! and a job whose worker died mid-run is taken over when its lease runs out.
 
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
