@@ -39,6 +39,23 @@ impl Cursor {
 }
 
 /// A validated page request.
+/// The largest integer a JSON number (an IEEE double) holds exactly.
+pub const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// A whole, non-negative number as text: digits, or a decimal or exponent form whose value is
+/// whole (`12`, `12.0`, `1.2e1`), as JSON Schema counts integers and schema-driven clients
+/// write them.
+pub fn parse_whole(s: &str) -> Option<u64> {
+    if let Ok(n) = s.parse::<u64>() {
+        return Some(n);
+    }
+    if !s.bytes().all(|b| b.is_ascii_digit() || b".eE+-".contains(&b)) {
+        return None;
+    }
+    let f = s.parse::<f64>().ok()?;
+    (f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f <= MAX_EXACT).then_some(f as u64)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     pub limit: u64,
@@ -49,8 +66,8 @@ impl PageRequest {
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self> {
         let limit = match limit.filter(|l| !l.is_empty()) {
             None => DEFAULT_LIMIT,
-            Some(l) => match l.parse::<u64>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(l) => match parse_whole(l) {
+                Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
                 _ => return Err(Error::invalid("bad_limit", format!("limit must be a number from 1 to {MAX_LIMIT}"))),
             },
         };

@@ -227,3 +227,119 @@ mod tests {
         assert!(credential(&h).is_err(), "a cookie-authenticated request must not pass as a header one");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use axum::http::header::{AUTHORIZATION, COOKIE};
+    use axum::http::{HeaderMap, HeaderValue};
+    use proptest::prelude::*;
+
+    use super::{SESSION_COOKIE, Source, cookie, credential};
+
+    /// Any value a header can carry: tab, visible ASCII and space, and obs-text (not text).
+    fn header_value(max: usize) -> impl Strategy<Value = HeaderValue> {
+        prop::collection::vec(prop_oneof![Just(b'\t'), 0x20u8..=0x7e, 0x80u8..=0xff], 0..max)
+            .prop_filter_map("a valid header value", |b| HeaderValue::from_bytes(&b).ok())
+    }
+
+    fn text_value(pattern: &'static str) -> impl Strategy<Value = HeaderValue> {
+        pattern.prop_filter_map("a valid header value", |s| HeaderValue::from_str(&s).ok())
+    }
+
+    /// The text of a value as `HeaderValue::to_str` reads it, trimmed as a token is.
+    fn text(v: &HeaderValue) -> Option<&str> {
+        let b = v.as_bytes();
+        let ok = b.iter().all(|&c| c == b'\t' || (0x20..0x7f).contains(&c));
+        ok.then(|| std::str::from_utf8(b).ok()).flatten().map(|s| s.trim_matches([' ', '\t']))
+    }
+
+    /// RFC 6265 cookie-name (a token) and cookie-value (cookie-octets; `=` included).
+    const NAME: &str = "[A-Za-z0-9!#$%&'*+.^_`|~\\-]{1,10}";
+    const VALUE: &str = "[\\x21\\x23-\\x2B\\x2D-\\x3A\\x3C-\\x5B\\x5D-\\x7E]{0,12}";
+
+    proptest! {
+        /// A Cookie header as browsers write it (`a=1; b=2`, possibly over several header lines):
+        /// `cookie` is the first value of that name, or nothing.
+        #[test]
+        fn cookie_is_the_first_value_of_that_name(
+            pairs in prop::collection::vec((prop_oneof![NAME, Just(SESSION_COOKIE.to_owned())], VALUE), 0..8),
+            lines in 1usize..4,
+            pick in any::<prop::sample::Index>(),
+            other in NAME,
+            use_pick in any::<bool>(),
+        ) {
+            let name = if use_pick && !pairs.is_empty() { pairs[pick.index(pairs.len())].0.clone() } else { other };
+            let mut h = HeaderMap::new();
+            let per_line = pairs.len().div_ceil(lines).max(1);
+            for chunk in pairs.chunks(per_line) {
+                let line: Vec<String> = chunk.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                let value = HeaderValue::from_str(&line.join("; ")).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                h.append(COOKIE, value);
+            }
+            let expected = pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+            prop_assert_eq!(cookie(&h, &name), expected, "{:?}", h);
+        }
+
+        /// Arbitrary Cookie bytes never panic, and a value found is trimmed and holds no `;`.
+        #[test]
+        fn any_cookie_header_never_panics(
+            lines in prop::collection::vec(prop_oneof![header_value(60), text_value("([ -~]{0,6}[=;]){0,8}")], 0..3),
+            name in prop_oneof![Just(SESSION_COOKIE.to_owned()), NAME, "\\PC{0,6}"],
+        ) {
+            let mut h = HeaderMap::new();
+            for line in lines {
+                h.append(COOKIE, line);
+            }
+            if let Some(v) = cookie(&h, &name) {
+                prop_assert!(v.trim() == v && !v.contains(';'), "{:?}", v);
+            }
+        }
+
+        /// `X-Session-Id`, else `Authorization: Bearer`, else the session cookie. A header that is
+        /// present but unreadable (not text, another scheme, no token separator) is an error, never
+        /// a fall-through to the next source; the source reported is the header actually read.
+        #[test]
+        fn credential_reads_the_first_present_source(
+            session_id in prop::option::of(prop_oneof![header_value(40), text_value("[ \t]{0,2}[ -~]{0,20}")]),
+            authorization in prop::option::of(prop_oneof![
+                header_value(40),
+                text_value("[ \t]{0,2}(Bearer|bearer|BEARER|Basic|Token|Bearerx)[ \t]{0,2}[ -~]{0,20}"),
+            ]),
+            cookies in prop::option::of(prop_oneof![
+                text_value("(sv_session=[!-:<-~]{0,10}; )?[a-z]{1,4}=[a-z0-9]{0,4}(; sv_session=[a-z]{0,4})?"),
+                header_value(40),
+            ]),
+        ) {
+            let mut h = HeaderMap::new();
+            if let Some(v) = &session_id {
+                h.insert("x-session-id", v.clone());
+            }
+            if let Some(v) = &authorization {
+                h.insert(AUTHORIZATION, v.clone());
+            }
+            if let Some(v) = &cookies {
+                h.insert(COOKIE, v.clone());
+            }
+            let got = credential(&h).map(|c| c.map(|c| (c.token, c.source)));
+            if let Some(v) = &session_id {
+                match text(v) {
+                    Some(t) => prop_assert_eq!(got.ok(), Some(Some((t.to_owned(), Source::Header)))),
+                    None => prop_assert!(got.is_err(), "{got:?} for an unreadable X-Session-Id"),
+                }
+            } else if let Some(v) = &authorization {
+                // `Bearer`, any case, one space, then the token (trimmed).
+                let bearer = text(v).and_then(|t| {
+                    let (scheme, rest) = (t.get(..7)?, t.get(7..)?);
+                    scheme.eq_ignore_ascii_case("bearer ").then(|| rest.trim_matches([' ', '\t']).to_owned())
+                });
+                match bearer {
+                    Some(token) => prop_assert_eq!(got.ok(), Some(Some((token, Source::Bearer)))),
+                    None => prop_assert!(got.is_err(), "{got:?} for Authorization {v:?}"),
+                }
+            } else {
+                let expected = cookie(&h, SESSION_COOKIE).map(|t| (t, Source::Cookie));
+                prop_assert_eq!(got.ok(), Some(expected));
+            }
+        }
+    }
+}

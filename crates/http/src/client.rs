@@ -224,3 +224,190 @@ mod tests {
         assert_eq!(resolve(ip("::ffff:10.0.0.2"), &headers(&[("x-forwarded-for", "5.5.5.5")]), &t).addr, ip("5.5.5.5"));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use std::collections::HashSet;
+    use std::net::{IpAddr, SocketAddr};
+
+    use axum::http::{HeaderMap, HeaderValue};
+    use proptest::prelude::*;
+    use streamvault_config::net::{TrustedProxies, canonical};
+
+    use super::resolve;
+
+    /// Addresses that overlap (blocks, v4-mapped v6), so that hops are often trusted.
+    const POOL: &[&str] = &[
+        "10.0.0.1",
+        "10.0.0.2",
+        "10.1.2.3",
+        "192.168.1.7",
+        "1.2.3.4",
+        "5.5.5.5",
+        "::1",
+        "2001:db8::1",
+        "2001:db8::2",
+        "fe80::1",
+        "::ffff:10.0.0.1",
+        "::ffff:5.5.5.5",
+    ];
+
+    fn addr() -> impl Strategy<Value = IpAddr> {
+        prop::sample::select(POOL).prop_filter_map("an address", |s| s.parse::<IpAddr>().ok())
+    }
+
+    /// Pool addresses, some widened to a block, as `STREAMVAULT_TRUSTED_PROXIES` lists them.
+    fn nets() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec((addr(), prop::option::of(0u8..=128)), 0..4).prop_map(|nets| {
+            nets.iter()
+                .map(|(ip, len)| match len {
+                    Some(len) => format!("{ip}/{}", len % if ip.is_ipv4() { 33 } else { 129 }),
+                    None => ip.to_string(),
+                })
+                .collect()
+        })
+    }
+
+    fn trusted() -> impl Strategy<Value = TrustedProxies> {
+        nets().prop_filter_map("a trusted set", |list| TrustedProxies::parse(&list.join(",")).ok())
+    }
+
+    /// One hop as forwarding headers write it, or junk.
+    fn hop() -> impl Strategy<Value = String> {
+        prop_oneof![
+            addr().prop_map(|ip| ip.to_string()),
+            (addr(), any::<u16>()).prop_map(|(ip, port)| SocketAddr::new(ip, port).to_string()),
+            addr().prop_map(|ip| format!("\"[{ip}]\"")),
+            addr().prop_map(|ip| format!("[{ip}]")),
+            "[ -~]{0,12}",
+            "[0-9a-f.:\\[\\]\"]{0,16}",
+        ]
+    }
+
+    fn header_value(max: usize) -> impl Strategy<Value = HeaderValue> {
+        prop::collection::vec(prop_oneof![Just(b'\t'), 0x20u8..=0x7e, 0x80u8..=0xff], 0..max)
+            .prop_filter_map("a valid header value", |b| HeaderValue::from_bytes(&b).ok())
+    }
+
+    /// A forwarding header: a list of hops (RFC 7239 elements for `Forwarded`), or raw bytes.
+    fn forwarding(rfc7239: bool) -> impl Strategy<Value = HeaderValue> {
+        let element = (hop(), prop::option::of("[ -~]{0,8}"), prop::option::of("[ -~]{0,8}")).prop_map(
+            move |(hop, proto, host)| {
+                if !rfc7239 {
+                    return hop;
+                }
+                let mut e = format!("for={hop}");
+                if let Some(p) = proto {
+                    e.push_str(&format!(";proto={p}"));
+                }
+                if let Some(h) = host {
+                    e.push_str(&format!(";Host={h}"));
+                }
+                e
+            },
+        );
+        prop_oneof![
+            prop::collection::vec(element, 0..5)
+                .prop_filter_map("a valid header value", |hops| HeaderValue::from_str(&hops.join(", ")).ok()),
+            header_value(60),
+        ]
+    }
+
+    /// Every address written anywhere in these header values (any substring that reads as one).
+    fn mentioned(values: &[&HeaderValue]) -> HashSet<IpAddr> {
+        let mut out = HashSet::new();
+        for v in values {
+            let Ok(s) = v.to_str() else { continue };
+            for i in 0..s.len() {
+                for j in i + 1..=s.len().min(i + 46) {
+                    if let Ok(ip) = s[i..j].parse::<IpAddr>() {
+                        out.insert(canonical(ip));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        /// Arbitrary forwarding headers and trusted sets never panic; an untrusted peer is the
+        /// client whatever it says; a forwarded client is an address some header wrote; the
+        /// scheme is http or https, and a host that is not the request's is a bare host.
+        #[test]
+        fn resolving_any_forwarding_headers_never_panics(
+            peer in prop_oneof![
+                addr(),
+                any::<[u8; 4]>().prop_map(IpAddr::from),
+                any::<[u8; 16]>().prop_map(IpAddr::from),
+            ],
+            trusted in prop_oneof![Just(TrustedProxies::default()), trusted()],
+            xff in prop::collection::vec(forwarding(false), 0..3),
+            fwd in prop::collection::vec(forwarding(true), 0..3),
+            proto in prop::option::of(prop_oneof![text("(https?|HTTPS|ftp)(, ?https?)?"), header_value(12)]),
+            xhost in prop::option::of(prop_oneof![text("[ -~]{0,20}"), header_value(20)]),
+            host in prop::option::of(text("[a-z0-9.:\\-]{1,20}")),
+        ) {
+            let mut h = HeaderMap::new();
+            for v in &xff {
+                h.append("x-forwarded-for", v.clone());
+            }
+            for v in &fwd {
+                h.append("forwarded", v.clone());
+            }
+            if let Some(v) = proto {
+                h.insert("x-forwarded-proto", v);
+            }
+            if let Some(v) = xhost {
+                h.insert("x-forwarded-host", v);
+            }
+            if let Some(v) = &host {
+                h.insert("host", v.clone());
+            }
+            let o = resolve(peer, &h, &trusted);
+            let peer = canonical(peer);
+            let host = host.as_ref().and_then(|v| v.to_str().ok());
+            prop_assert!(o.scheme == "http" || o.scheme == "https", "{:?}", o.scheme);
+            if !trusted.contains(peer) {
+                prop_assert_eq!(o.addr, peer);
+                prop_assert_eq!(o.scheme.as_str(), "http");
+                prop_assert_eq!(o.host.as_deref(), host);
+            } else if o.addr != peer {
+                let written: Vec<&HeaderValue> = xff.iter().chain(&fwd).collect();
+                prop_assert!(mentioned(&written).contains(&o.addr), "{} is in no header: {:?}", o.addr, h);
+            }
+            if let Some(got) = o.host.as_deref().filter(|g| Some(*g) != host) {
+                let bare = got.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b));
+                prop_assert!(bare && !got.is_empty() && got.len() <= 255, "{:?}", got);
+            }
+        }
+
+        /// Behind a trusted proxy, `X-Forwarded-For` of plain addresses is read from the right,
+        /// past trusted hops, to the first untrusted one (the leftmost when all are trusted).
+        #[test]
+        fn the_client_is_the_rightmost_untrusted_hop(
+            peer in addr(),
+            others in nets(),
+            hops in prop::collection::vec(addr(), 0..6),
+            lines in 1usize..3,
+        ) {
+            // The peer is listed among the trusted proxies (a v4-mapped entry matches nothing,
+            // as peers are compared in their IPv4 form).
+            let list = format!("{peer},{}", others.join(","));
+            let trusted = TrustedProxies::parse(&list).map_err(TestCaseError::fail)?;
+            let mut h = HeaderMap::new();
+            for chunk in hops.chunks(hops.len().div_ceil(lines).max(1)) {
+                let line: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+                let value = HeaderValue::from_str(&line.join(", ")).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                h.append("x-forwarded-for", value);
+            }
+            let hops: Vec<IpAddr> = hops.into_iter().map(canonical).collect();
+            let walked = hops.iter().rev().find(|ip| !trusted.contains(**ip)).or(hops.first()).copied();
+            let expected = if trusted.contains(peer) { walked.unwrap_or(canonical(peer)) } else { canonical(peer) };
+            prop_assert_eq!(resolve(peer, &h, &trusted).addr, expected);
+        }
+    }
+
+    fn text(pattern: &'static str) -> impl Strategy<Value = HeaderValue> {
+        pattern.prop_filter_map("a valid header value", |s| HeaderValue::from_str(&s).ok())
+    }
+}

@@ -7,10 +7,12 @@ pub mod client;
 pub mod error;
 pub mod health;
 pub mod json;
+pub mod number;
 pub mod observe;
 pub mod operator;
 pub mod query;
 pub mod resources;
+pub mod schema;
 
 pub use auth::{Auth, CSRF_COOKIE, HasAccounts, SESSION_COOKIE};
 pub use client::{Client, ClientOrigin};

@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use streamvault_core::ports::JobState;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
 
@@ -54,9 +55,9 @@ pub enum MediaCommand {
 pub enum JobsCommand {
     /// Jobs, newest first.
     List {
-        /// Only jobs in this state: queued, running, done or dead.
-        #[arg(long)]
-        state: Option<String>,
+        /// Only jobs in this state: queued, relaying, sent, running, done or dead.
+        #[arg(long, value_parser = job_state)]
+        state: Option<JobState>,
         #[arg(long, default_value_t = 50)]
         limit: u64,
         #[command(flatten)]
@@ -76,8 +77,8 @@ pub enum JobsCommand {
     },
     /// Deletes finished jobs in the given state (done or dead).
     Purge {
-        #[arg(long, default_value = "done")]
-        state: String,
+        #[arg(long, default_value = "done", value_parser = finished_state)]
+        state: JobState,
         #[command(flatten)]
         overrides: Overrides,
     },
@@ -147,5 +148,19 @@ impl Overrides {
         put("queue_url", self.queue_url.clone());
         put("bus_url", self.bus_url.clone());
         figment::providers::Serialized::globals(Value::Object(m))
+    }
+}
+
+fn job_state(s: &str) -> Result<JobState, String> {
+    JobState::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = JobState::ALL.iter().map(|s| s.as_str()).collect();
+        format!("{s:?} is not a job state ({})", all.join(", "))
+    })
+}
+
+fn finished_state(s: &str) -> Result<JobState, String> {
+    match job_state(s)? {
+        st if st.is_finished() => Ok(st),
+        _ => Err(format!("only finished jobs are purged: done or dead, not {s}")),
     }
 }

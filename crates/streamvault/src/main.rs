@@ -79,7 +79,7 @@ async fn jobs(config: Config, command: JobsCommand) -> anyhow::Result<()> {
     match command {
         JobsCommand::List { state, limit, .. } => {
             println!("{:<36}  {:<14} {:<8} {:>8}  {:<25}  last_error", "id", "kind", "state", "attempts", "run_at");
-            for j in admin.list(state.as_deref(), limit).await? {
+            for j in admin.list(state, limit).await? {
                 let attempts = format!("{}/{}", j.attempts, j.max_attempts);
                 let err = j.last_error.unwrap_or_default().replace('\n', " ");
                 println!(
@@ -102,7 +102,7 @@ async fn jobs(config: Config, command: JobsCommand) -> anyhow::Result<()> {
             }
             println!("job {id} is queued to run now");
         }
-        JobsCommand::Purge { state, .. } => println!("purged {} {state} jobs", admin.purge(&state).await?),
+        JobsCommand::Purge { state, .. } => println!("purged {} {state} jobs", admin.purge(state).await?),
     }
     store.close().await;
     Ok(())

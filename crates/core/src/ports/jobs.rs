@@ -65,12 +65,61 @@ pub trait JobQueue: Send + Sync {
     async fn fail(&self, job: &LeasedJob, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()>;
 }
 
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for its time (or for a worker).
+    Queued,
+    /// Being handed to the message broker by a relay.
+    Relaying,
+    /// In the message broker, waiting for a worker.
+    Sent,
+    /// A worker holds it (until its lease runs out).
+    Running,
+    Done,
+    /// Out of attempts: in the dead-letter list for an operator.
+    Dead,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 6] =
+        [JobState::Queued, JobState::Relaying, JobState::Sent, JobState::Running, JobState::Done, JobState::Dead];
+
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Relaying => "relaying",
+            JobState::Sent => "sent",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Finished: `done` or `dead` (what may be purged).
+    pub fn is_finished(self) -> bool {
+        matches!(self, JobState::Done | JobState::Dead)
+    }
+}
+
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// A job as an operator sees it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct JobInfo {
     pub id: Uuid,
     pub kind: String,
-    pub state: String,
+    pub state: JobState,
     pub payload: String,
     pub attempts: u32,
     pub max_attempts: u32,
@@ -95,13 +144,14 @@ pub struct QueueStats {
 #[async_trait]
 pub trait JobAdmin: Send + Sync {
     /// Newest first, optionally of one state.
-    async fn list(&self, state: Option<&str>, limit: u64) -> Result<Vec<JobInfo>>;
+    async fn list(&self, state: Option<JobState>, limit: u64) -> Result<Vec<JobInfo>>;
     async fn get(&self, id: Uuid) -> Result<Option<JobInfo>>;
     /// Makes a dead, queued or sent (broker) job due now, with a fresh set of attempts; `false`
     /// if there is no such job in those states.
     async fn retry(&self, id: Uuid) -> Result<bool>;
-    /// Deletes finished jobs (`done` or `dead`); returns how many.
-    async fn purge(&self, state: &str) -> Result<u64>;
+    /// Deletes finished jobs (`done` or `dead`: any other state deletes nothing); returns how
+    /// many.
+    async fn purge(&self, state: JobState) -> Result<u64>;
     async fn stats(&self) -> Result<QueueStats>;
 }
 

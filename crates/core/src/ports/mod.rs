@@ -22,7 +22,7 @@ pub use files::{
 };
 pub use health::HealthCheck;
 pub use jobs::{
-    Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, LeasedJob, NewJob, OutboxJob, PeriodicLease, QueueStats,
+    Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, JobState, LeasedJob, NewJob, OutboxJob, PeriodicLease, QueueStats,
 };
 pub use media::{HlsSpec, MediaTool, ProbeReport, Rendition, StillsSpec, Unusable};
 pub use quota::{Charge, QuotaLedger};

@@ -190,3 +190,67 @@ pub trait UploadRepo: Send + Sync {
     /// Uploads whose expiry has passed.
     async fn expired(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Upload>>;
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    use super::{Concat, Segment, UploadResult};
+
+    proptest! {
+        /// A segment's object name reads back as the segment, whatever its writer is called.
+        #[test]
+        fn segment_names_round_trip(start in any::<u64>(), writer in "\\PC{0,30}") {
+            let s = Segment { start, writer };
+            prop_assert_eq!(Segment::parse(&s.name()), Some(s));
+        }
+
+        /// Names sort by offset, as a listing of the upload's segments does.
+        #[test]
+        fn segment_names_sort_by_offset(a in any::<u64>(), b in any::<u64>(), wa in "\\PC{0,10}", wb in "\\PC{0,10}") {
+            let (na, nb) = (Segment { start: a, writer: wa }.name(), Segment { start: b, writer: wb }.name());
+            if a < b {
+                prop_assert!(na < nb, "{} {}", na, nb);
+            }
+        }
+
+        /// Any object name parses or not without panicking; what parses names itself again.
+        #[test]
+        fn any_segment_name_never_panics(name in prop_oneof!["\\PC{0,40}", "[+0-9]{0,25}-\\PC{0,10}"]) {
+            if let Some(s) = Segment::parse(&name) {
+                prop_assert_eq!(Segment::parse(&s.name()), Some(s));
+            }
+        }
+
+        #[test]
+        fn upload_results_round_trip(bits in any::<u128>(), video in any::<bool>()) {
+            let id = Uuid::from_u128(bits);
+            let r = if video { UploadResult::Video(id) } else { UploadResult::File(id) };
+            prop_assert_eq!(UploadResult::decode(&r.encode()), Some(r));
+        }
+
+        /// Stored text that is not a result decodes to nothing, never a panic; what decodes is
+        /// a file or a video and encodes back to a result that decodes the same.
+        #[test]
+        fn any_stored_result_never_panics(s in prop_oneof![
+            "\\PC{0,50}",
+            "(file|video|File|other|):[0-9a-fA-F\\-{}:urn]{0,45}",
+        ]) {
+            if let Some(r) = UploadResult::decode(&s) {
+                prop_assert!(s.starts_with("file:") || s.starts_with("video:"), "{}", s);
+                prop_assert_eq!(UploadResult::decode(&r.encode()), Some(r));
+            }
+        }
+
+        #[test]
+        fn concat_kinds_round_trip(s in "\\PC{0,10}") {
+            for c in [Concat::None, Concat::Partial, Concat::Final] {
+                prop_assert_eq!(Concat::parse(c.as_str()), Some(c));
+            }
+            if let Some(c) = Concat::parse(&s) {
+                prop_assert_eq!(c.as_str(), s.as_str());
+            }
+        }
+    }
+}

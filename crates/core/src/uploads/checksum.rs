@@ -90,3 +90,85 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use proptest::prelude::*;
+    use sha1::Digest;
+
+    use super::Checksum;
+    use crate::Error;
+
+    proptest! {
+        /// Any header text is parsed or refused with a 400, never a panic; what is accepted
+        /// names an offered algorithm and a digest in canonical, padded base64 of its length.
+        #[test]
+        fn any_checksum_text_never_panics(raw in prop_oneof![
+            "\\PC{0,60}",
+            " {0,2}(sha1|sha256|SHA1|md5|sha512) {1,3}[A-Za-z0-9+/=]{0,50} {0,2}",
+            " {0,2}(sha1|sha256)[ \t][ -~]{0,50}",
+        ]) {
+            match Checksum::parse(&raw) {
+                Ok(_) => {
+                    let (algo, digest) = raw.trim().split_once(' ').unwrap_or_default();
+                    let digest = digest.trim();
+                    let len = match algo {
+                        "sha1" => 20,
+                        "sha256" => 32,
+                        _ => return Err(TestCaseError::fail(format!("accepted {raw:?}"))),
+                    };
+                    let bytes = STANDARD.decode(digest).unwrap_or_default();
+                    prop_assert_eq!(bytes.len(), len);
+                    prop_assert_eq!(STANDARD.encode(&bytes), digest);
+                }
+                Err(e) => prop_assert!(matches!(e, Error::Invalid { code: "bad_checksum", .. }), "{e:?}"),
+            }
+        }
+
+        /// `<algorithm> <base64>` is accepted exactly when the digest has the algorithm's length.
+        #[test]
+        fn a_digest_is_accepted_only_at_its_algorithms_length(
+            sha256 in any::<bool>(),
+            digest in prop::collection::vec(any::<u8>(), 0..48),
+            before in " {0,2}",
+            gap in " {1,3}",
+            after in " {0,2}",
+        ) {
+            let algo = if sha256 { "sha256" } else { "sha1" };
+            let raw = format!("{before}{algo}{gap}{}{after}", STANDARD.encode(&digest));
+            let fits = digest.len() == if sha256 { 32 } else { 20 };
+            prop_assert_eq!(Checksum::parse(&raw).is_ok(), fits, "{}", raw);
+        }
+
+        /// A body checks out against its own digest, however it is split into chunks, and not
+        /// against another body's.
+        #[test]
+        fn a_body_verifies_against_its_own_digest(
+            sha256 in any::<bool>(),
+            body in prop::collection::vec(any::<u8>(), 0..300),
+            cut in any::<prop::sample::Index>(),
+            tweak in any::<prop::sample::Index>(),
+        ) {
+            let digest = if sha256 { sha2::Sha256::digest(&body).to_vec() } else { sha1::Sha1::digest(&body).to_vec() };
+            let raw = format!("{} {}", if sha256 { "sha256" } else { "sha1" }, STANDARD.encode(&digest));
+            let checksum = Checksum::parse(&raw).map_err(|e| TestCaseError::fail(format!("{raw}: {e}")))?;
+            let (a, b) = body.split_at(cut.index(body.len() + 1));
+            let mut h = checksum.hasher();
+            h.update(a);
+            h.update(b);
+            prop_assert!(checksum.verify(h).is_ok());
+            let mut other = body.clone();
+            if other.is_empty() {
+                other.push(0);
+            } else {
+                let i = tweak.index(other.len());
+                other[i] ^= 1;
+            }
+            let mut h = checksum.hasher();
+            h.update(&other);
+            prop_assert!(matches!(checksum.verify(h), Err(Error::ChecksumMismatch(_))));
+        }
+    }
+}

@@ -103,12 +103,12 @@ impl Videos {
     }
 
     pub async fn discover(&self, sort: VideoSort, query: Option<&str>, page: PageRequest) -> Result<Page<Video>> {
-        let query = query.map(str::trim).filter(|q| !q.is_empty());
         if let Some(q) = query
             && q.chars().count() > MAX_QUERY
         {
             return Err(Error::invalid("too_long", format!("q must be at most {MAX_QUERY} characters")));
         }
+        let query = query.map(str::trim).filter(|q| !q.is_empty());
         let key = query.map(|q| text::search_key(&[q]));
         self.videos.discover(sort, key.as_deref(), page).await
     }

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use streamvault_core::Result;
 use streamvault_core::ports::{
-    Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, LeasedJob, NewJob, OutboxJob, QueueStats,
+    Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, JobState, LeasedJob, NewJob, OutboxJob, QueueStats,
 };
 
 use super::{from_ms, to_ms};
@@ -28,7 +28,7 @@ pub(crate) async fn enqueue(conn: &impl ConnectionTrait, new: &NewJob) -> Result
         kind: Set(new.kind.to_owned()),
         payload: Set(new.payload.clone()),
         dedup_key: Set(new.dedup_key.clone()),
-        state: Set("queued".into()),
+        state: Set(JobState::Queued.as_str().into()),
         run_at: Set(to_ms(new.run_at)),
         attempts: Set(0),
         max_attempts: Set(DEFAULT_MAX_ATTEMPTS),
@@ -62,8 +62,8 @@ impl SqlJobQueue {
 
 fn due(now: i64) -> Condition {
     Condition::any()
-        .add(Condition::all().add(job::Column::State.eq("queued")).add(job::Column::RunAt.lte(now)))
-        .add(Condition::all().add(job::Column::State.eq("running")).add(job::Column::LeaseUntil.lt(now)))
+        .add(Condition::all().add(job::Column::State.eq(JobState::Queued.as_str())).add(job::Column::RunAt.lte(now)))
+        .add(Condition::all().add(job::Column::State.eq(JobState::Running.as_str())).add(job::Column::LeaseUntil.lt(now)))
 }
 
 #[async_trait]
@@ -89,7 +89,7 @@ impl JobQueue for SqlJobQueue {
             };
             let lease_ms = ms(lease);
             let won = job::Entity::update_many()
-                .col_expr(job::Column::State, Expr::value("running"))
+                .col_expr(job::Column::State, Expr::value(JobState::Running.as_str()))
                 .col_expr(job::Column::LeaseUntil, Expr::value(now.saturating_add(lease_ms)))
                 .col_expr(job::Column::LeasedBy, Expr::value(worker))
                 .col_expr(job::Column::Attempts, Expr::value(c.attempts + 1))
@@ -116,7 +116,7 @@ impl JobQueue for SqlJobQueue {
             .col_expr(job::Column::LeaseUntil, Expr::value(now.saturating_add(ms(lease))))
             .col_expr(job::Column::UpdatedAt, Expr::value(now))
             .filter(job::Column::Id.eq(j.id))
-            .filter(job::Column::State.eq("running"))
+            .filter(job::Column::State.eq(JobState::Running.as_str()))
             .filter(job::Column::LeasedBy.eq(j.worker.as_str()))
             .filter(job::Column::Attempts.eq(i32::try_from(j.attempt).unwrap_or(i32::MAX)))
             .exec(self.store.connection())
@@ -128,7 +128,7 @@ impl JobQueue for SqlJobQueue {
     async fn complete(&self, j: &LeasedJob) -> Result<()> {
         let now = to_ms(Utc::now());
         job::Entity::update_many()
-            .col_expr(job::Column::State, Expr::value("done"))
+            .col_expr(job::Column::State, Expr::value(JobState::Done.as_str()))
             .col_expr(job::Column::DedupKey, Expr::value(Option::<String>::None))
             .col_expr(job::Column::LeaseUntil, Expr::value(Option::<i64>::None))
             .col_expr(job::Column::UpdatedAt, Expr::value(now))
@@ -150,11 +150,11 @@ impl JobQueue for SqlJobQueue {
             .col_expr(job::Column::UpdatedAt, Expr::value(now));
         q = match retry_at {
             Some(at) => q
-                .col_expr(job::Column::State, Expr::value("queued"))
+                .col_expr(job::Column::State, Expr::value(JobState::Queued.as_str()))
                 .col_expr(job::Column::RunAt, Expr::value(to_ms(at))),
             // Dead-lettered: kept for an operator, and its key is free again.
             None => q
-                .col_expr(job::Column::State, Expr::value("dead"))
+                .col_expr(job::Column::State, Expr::value(JobState::Dead.as_str()))
                 .col_expr(job::Column::DedupKey, Expr::value(Option::<String>::None)),
         };
         q.filter(job::Column::Id.eq(j.id))
@@ -191,8 +191,8 @@ impl JobOutbox for SqlJobQueue {
         let conn = self.store.connection();
         let now = to_ms(Utc::now());
         let ready = Condition::any()
-            .add(Condition::all().add(job::Column::State.eq("queued")).add(job::Column::RunAt.lte(now)))
-            .add(Condition::all().add(job::Column::State.eq("relaying")).add(job::Column::LeaseUntil.lt(now)));
+            .add(Condition::all().add(job::Column::State.eq(JobState::Queued.as_str())).add(job::Column::RunAt.lte(now)))
+            .add(Condition::all().add(job::Column::State.eq(JobState::Relaying.as_str())).add(job::Column::LeaseUntil.lt(now)));
         let candidates = job::Entity::find()
             .filter(ready.clone())
             .order_by_asc(job::Column::RunAt)
@@ -204,7 +204,7 @@ impl JobOutbox for SqlJobQueue {
         for c in candidates {
             // Optimistic, like `lease`: of two relays, one publishes the job.
             let won = job::Entity::update_many()
-                .col_expr(job::Column::State, Expr::value("relaying"))
+                .col_expr(job::Column::State, Expr::value(JobState::Relaying.as_str()))
                 .col_expr(job::Column::LeaseUntil, Expr::value(now.saturating_add(ms(lease))))
                 .col_expr(job::Column::LeasedBy, Expr::value(relay))
                 .col_expr(job::Column::UpdatedAt, Expr::value(now))
@@ -225,12 +225,12 @@ impl JobOutbox for SqlJobQueue {
 
     async fn mark_sent(&self, id: uuid::Uuid) -> Result<()> {
         job::Entity::update_many()
-            .col_expr(job::Column::State, Expr::value("sent"))
+            .col_expr(job::Column::State, Expr::value(JobState::Sent.as_str()))
             .col_expr(job::Column::LeaseUntil, Expr::value(Option::<i64>::None))
             .col_expr(job::Column::LeasedBy, Expr::value(Option::<String>::None))
             .col_expr(job::Column::UpdatedAt, Expr::value(to_ms(Utc::now())))
             .filter(job::Column::Id.eq(id))
-            .filter(job::Column::State.eq("relaying"))
+            .filter(job::Column::State.eq(JobState::Relaying.as_str()))
             .exec(self.store.connection())
             .await
             .map_err(db_err)?;
@@ -244,15 +244,15 @@ impl JobOutbox for SqlJobQueue {
             let Some(c) = job::Entity::find_by_id(id).one(conn).await.map_err(db_err)? else {
                 return Ok(Claim::Gone);
             };
-            match c.state.as_str() {
+            match JobState::parse(&c.state) {
                 // Published again by a relay that died before recording the hand-over.
-                "sent" | "relaying" => {}
-                "running" if c.lease_until.is_some_and(|t| t < now) => {}
-                "running" => return Ok(Claim::Busy(from_ms(c.lease_until.unwrap_or(now)))),
+                Some(JobState::Sent | JobState::Relaying) => {}
+                Some(JobState::Running) if c.lease_until.is_some_and(|t| t < now) => {}
+                Some(JobState::Running) => return Ok(Claim::Busy(from_ms(c.lease_until.unwrap_or(now)))),
                 _ => return Ok(Claim::Gone),
             }
             let won = job::Entity::update_many()
-                .col_expr(job::Column::State, Expr::value("running"))
+                .col_expr(job::Column::State, Expr::value(JobState::Running.as_str()))
                 .col_expr(job::Column::LeaseUntil, Expr::value(now.saturating_add(ms(lease))))
                 .col_expr(job::Column::LeasedBy, Expr::value(worker))
                 .col_expr(job::Column::Attempts, Expr::value(c.attempts + 1))
@@ -276,7 +276,7 @@ impl JobOutbox for SqlJobQueue {
     async fn retry_later(&self, j: &LeasedJob, error: &str, retry_at: DateTime<Utc>) -> Result<()> {
         let error: String = error.chars().take(2000).collect();
         job::Entity::update_many()
-            .col_expr(job::Column::State, Expr::value("sent"))
+            .col_expr(job::Column::State, Expr::value(JobState::Sent.as_str()))
             .col_expr(job::Column::RunAt, Expr::value(to_ms(retry_at)))
             .col_expr(job::Column::LastError, Expr::value(error))
             .col_expr(job::Column::LeaseUntil, Expr::value(Option::<i64>::None))
@@ -291,11 +291,13 @@ impl JobOutbox for SqlJobQueue {
     }
 }
 
-fn info(m: job::Model) -> JobInfo {
-    JobInfo {
+fn info(m: job::Model) -> Result<JobInfo> {
+    let state = JobState::parse(&m.state)
+        .ok_or_else(|| streamvault_core::Error::Internal(format!("job {} has unknown state {:?}", m.id, m.state)))?;
+    Ok(JobInfo {
         id: m.id,
         kind: m.kind,
-        state: m.state,
+        state,
         payload: m.payload,
         attempts: u32::try_from(m.attempts).unwrap_or(0),
         max_attempts: u32::try_from(m.max_attempts).unwrap_or(0),
@@ -304,47 +306,47 @@ fn info(m: job::Model) -> JobInfo {
         last_error: m.last_error,
         created_at: from_ms(m.created_at),
         updated_at: from_ms(m.updated_at),
-    }
+    })
 }
 
 #[async_trait]
 impl JobAdmin for SqlJobQueue {
-    async fn list(&self, state: Option<&str>, limit: u64) -> Result<Vec<JobInfo>> {
+    async fn list(&self, state: Option<JobState>, limit: u64) -> Result<Vec<JobInfo>> {
         let mut q = job::Entity::find();
         if let Some(state) = state {
-            q = q.filter(job::Column::State.eq(state));
+            q = q.filter(job::Column::State.eq(state.as_str()));
         }
         let rows = q.order_by_desc(job::Column::Id).limit(limit).all(self.store.connection()).await.map_err(db_err)?;
-        Ok(rows.into_iter().map(info).collect())
+        rows.into_iter().map(info).collect()
     }
 
     async fn get(&self, id: uuid::Uuid) -> Result<Option<JobInfo>> {
-        Ok(job::Entity::find_by_id(id).one(self.store.connection()).await.map_err(db_err)?.map(info))
+        job::Entity::find_by_id(id).one(self.store.connection()).await.map_err(db_err)?.map(info).transpose()
     }
 
     async fn retry(&self, id: uuid::Uuid) -> Result<bool> {
         let now = to_ms(Utc::now());
         let res = job::Entity::update_many()
-            .col_expr(job::Column::State, Expr::value("queued"))
+            .col_expr(job::Column::State, Expr::value(JobState::Queued.as_str()))
             .col_expr(job::Column::RunAt, Expr::value(now))
             .col_expr(job::Column::Attempts, Expr::value(0))
             .col_expr(job::Column::UpdatedAt, Expr::value(now))
             .filter(job::Column::Id.eq(id))
             // `sent`: handed to RabbitMQ and lost there (a purged queue); sent again, and a
             // copy that still turns up finds the job claimed or done.
-            .filter(job::Column::State.is_in(["dead", "queued", "sent"]))
+            .filter(job::Column::State.is_in([JobState::Dead, JobState::Queued, JobState::Sent].map(JobState::as_str)))
             .exec(self.store.connection())
             .await
             .map_err(db_err)?;
         Ok(res.rows_affected > 0)
     }
 
-    async fn purge(&self, state: &str) -> Result<u64> {
-        if !["done", "dead"].contains(&state) {
-            return Err(streamvault_core::Error::invalid("bad_state", "only done or dead jobs can be purged"));
+    async fn purge(&self, state: JobState) -> Result<u64> {
+        if !state.is_finished() {
+            return Ok(0);
         }
         let res = job::Entity::delete_many()
-            .filter(job::Column::State.eq(state))
+            .filter(job::Column::State.eq(state.as_str()))
             .exec(self.store.connection())
             .await
             .map_err(db_err)?;
@@ -353,7 +355,7 @@ impl JobAdmin for SqlJobQueue {
 
     async fn stats(&self) -> Result<QueueStats> {
         let conn = self.store.connection();
-        let count = |state: &'static str| job::Entity::find().filter(job::Column::State.eq(state)).count(conn);
+        let count = |state: JobState| job::Entity::find().filter(job::Column::State.eq(state.as_str())).count(conn);
         let now = to_ms(Utc::now());
         let oldest = job::Entity::find()
             .filter(due(now))
@@ -365,11 +367,11 @@ impl JobAdmin for SqlJobQueue {
             .unwrap_or(0);
         Ok(QueueStats {
             // Jobs a broker carries are waiting too.
-            queued: count("queued").await.map_err(db_err)?
-                + count("relaying").await.map_err(db_err)?
-                + count("sent").await.map_err(db_err)?,
-            running: count("running").await.map_err(db_err)?,
-            dead: count("dead").await.map_err(db_err)?,
+            queued: count(JobState::Queued).await.map_err(db_err)?
+                + count(JobState::Relaying).await.map_err(db_err)?
+                + count(JobState::Sent).await.map_err(db_err)?,
+            running: count(JobState::Running).await.map_err(db_err)?,
+            dead: count(JobState::Dead).await.map_err(db_err)?,
             oldest_due_secs: oldest,
         })
     }

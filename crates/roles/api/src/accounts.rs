@@ -10,20 +10,32 @@ use streamvault_core::accounts::{Issued, username_key};
 use streamvault_core::ports::User;
 use streamvault_http::auth::LoginClient;
 use streamvault_http::error::ErrorBody;
-use streamvault_http::{ApiError, Auth, JsonBody};
+use streamvault_http::{ApiError, Auth, JsonBody, schema};
 
 use crate::ApiState;
 
-/// The seed's `UserCredential`. `username`/`password` are accepted as aliases.
+/// The seed's `UserCredential` for sign-up. `username`/`password` are accepted as aliases.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
-    /// `[A-Za-z0-9_-]{3,32}`; on login, optional (the path names the user).
+    /// Unique ignoring case.
     #[serde(alias = "username")]
-    #[schema(example = "alice")]
+    #[schema(schema_with = schema::user_name, required = true)]
     user_name: Option<String>,
-    /// 8 to 128 characters.
     #[serde(alias = "password")]
-    #[schema(example = "correct horse battery")]
+    #[schema(schema_with = schema::password, required = true)]
+    pwd: Option<String>,
+}
+
+/// Login: the password, and (the seed's client sends it) the user name again.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Login {
+    /// The name in the path; a different one is a wrong credential (401).
+    #[serde(alias = "username")]
+    #[schema(schema_with = schema::user_name_or_null)]
+    user_name: Option<String>,
+    /// Any non-empty text: a wrong one is 401.
+    #[serde(alias = "password")]
+    #[schema(value_type = String, required = true, min_length = 1)]
     pwd: Option<String>,
 }
 
@@ -85,24 +97,25 @@ pub async fn signup(
 }
 
 /// Log in: a new session for `name`.
-#[utoipa::path(post, path = "/user/{name}", operation_id = "login", tag = "accounts", request_body = Credentials,
+#[utoipa::path(post, path = "/user/{name}", operation_id = "login", tag = "accounts", request_body = Login,
     params(("name" = String, Path, description = "User name")),
     responses(
         (status = 200, description = "Logged in", body = SignedIn),
         (status = 400, description = "Missing password or bad JSON", body = ErrorBody),
         (status = 401, description = "Wrong user name or password", body = ErrorBody),
-        (status = 429, description = "Too many failed logins; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too many login attempts (per account or per client address); see Retry-After", body = ErrorBody),
     ))]
 pub async fn login(
     State(st): State<ApiState>,
     Path(name): Path<String>,
     LoginClient(client): LoginClient,
-    JsonBody(body): JsonBody<Credentials>,
+    JsonBody(body): JsonBody<Login>,
 ) -> Result<Json<SignedIn>, ApiError> {
+    // As the seed answered: a body naming someone else is a wrong credential.
     if let Some(body_name) = body.user_name.as_deref().filter(|n| !n.is_empty())
         && username_key(body_name) != username_key(&name)
     {
-        return Err(Error::invalid("name_mismatch", "user_name in the body differs from the one in the path").into());
+        return Err(Error::Unauthenticated("wrong user name or password").into());
     }
     let pwd = required(body.pwd, "pwd")?;
     Ok(Json(st.accounts.login(&name, &pwd, client).await?.into()))

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
 use streamvault_core::ids::parse_id;
-use streamvault_core::ports::JobInfo;
+use streamvault_core::ports::{JobInfo, JobState};
 use streamvault_http::error::ErrorBody;
 use streamvault_http::{ApiError, QueryParams};
 
@@ -30,7 +30,8 @@ pub struct Job {
     id: String,
     kind: String,
     /// `queued`, `relaying`, `sent`, `running`, `done` or `dead`.
-    state: String,
+    #[schema(value_type = String)]
+    state: JobState,
     /// JSON.
     payload: String,
     attempts: u32,
@@ -83,19 +84,45 @@ pub struct Purged {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only jobs in this state.
-    state: Option<String>,
-    /// At most this many, newest first (default 50, at most 1000).
-    limit: Option<u64>,
+    #[param(schema_with = any_state)]
+    state: Option<JobState>,
+    /// At most this many, newest first (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000)]
+    limit: Option<String>,
+}
+
+/// The states of finished jobs.
+#[derive(Deserialize, utoipa::ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum Finished {
+    Done,
+    Dead,
+}
+
+impl From<Finished> for JobState {
+    fn from(f: Finished) -> Self {
+        match f {
+            Finished::Done => JobState::Done,
+            Finished::Dead => JobState::Dead,
+        }
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PurgeQuery {
-    /// `done` or `dead`.
-    state: String,
+    /// Finished jobs of this state.
+    #[param(inline)]
+    state: Finished,
 }
 
-const STATES: [&str; 6] = ["queued", "relaying", "sent", "running", "done", "dead"];
+fn any_state() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let states = JobState::ALL.map(JobState::as_str);
+    ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).enum_values(Some(states)).build()
+}
+
+
 
 /// Jobs, newest first.
 #[utoipa::path(get, path = "/admin/jobs", operation_id = "admin_list_jobs", tag = "admin",
@@ -111,16 +138,14 @@ pub async fn list(
     _: Admin,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<JobList>, ApiError> {
-    if let Some(s) = &q.state
-        && !STATES.contains(&s.as_str())
-    {
-        return Err(ApiError(Error::invalid("bad_state", format!("state must be one of {}", STATES.join(", ")))));
-    }
-    let limit = q.limit.unwrap_or(50);
+    let limit = match q.limit.as_deref() {
+        None => 50,
+        Some(l) => streamvault_core::paging::parse_whole(l).unwrap_or(0),
+    };
     if !(1..=1000).contains(&limit) {
         return Err(ApiError(Error::invalid("bad_limit", "limit must be between 1 and 1000")));
     }
-    let jobs = st.jobs.list(q.state.as_deref(), limit).await?;
+    let jobs = st.jobs.list(q.state, limit).await?;
     Ok(Json(JobList { jobs: jobs.into_iter().map(Job::from).collect() }))
 }
 
@@ -183,5 +208,5 @@ pub async fn purge(
     _: Admin,
     QueryParams(q): QueryParams<PurgeQuery>,
 ) -> Result<Json<Purged>, ApiError> {
-    Ok(Json(Purged { purged: st.jobs.purge(&q.state).await? }))
+    Ok(Json(Purged { purged: st.jobs.purge(q.state.into()).await? }))
 }

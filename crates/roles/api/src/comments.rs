@@ -10,7 +10,7 @@ use streamvault_core::ids::parse_id;
 use streamvault_core::ports::Comment;
 use streamvault_http::auth::MaybeAuth;
 use streamvault_http::error::ErrorBody;
-use streamvault_http::{ApiError, Auth, JsonBody, QueryParams};
+use streamvault_http::{ApiError, Auth, JsonBody, QueryParams, schema};
 
 use crate::ApiState;
 use crate::videos::PageParams;
@@ -65,7 +65,7 @@ pub async fn list(
 /// The seed's `NewComment`; its `author_id` is ignored: the author is the session's user.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewComment {
-    /// 1 to 2000 characters.
+    #[schema(schema_with = schema::comment, required = true)]
     pub(crate) content: Option<String>,
 }
 

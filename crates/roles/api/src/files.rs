@@ -11,7 +11,7 @@ use streamvault_core::ids::{Uuid, parse_id};
 use streamvault_core::ports::{FileSort, Folder};
 use streamvault_http::error::ErrorBody;
 use streamvault_http::resources::FileJson;
-use streamvault_http::{ApiError, Auth, Client, JsonBody, QueryParams};
+use streamvault_http::{ApiError, Auth, Client, JsonBody, QueryParams, schema};
 
 use crate::ApiState;
 
@@ -47,18 +47,39 @@ pub struct FolderList {
     folders: Vec<FolderJson>,
 }
 
+/// How a file listing is sorted.
+#[derive(Deserialize, utoipa::ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SortKey {
+    Name,
+    Date,
+    Size,
+}
+
+#[derive(Deserialize, utoipa::ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The folder to list; the top of the drive when absent.
+    #[param(schema_with = schema::id)]
     folder_id: Option<String>,
-    /// `name`, `date` (default) or `size`.
-    sort: Option<String>,
-    /// `asc` or `desc`; by default names and sizes ascend, dates descend (newest first).
-    order: Option<String>,
-    /// 1 to 100, default 20.
+    /// `date` by default.
+    #[param(inline)]
+    sort: Option<SortKey>,
+    /// By default names and sizes ascend, dates descend (newest first).
+    #[param(inline)]
+    order: Option<Order>,
+    /// Page size, default 20.
+    #[param(schema_with = schema::limit)]
     limit: Option<String>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (of the same order).
+    #[param(schema_with = schema::cursor)]
     cursor: Option<String>,
 }
 
@@ -66,6 +87,7 @@ pub struct ListQuery {
 #[into_params(parameter_in = Query)]
 pub struct FolderQuery {
     /// The parent folder; the top of the drive when absent.
+    #[param(schema_with = schema::id)]
     parent_id: Option<String>,
 }
 
@@ -74,39 +96,65 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
     Option::<String>::deserialize(d).map(Some)
 }
 
+/// A field that may be left out but not `null`.
+pub(crate) fn not_null<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}
+
+/// A rename and/or a move: at least one of the two.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct FilePatch {
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(schema_with = schema::file_name)]
     name: Option<String>,
     /// A folder id, or `null` for the top of the drive.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(schema_with = schema::nullable_id)]
     folder_id: Option<Option<String>>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewFolder {
+    #[schema(schema_with = schema::file_name, required = true)]
     name: Option<String>,
+    /// The parent folder; the top of the drive when absent or `null`.
+    #[schema(schema_with = schema::nullable_id)]
     parent_id: Option<String>,
 }
 
+/// A rename and/or a move: at least one of the two.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct FolderPatch {
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(schema_with = schema::file_name)]
     name: Option<String>,
     /// A folder id, or `null` for the top of the drive.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(schema_with = schema::nullable_id)]
     parent_id: Option<Option<String>>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct InstantBody {
+    #[schema(schema_with = schema::sha256, required = true)]
     sha256: Option<String>,
+    #[serde(default, deserialize_with = "streamvault_http::number::integer")]
+    #[schema(value_type = u64, required = true)]
     size: Option<u64>,
+    #[schema(schema_with = schema::file_name, required = true)]
     name: Option<String>,
+    /// The folder the file goes to; the top of the drive when absent or `null`.
+    #[schema(schema_with = schema::nullable_id)]
     folder_id: Option<String>,
-    /// With `proof`: the challenge being answered.
+    /// With `proof`: the challenge being answered (hex).
+    #[schema(value_type = Option<String>, pattern = r"^[0-9a-fA-F]*$")]
     nonce: Option<String>,
     /// Hex SHA-256 of the nonce's bytes followed by the challenged range of the content.
+    #[schema(value_type = Option<String>)]
     proof: Option<String>,
 }
 
@@ -125,6 +173,8 @@ pub struct ChallengeBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ShareBody {
     /// How long the link works, 60 s to 30 days; default one day.
+    #[serde(default, deserialize_with = "streamvault_http::number::integer")]
+    #[schema(value_type = Option<u64>, minimum = 60, maximum = 2592000)]
     expires_in_secs: Option<u64>,
 }
 
@@ -137,24 +187,23 @@ pub struct ShareLink {
     expires_at: String,
 }
 
+/// A folder named by id; anything that is not one of the caller's folders is not found.
 fn folder_ref(raw: Option<&str>) -> Result<Option<Uuid>, Error> {
-    raw.filter(|s| !s.is_empty()).map(|s| parse_id(s, "folder")).transpose()
+    raw.map(|s| parse_id(s, "folder")).transpose()
 }
 
-fn sort_of(q: &ListQuery) -> Result<(FileSort, bool), Error> {
-    let sort = match q.sort.as_deref().unwrap_or("date") {
-        "name" => FileSort::Name,
-        "date" => FileSort::Date,
-        "size" => FileSort::Size,
-        _ => return Err(Error::invalid("bad_sort", "sort is name, date or size")),
+fn sort_of(q: &ListQuery) -> (FileSort, bool) {
+    let sort = match q.sort.unwrap_or(SortKey::Date) {
+        SortKey::Name => FileSort::Name,
+        SortKey::Date => FileSort::Date,
+        SortKey::Size => FileSort::Size,
     };
-    let descending = match q.order.as_deref() {
+    let descending = match q.order {
         None => sort == FileSort::Date,
-        Some("asc") => false,
-        Some("desc") => true,
-        Some(_) => return Err(Error::invalid("bad_order", "order is asc or desc")),
+        Some(Order::Asc) => false,
+        Some(Order::Desc) => true,
     };
-    Ok((sort, descending))
+    (sort, descending)
 }
 
 const UNAUTH: &str = "No valid session";
@@ -173,7 +222,7 @@ pub async fn list(
     Auth(auth): Auth,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<FileList>, ApiError> {
-    let (sort, descending) = sort_of(&q)?;
+    let (sort, descending) = sort_of(&q);
     let page = streamvault_core::paging::PageRequest::parse(q.limit.as_deref(), None)?;
     let folder = folder_ref(q.folder_id.as_deref())?;
     let l = st.drive.list_folder(&auth.user, folder, sort, descending, page.limit, q.cursor.as_deref()).await?;
@@ -204,6 +253,9 @@ pub async fn update(
     Path(id): Path<String>,
     JsonBody(p): JsonBody<FilePatch>,
 ) -> Result<Json<FileJson>, ApiError> {
+    if p.name.is_none() && p.folder_id.is_none() {
+        return Err(Error::invalid("missing_field", "give name, folder_id or both").into());
+    }
     let folder_id = match p.folder_id {
         None => None,
         Some(f) => Some(folder_ref(f.as_deref())?),
@@ -296,8 +348,8 @@ pub async fn share(
 /// The folders directly inside a folder (or at the top), by name.
 #[utoipa::path(get, path = "/folders", operation_id = "list_folders", tag = "drive", params(FolderQuery),
     security(("session" = []), ("bearer" = [])),
-    responses((status = 200, description = "OK", body = FolderList), (status = 401, description = UNAUTH, body = ErrorBody),
-        (status = 404, description = "No such folder", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = FolderList), (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = UNAUTH, body = ErrorBody), (status = 404, description = "No such folder", body = ErrorBody)))]
 pub async fn folders(
     State(st): State<ApiState>,
     Auth(auth): Auth,
@@ -334,6 +386,9 @@ pub async fn update_folder(
     Path(id): Path<String>,
     JsonBody(p): JsonBody<FolderPatch>,
 ) -> Result<Json<FolderJson>, ApiError> {
+    if p.name.is_none() && p.parent_id.is_none() {
+        return Err(Error::invalid("missing_field", "give name, parent_id or both").into());
+    }
     let parent = match p.parent_id {
         None => None,
         Some(f) => Some(folder_ref(f.as_deref())?),

@@ -11,7 +11,7 @@ use streamvault_core::paging::{Page, PageRequest};
 use streamvault_core::ports::{Video, VideoPatch, VideoSort};
 use streamvault_http::auth::MaybeAuth;
 use streamvault_http::error::ErrorBody;
-use streamvault_http::{ApiError, Auth, JsonBody, QueryParams};
+use streamvault_http::{ApiError, Auth, JsonBody, QueryParams, schema};
 
 use crate::ApiState;
 
@@ -95,10 +95,11 @@ impl From<Page<Video>> for VideoList {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// Page size, 1 to 100 (default 20).
-    #[param(value_type = Option<u32>)]
+    /// Page size (default 20).
+    #[param(schema_with = schema::limit)]
     limit: Option<String>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = schema::cursor)]
     cursor: Option<String>,
 }
 
@@ -111,9 +112,10 @@ impl PageParams {
 /// The seed's `NewVideo`; its `author_id` is ignored: the author is the session's user.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewVideo {
-    /// The title, 1 to 200 characters.
+    /// The title.
+    #[schema(schema_with = schema::title, required = true)]
     name: Option<String>,
-    /// Up to 5000 characters.
+    #[schema(schema_with = schema::description_or_null)]
     description: Option<String>,
 }
 
@@ -165,9 +167,16 @@ pub async fn get(
     Ok(Json(st.videos.get_by_author(viewer.as_ref(), &name, parse_id(&vid, "video")?).await?.into()))
 }
 
+/// A new title and/or description: at least one of the two.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct PatchVideo {
+    #[serde(default, deserialize_with = "crate::files::not_null")]
+    #[schema(schema_with = schema::title)]
     name: Option<String>,
+    #[serde(default, deserialize_with = "crate::files::not_null")]
+    #[schema(schema_with = schema::description)]
     description: Option<String>,
 }
 
@@ -214,17 +223,29 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// How discovery orders videos.
+#[derive(Deserialize, utoipa::ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DiscoverSort {
+    /// Newest first (the default).
+    Latest,
+    /// Most viewed first.
+    Popular,
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DiscoverParams {
-    /// `latest` (default) or `popular` (most viewed first).
-    sort: Option<String>,
+    #[param(inline)]
+    sort: Option<DiscoverSort>,
     /// Search in titles and descriptions, ignoring case.
+    #[param(schema_with = schema::query)]
     q: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[param(value_type = Option<u32>)]
+    /// Page size (default 20).
+    #[param(schema_with = schema::limit)]
     limit: Option<String>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (of the same sort).
+    #[param(schema_with = schema::cursor)]
     cursor: Option<String>,
 }
 
@@ -245,12 +266,9 @@ pub async fn discover(
     State(st): State<ApiState>,
     QueryParams(p): QueryParams<DiscoverParams>,
 ) -> Result<Json<VideoList>, ApiError> {
-    let sort = match p.sort.as_deref() {
-        None | Some("") | Some("latest") => VideoSort::Latest,
-        Some("popular") => VideoSort::Popular,
-        Some(other) => {
-            return Err(Error::invalid("bad_sort", format!("sort must be latest or popular, not {other:?}")).into());
-        }
+    let sort = match p.sort {
+        None | Some(DiscoverSort::Latest) => VideoSort::Latest,
+        Some(DiscoverSort::Popular) => VideoSort::Popular,
     };
     let page = PageRequest::parse(p.limit.as_deref(), p.cursor.as_deref())?;
     Ok(Json(st.videos.discover(sort, p.q.as_deref(), page).await?.into()))

@@ -11,6 +11,8 @@ use axum::http::header::{
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use streamvault_core::Error;
 use streamvault_core::ports::blob_key;
 use streamvault_core::storage::{BlobSource, in_transit};
 use streamvault_http::{ApiError, ClientOrigin};
@@ -115,10 +117,19 @@ pub async fn serve_blob(st: &StreamState, ask: Ask<'_>, rep: Representation<'_>)
         return done(res.body(Body::empty()).map_err(internal)?);
     }
     let slot = st.limiter.try_acquire(client.map(ClientOrigin::key).as_deref())?;
-    let stream = match &rep.stored {
+    let mut stream = match &rep.stored {
         Stored::Blob(sha256) => st.storage.read_from(&source, sha256, range.clone()).await?,
         Stored::Derived { key, .. } => st.blobs.read(key, range.clone()).await?,
     };
+    // The first bytes are read before the answer goes out: a store that cannot give them
+    // (object storage down, for a proxied read) is a clean 503 with Retry-After, not a 200
+    // whose body breaks off.
+    let first = match stream.next().await {
+        Some(Ok(chunk)) => Some(chunk),
+        Some(Err(e)) => return Err(ApiError(Error::Unavailable(format!("reading the blob: {e}")))),
+        None => None,
+    };
+    let stream = futures::stream::iter(first.map(Ok)).chain(stream).boxed();
     let response = res.body(Body::from_stream(Held::new(stream, slot))).map_err(internal)?;
     Ok(Served { response, body_from_zero: range.start == 0 })
 }

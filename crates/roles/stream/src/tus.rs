@@ -298,3 +298,170 @@ mod tests {
         assert!(id_from_url(&format!("http://h/other/{id}")).is_err());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use axum::http::{HeaderMap, HeaderValue};
+    use chrono::DateTime;
+    use proptest::prelude::*;
+    use streamvault_core::Error;
+    use streamvault_core::ports::{Concat, Upload};
+    use uuid::Uuid;
+
+    use super::{BASE, created, header, id_from_url, number};
+
+    /// Any value a header can carry: tab, visible ASCII and space, and obs-text (not text).
+    fn header_value() -> impl Strategy<Value = HeaderValue> {
+        prop::collection::vec(prop_oneof![Just(b'\t'), 0x20u8..=0x7e, 0x80u8..=0xff], 0..48)
+            .prop_filter_map("a valid header value", |b| HeaderValue::from_bytes(&b).ok())
+    }
+
+    /// What `HeaderValue::to_str` accepts.
+    fn is_text(b: &[u8]) -> bool {
+        b.iter().all(|&c| c == b'\t' || (0x20..0x7f).contains(&c))
+    }
+
+    fn with(name: &'static str, value: Option<&HeaderValue>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Some(v) = value {
+            h.insert(name, v.clone());
+        }
+        h
+    }
+
+    /// A decimal number as tus means it: digits only, within u64 (computed in u128, which
+    /// holds any 38 digits).
+    fn decimal(text: &[u8]) -> Option<u64> {
+        if text.is_empty() || text.len() > 38 || !text.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n = text.iter().fold(0u128, |n, d| n * 10 + u128::from(d - b'0'));
+        u64::try_from(n).ok()
+    }
+
+    fn upload(id: Uuid, parts: Vec<Uuid>) -> Upload {
+        let t = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        Upload {
+            id,
+            owner_id: Uuid::nil(),
+            length: Some(0),
+            offset: 0,
+            metadata: String::new(),
+            filename: None,
+            video_id: None,
+            concat: if parts.is_empty() { Concat::None } else { Concat::Final },
+            segments: Vec::new(),
+            data_file: None,
+            parts,
+            result: None,
+            hash_state: None,
+            expires_at: t,
+            created_at: t,
+        }
+    }
+
+    proptest! {
+        /// A header is its exact text, or a 400 when it is not text; never a panic.
+        #[test]
+        fn header_is_its_text_or_a_bad_header(value in prop::option::of(header_value())) {
+            let h = with("upload-metadata", value.as_ref());
+            match (header(&h, "upload-metadata"), &value) {
+                (Ok(None), None) => {}
+                (Ok(Some(s)), Some(v)) => prop_assert!(is_text(v.as_bytes()) && s.as_bytes() == v.as_bytes()),
+                (Err(Error::Invalid { code: "bad_header", .. }), Some(v)) => prop_assert!(!is_text(v.as_bytes())),
+                (other, _) => prop_assert!(false, "{other:?} for {value:?}"),
+            }
+        }
+
+        /// Upload-Length and Upload-Offset: exactly the non-negative decimals that fit in u64 (no
+        /// sign, space, hex or exponent); anything else is a 400.
+        #[test]
+        fn numbers_are_plain_decimals_that_fit(
+            value in prop::option::of(prop_oneof![
+                "[0-9]{1,38}",
+                "0{0,30}[0-9]{1,20}",
+                "[0-9 +\\-xa-fA-F.e_]{0,12}",
+                "\\PC{0,12}",
+                Just(u64::MAX.to_string()),
+                Just("18446744073709551616".to_owned()),
+            ].prop_filter_map("a valid header value", |s| HeaderValue::from_bytes(s.as_bytes()).ok())),
+        ) {
+            let h = with("upload-length", value.as_ref());
+            let got = number(&h, "upload-length");
+            match &value {
+                None => prop_assert!(matches!(got, Ok(None)), "{got:?}"),
+                Some(v) => match decimal(v.as_bytes()) {
+                    Some(n) => prop_assert!(matches!(got, Ok(Some(m)) if m == n), "{got:?} for {v:?}"),
+                    None => prop_assert!(matches!(got, Err(Error::Invalid { .. })), "{got:?} for {v:?}"),
+                },
+            }
+        }
+
+        /// An upload's URL, absolute (any scheme, host and port) or a path, with or without
+        /// trailing slashes, in any of the spellings of its id, names that upload.
+        #[test]
+        fn an_upload_url_names_its_upload(
+            bits in any::<u128>(),
+            origin in prop::option::of("[a-z][a-z0-9+.\\-]{0,8}://[a-zA-Z0-9.:@\\[\\]\\-]{0,20}"),
+            spelling in 0u8..3,
+            slashes in 0usize..3,
+        ) {
+            let id = Uuid::from_u128(bits);
+            let text = match spelling {
+                0 => id.hyphenated().to_string(),
+                1 => id.simple().to_string(),
+                _ => id.hyphenated().to_string().to_uppercase(),
+            };
+            let url = format!("{}{BASE}{text}{}", origin.unwrap_or_default(), "/".repeat(slashes));
+            prop_assert_eq!(id_from_url(&url).ok(), Some(id), "{}", url);
+        }
+
+        /// An id under any other path is not an upload of this server.
+        #[test]
+        fn a_url_outside_the_tus_base_is_refused(
+            bits in any::<u128>(),
+            path in "/[a-z/]{0,20}",
+            absolute in any::<bool>(),
+        ) {
+            let url = format!("{}{path}{}", if absolute { "http://h:1" } else { "" }, Uuid::from_u128(bits));
+            prop_assert!(id_from_url(&url).is_err(), "{}", url);
+        }
+
+        /// Arbitrary text (multi-byte characters, `://` anywhere, the base with junk after it)
+        /// never panics; what is accepted always went through the tus base.
+        #[test]
+        fn any_concat_url_never_panics(
+            url in prop_oneof![
+                "\\PC{0,80}",
+                ("\\PC{0,12}", "\\PC{0,40}").prop_map(|(a, b)| format!("{a}{BASE}{b}")),
+                "(\\PC{0,6}://\\PC{0,6})?/stream/v1/tus/[0-9a-fA-F{}:urn\\-]{0,45}/*",
+            ],
+        ) {
+            if id_from_url(&url).is_ok() {
+                prop_assert!(url.contains(BASE), "{}", url);
+            }
+        }
+
+        /// The URLs this server hands out (Location, and the parts of a final upload in its
+        /// Upload-Concat) are read back by `id_from_url` as the same uploads, in order.
+        #[test]
+        fn concat_and_location_headers_read_back(
+            id in any::<u128>(),
+            parts in prop::collection::vec(any::<u128>(), 0..5),
+        ) {
+            let parts: Vec<Uuid> = parts.into_iter().map(Uuid::from_u128).collect();
+            let res = created(&upload(Uuid::from_u128(id), parts.clone()));
+            let location = res.headers().get("location").and_then(|v| v.to_str().ok());
+            prop_assert_eq!(location.map(|l| id_from_url(l).ok()), Some(Some(Uuid::from_u128(id))));
+            let concat = res.headers().get("upload-concat").and_then(|v| v.to_str().ok());
+            if parts.is_empty() {
+                prop_assert!(concat.is_none());
+            } else {
+                let list = concat.and_then(|c| c.strip_prefix("final;"));
+                let back: Option<Vec<Uuid>> =
+                    list.map(|l| l.split_whitespace().filter_map(|u| id_from_url(u).ok()).collect());
+                prop_assert_eq!(back, Some(parts));
+            }
+        }
+    }
+}

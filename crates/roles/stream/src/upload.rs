@@ -172,3 +172,281 @@ fn is_multipart(req: &Request) -> bool {
 fn client_gone(e: axum::Error) -> Error {
     Error::invalid("incomplete_body", format!("the request body ended early: {e}"))
 }
+
+#[cfg(test)]
+mod fuzz {
+    use std::ops::Range;
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::extract::Request;
+    use chrono::{DateTime, Utc};
+    use proptest::prelude::*;
+    use streamvault_core::ports::{BlobIndex, BlobRecord, BlobStore, ByteStream, NewJob};
+    use streamvault_core::storage::Storage;
+    use streamvault_core::{Error, Result};
+
+    use super::read_body;
+
+    /// A `Storage` needs a blob store and an index; staging (all `read_body` touches) uses neither.
+    struct Unused;
+
+    fn unused<T>() -> Result<T> {
+        Err(Error::internal("staging does not use the blob store"))
+    }
+
+    #[async_trait::async_trait]
+    impl BlobStore for Unused {
+        fn is_remote(&self) -> bool {
+            false
+        }
+        async fn exists(&self, _: &str) -> Result<bool> {
+            unused()
+        }
+        async fn size(&self, _: &str) -> Result<Option<u64>> {
+            unused()
+        }
+        async fn put_file(&self, _: &str, _: &Path, _: u64, _: &str) -> Result<()> {
+            unused()
+        }
+        async fn read(&self, _: &str, _: Range<u64>) -> Result<ByteStream> {
+            unused()
+        }
+        async fn presign_get(&self, _: &str, _: Duration, _: &str, _: Option<&str>) -> Result<Option<String>> {
+            unused()
+        }
+        async fn delete(&self, _: &str) -> Result<()> {
+            unused()
+        }
+        async fn delete_prefix(&self, _: &str) -> Result<()> {
+            unused()
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl BlobIndex for Unused {
+        async fn get(&self, _: &str) -> Result<Option<BlobRecord>> {
+            unused()
+        }
+        async fn record(&self, _: &str, _: u64, _: Option<&str>, _: &NewJob) -> Result<bool> {
+            unused()
+        }
+        async fn mark_transferred(&self, _: &str, _: &str) -> Result<bool> {
+            unused()
+        }
+        async fn begin_collect(&self, _: &str, _: DateTime<Utc>) -> Result<Option<BlobRecord>> {
+            unused()
+        }
+        async fn end_collect(&self, _: &str) -> Result<()> {
+            unused()
+        }
+    }
+
+    fn fail(e: impl std::fmt::Display) -> TestCaseError {
+        TestCaseError::fail(e.to_string())
+    }
+
+    /// What `read_body` answered, and the bytes it staged when it succeeded.
+    type Outcome = (Result<Option<String>>, Option<Vec<u8>>);
+
+    /// Runs `read_body` on a fresh staging file, with the body arriving in chunks cut at
+    /// arbitrary points (so that delimiters straddle reads). A hang is a failure too.
+    fn read(content_type: Option<&str>, body: &[u8], cuts: &[prop::sample::Index]) -> Result<Outcome, TestCaseError> {
+        let mut at: Vec<usize> = cuts.iter().map(|c| c.index(body.len() + 1)).collect();
+        at.extend([0, body.len()]);
+        at.sort_unstable();
+        let chunks: Vec<std::io::Result<Vec<u8>>> = at.windows(2).map(|w| Ok(body[w[0]..w[1]].to_vec())).collect();
+        let mut builder = Request::builder().method("POST").uri("/upload/x");
+        if let Some(ct) = content_type {
+            builder = builder.header("content-type", ct);
+        }
+        let req = builder.body(Body::from_stream(futures::stream::iter(chunks))).map_err(fail)?;
+        let dir = tempfile::tempdir().map_err(fail)?;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(fail)?;
+        rt.block_on(async {
+            let storage = Storage::new(Arc::new(Unused), Arc::new(Unused), dir.path().join("staging"), 1 << 20, None)
+                .map_err(fail)?;
+            let mut staging = storage.stage_held(false).await.map_err(fail)?;
+            let got = tokio::time::timeout(Duration::from_secs(20), read_body(req, &mut staging))
+                .await
+                .map_err(|_| fail("read_body hung"))?;
+            if got.is_err() {
+                return Ok::<Outcome, TestCaseError>((got, None));
+            }
+            let staged = staging.allow_empty().finish().await.map_err(fail)?;
+            let bytes = std::fs::read(staged.path()).map_err(fail)?;
+            Ok::<Outcome, TestCaseError>((got, Some(bytes)))
+        })
+    }
+
+    /// One part of a multipart body.
+    #[derive(Debug, Clone)]
+    struct Part {
+        /// `name="…"` in Content-Disposition, if there.
+        name: Option<&'static str>,
+        filename: Option<String>,
+        disposition: &'static str,
+        /// Other part headers (Content-Type, X-…), with arbitrary values.
+        headers: Vec<(String, String)>,
+        data: Vec<u8>,
+    }
+
+    fn part() -> impl Strategy<Value = Part> {
+        (
+            prop::sample::select(vec![Some("file"), Some("File"), Some("files"), Some("other"), Some(""), None]),
+            prop::option::of("[A-Za-z0-9._ \\-]{0,20}"),
+            prop::sample::select(vec!["Content-Disposition", "content-disposition", "CONTENT-DISPOSITION"]),
+            prop::collection::vec(
+                prop_oneof![
+                    ("X-[A-Za-z]{1,8}", "[ -~]{0,20}"),
+                    "[ -~]{0,30}".prop_map(|v| ("Content-Type".to_owned(), v)),
+                ],
+                0..3,
+            ),
+            prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..600),
+                // Bytes that look like the framing: CR, LF, dashes.
+                prop::collection::vec(prop::sample::select(vec![b'\r', b'\n', b'-', b'a', b'0']), 0..200),
+            ],
+        )
+            .prop_map(|(name, filename, disposition, headers, data)| Part {
+                name,
+                filename,
+                disposition,
+                headers,
+                data,
+            })
+    }
+
+    fn boundary() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9_\\-]{1,40}"
+    }
+
+    /// The body a browser sends for these parts.
+    fn multipart(boundary: &str, parts: &[Part]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for p in parts {
+            let mut disposition = format!("{}: form-data", p.disposition);
+            if let Some(name) = p.name {
+                disposition.push_str(&format!("; name=\"{name}\""));
+            }
+            if let Some(f) = &p.filename {
+                disposition.push_str(&format!("; filename=\"{f}\""));
+            }
+            body.extend_from_slice(format!("--{boundary}\r\n{disposition}\r\n").as_bytes());
+            for (k, v) in &p.headers {
+                body.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+            }
+            body.extend_from_slice(b"\r\n");
+            body.extend_from_slice(&p.data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        body
+    }
+
+    /// The content of a part never holds its body's delimiter (a client picks the boundary so).
+    fn framed(boundary: &str, parts: &[Part]) -> bool {
+        let delimiter = format!("\r\n--{boundary}");
+        parts.iter().all(|p| !p.data.windows(delimiter.len()).any(|w| w == delimiter.as_bytes()))
+    }
+
+    /// The first part named `file`: its file name and content.
+    fn model(parts: &[Part]) -> Option<(Option<String>, Vec<u8>)> {
+        parts.iter().find(|p| p.name == Some("file")).map(|p| (p.filename.clone(), p.data.clone()))
+    }
+
+    proptest! {
+        /// A well-formed body, however chunked: the first field named `file` is staged byte for
+        /// byte and its file name returned; without one, a 400 `missing_field`.
+        #[test]
+        fn multipart_reads_the_first_file_field(
+            boundary in boundary(),
+            parts in prop::collection::vec(part(), 0..4),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+        ) {
+            prop_assume!(framed(&boundary, &parts));
+            let body = multipart(&boundary, &parts);
+            let (got, staged) = read(Some(&format!("multipart/form-data; boundary={boundary}")), &body, &cuts)?;
+            match (got, model(&parts)) {
+                (Ok(name), Some((filename, data))) => {
+                    prop_assert_eq!(name, filename);
+                    prop_assert_eq!(staged, Some(data));
+                }
+                (Err(Error::Invalid { code: "missing_field", .. }), None) => {}
+                (got, expected) => prop_assert!(false, "{got:?}, expected {expected:?}"),
+            }
+        }
+
+        /// A body cut short anywhere is refused with a 400, unless the whole `file` field had
+        /// already arrived: a partial file is never taken for the whole.
+        #[test]
+        fn a_truncated_multipart_body_never_stages_a_partial_file(
+            boundary in boundary(),
+            parts in prop::collection::vec(part(), 1..4),
+            cut in any::<prop::sample::Index>(),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        ) {
+            prop_assume!(framed(&boundary, &parts));
+            let body = multipart(&boundary, &parts);
+            let body = &body[..cut.index(body.len())];
+            let (got, staged) = read(Some(&format!("multipart/form-data; boundary={boundary}")), body, &cuts)?;
+            match got {
+                Ok(name) => {
+                    let expected = model(&parts);
+                    prop_assert_eq!(Some((name, staged.unwrap_or_default())), expected);
+                }
+                Err(e) => prop_assert!(matches!(e, Error::Invalid { .. }), "{e:?}"),
+            }
+        }
+
+        /// Arbitrary bodies under arbitrary Content-Types (boundaries with odd characters,
+        /// quoted, missing; other types) never panic or hang. A body that is not multipart is
+        /// staged as it is; a multipart one stages at most the bytes sent.
+        #[test]
+        fn any_body_under_any_content_type_never_panics(
+            content_type in prop_oneof![
+                "[A-Za-z0-9'()+_,\\-./:=? ]{0,20}".prop_map(|b| Some(format!("multipart/form-data; boundary={b}"))),
+                "[ -~]{0,20}".prop_map(|b| Some(format!("Multipart/Form-Data; boundary=\"{b}\""))),
+                Just(Some("multipart/form-data".to_owned())),
+                Just(Some("multipart/mixed; boundary=x".to_owned())),
+                Just(Some("application/octet-stream".to_owned())),
+                Just(None),
+                prop::option::of("[ -~]{0,40}"),
+            ],
+            body in prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..400),
+                (
+                    boundary(),
+                    prop::collection::vec(part(), 0..3),
+                    prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+                )
+                    .prop_map(|(b, parts, flips)| {
+                        // A well-formed body with some bytes overwritten.
+                        let mut body = multipart(&b, &parts);
+                        for (at, byte) in flips {
+                            let i = at.index(body.len());
+                            body[i] = byte;
+                        }
+                        body
+                    }),
+            ],
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        ) {
+            let (got, staged) = read(content_type.as_deref(), &body, &cuts)?;
+            // What the route takes for multipart: the type, in any case, with any parameters.
+            let as_multipart =
+                content_type.as_deref().is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+            match got {
+                Ok(name) if !as_multipart => {
+                    prop_assert_eq!(name, None);
+                    prop_assert_eq!(staged, Some(body));
+                }
+                Ok(_) => prop_assert!(staged.is_some_and(|s| s.len() <= body.len())),
+                Err(e) => prop_assert!(as_multipart && matches!(e, Error::Invalid { .. }), "{e:?}"),
+            }
+        }
+    }
+}

@@ -326,3 +326,56 @@ mod tests {
         assert!(out.get("connection").is_none() && out.get("x-trace").is_none() && out.get("host").is_none());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::forwarded_path;
+
+    /// Paths built from the pieces that normalisation is about: dot segments plain and
+    /// percent-encoded in any case, backslashes, doubled slashes, encoded slashes.
+    fn path() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "/", "//", "\\", "..", ".", "%2e", "%2E", "%2e%2e", ".%2e", "%2e.", "%2E%2e", "%2f", "%5c", "api",
+            "stream", "v1", "me", "metrics", "?", "#", "%", ";", "@", ":", "x",
+        ]);
+        prop_oneof![
+            prop::collection::vec(piece.clone(), 0..12).prop_map(|p| format!("/{}", p.concat())),
+            prop::collection::vec(piece.clone(), 0..12).prop_map(|p| format!("/api/{}", p.concat())),
+            prop::collection::vec(piece, 0..12).prop_map(|p| format!("/stream/{}", p.concat())),
+            "/[ -~]{0,40}",
+            "\\PC{0,40}",
+        ]
+    }
+
+    /// A dot segment, as a URL parser reads one.
+    fn is_dot(segment: &str) -> bool {
+        let s = segment.to_ascii_lowercase().replace("%2e", ".");
+        s == "." || s == ".."
+    }
+
+    proptest! {
+        /// Whatever the request's path, forwarding never panics, and what is forwarded is inside
+        /// the pool's prefix, has no dot segment left, and is what an upstream's URL parser reads
+        /// it as (normalising it again changes nothing).
+        #[test]
+        fn forwarded_paths_stay_inside_the_prefix(
+            raw in path(),
+            prefix in prop::sample::select(vec!["/api/", "/stream/"]),
+        ) {
+            let Ok(uri) = raw.parse::<axum::http::Uri>() else { return Ok(()) };
+            let Some(out) = forwarded_path(&uri, prefix) else { return Ok(()) };
+            let (path, query) = out.split_once('?').map_or((out.as_str(), None), |(p, q)| (p, Some(q)));
+            prop_assert!(path.starts_with(prefix) || path == prefix.trim_end_matches('/'), "{:?} -> {:?}", raw, out);
+            prop_assert!(!path.split('/').any(is_dot), "{:?} -> {:?}", raw, out);
+            let dotted = path.contains("/../") || path.contains("/./") || path.contains('\\');
+            prop_assert!(!dotted, "{:?} -> {:?}", raw, out);
+            // The upstream (reqwest, then its router) parses `base + out` again.
+            let again = url::Url::parse(&format!("http://upstream.invalid{out}"))
+                .map_err(|e| TestCaseError::fail(format!("{raw:?} -> {out:?}: {e}")))?;
+            prop_assert_eq!(again.path(), path, "{:?}", raw);
+            prop_assert_eq!(again.query(), query, "{:?}", raw);
+        }
+    }
+}

@@ -46,7 +46,7 @@ async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>
         .unwrap();
     let mut dead = None;
     while start.elapsed() < Duration::from_secs(30) && dead.is_none() {
-        dead = admin.list(Some("dead"), 10).await.unwrap().into_iter().next();
+        dead = admin.list(Some(streamvault_core::ports::JobState::Dead), 10).await.unwrap().into_iter().next();
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = stop_tx.send(true);

@@ -8,6 +8,7 @@ mod adapters;
 mod cluster;
 mod deletion;
 mod drive;
+mod faults;
 mod files;
 mod health;
 mod integrity;

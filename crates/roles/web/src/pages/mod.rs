@@ -187,3 +187,56 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::safe_next;
+
+    /// Inputs that probe the WHATWG rules: schemes, slashes and backslashes, tabs and newlines
+    /// (dropped by browsers), percent escapes, userinfo, dot segments.
+    fn next() -> impl Strategy<Value = String> {
+        const PIECES: &str = "/|\\|//|\\\\|\t|\n|\r| |%09|%2f|%5c|%2e|..|.|@|:|?|#|http:|https:|HTTP://|javascript:|data:|\
+                              //evil.example|evil.example|user:pw@|streamvault.invalid|a.invalid|%|%%|\u{0}|\u{3000}|\
+                              \u{ff0f}|ß|x";
+        let piece = prop::sample::select(PIECES.split('|').collect::<Vec<_>>());
+        prop_oneof!["\\PC{0,40}", "[ -~\t\n\r]{0,40}", prop::collection::vec(piece, 0..10).prop_map(|p| p.concat())]
+    }
+
+    proptest! {
+        /// Whatever `next` is, the redirect is a path on this site: it starts with one `/`
+        /// (never `//` or `/\`), and a browser resolving it on any origin stays on that origin.
+        #[test]
+        fn safe_next_always_stays_on_this_site(next in next()) {
+            let out = safe_next(&next);
+            prop_assert!(out.starts_with('/'), "{:?} -> {:?}", next, out);
+            prop_assert!(!out.starts_with("//") && !out.starts_with("/\\"), "{:?} -> {:?}", next, out);
+            let base = url::Url::parse("http://a.invalid/").map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let u = base.join(&out).map_err(|e| TestCaseError::fail(format!("{next:?} -> {out:?}: {e}")))?;
+            prop_assert!(
+                u.origin() == base.origin() && u.username().is_empty() && u.password().is_none(),
+                "{:?} -> {:?} -> {}", next, out, u
+            );
+        }
+
+        /// An absolute URL on another host, in any scheme, is never followed.
+        #[test]
+        fn another_hosts_url_is_refused(
+            scheme in "[a-zA-Z][a-zA-Z0-9+.\\-]{0,8}",
+            slashes in prop::sample::select(vec!["//", "\\\\", "/\\", "\\/", "///"]),
+            host in "[a-z]{1,10}\\.example",
+            rest in "(/[a-z0-9]{0,6}){0,3}",
+        ) {
+            prop_assert_eq!(safe_next(&format!("{scheme}:{slashes}{host}{rest}")).as_str(), "/");
+            prop_assert_eq!(safe_next(&format!("{slashes}{host}{rest}")).as_str(), "/");
+        }
+
+        /// A plain path on this site comes back as it was.
+        #[test]
+        fn a_plain_path_is_kept(path in "(/[a-zA-Z0-9_\\-]{1,8}){1,5}/?", query in "(\\?[a-z0-9=&]{0,12})?") {
+            let next = format!("{path}{query}");
+            prop_assert_eq!(safe_next(&next), next);
+        }
+    }
+}

@@ -47,7 +47,7 @@ async fn rabbitmq_queue(backend: Backend) {
     assert_eq!((a.kind.as_str(), a.attempt), ("a", 1));
     assert_eq!(next(&q, "w2", LEASE, Duration::from_millis(400)).await, None, "not handed out twice");
     q.complete(&a).await.unwrap();
-    assert_eq!(admin.get(a.id).await.unwrap().unwrap().state, "done");
+    assert_eq!(admin.get(a.id).await.unwrap().unwrap().state, streamvault_core::ports::JobState::Done);
 
     // A failure waits in a delay queue, comes back as attempt 2, then goes to the dead letters.
     q.enqueue(&job("b", None)).await.unwrap();
