@@ -58,10 +58,17 @@ pub(crate) fn parse(raw: &str) -> Result<Target> {
         }
         other => return Err(bad(format!("unsupported scheme {other:?}"))),
     };
-    // Transient network errors are retried; a hung server fails instead of hanging a request.
+    // Transient network errors are retried, briefly (a player waits on them); a store that is
+    // down or hung fails within seconds, as a 503, instead of hanging a request.
     let op = op
-        .layer(TimeoutLayer::new().with_timeout(Duration::from_secs(30)).with_io_timeout(Duration::from_secs(15)))
-        .layer(RetryLayer::new().with_max_times(3).with_jitter());
+        .layer(TimeoutLayer::new().with_timeout(Duration::from_secs(30)).with_io_timeout(Duration::from_secs(10)))
+        .layer(
+            RetryLayer::new()
+                .with_max_times(2)
+                .with_min_delay(Duration::from_millis(200))
+                .with_max_delay(Duration::from_secs(2))
+                .with_jitter(),
+        );
     Ok(Target::Remote(op))
 }
 

@@ -18,6 +18,7 @@ impl TrustedProxies {
             .map(|s| {
                 s.parse::<IpNet>()
                     .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                    .map(canonical_net)
                     .map_err(|_| format!("{s:?} is not an address or a CIDR block"))
             })
             .collect::<Result<_, _>>()
@@ -31,6 +32,18 @@ impl TrustedProxies {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// An IPv4 block written as v4-mapped IPv6 (`::ffff:10.0.0.0/104`) is that IPv4 block: peers
+/// are compared as IPv4 (see [`canonical`]).
+fn canonical_net(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).map_or(net, IpNet::V4),
+            None => net,
+        },
+        other => other,
     }
 }
 
@@ -65,6 +78,8 @@ mod tests {
         assert!(!t.contains("192.168.1.8".parse().unwrap()));
         assert!(t.contains("::1".parse().unwrap()));
         assert!(t.contains("::ffff:10.9.9.9".parse().unwrap()), "v4-mapped v6 counts as v4");
+        let mapped = TrustedProxies::parse("::ffff:10.0.0.1").unwrap();
+        assert!(mapped.contains("10.0.0.1".parse().unwrap()), "a v4-mapped entry is its IPv4 address");
         assert!(TrustedProxies::parse("").unwrap().is_empty());
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
         assert!(TrustedProxies::parse("proxy.local").is_err());

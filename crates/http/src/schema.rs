@@ -7,8 +7,8 @@
 //! (`char::is_whitespace`, the Unicode `White_Space` property), listed out because regex
 //! engines disagree on `\s`.
 
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::Object;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
 
 /// `char::is_whitespace`, as a character class body.
 const WS: &str = r"\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";

@@ -3,7 +3,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 use streamvault_core::ports::HealthCheck;
 use streamvault_core::{Error, Result};
@@ -50,6 +53,17 @@ impl MetadataStore {
 
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// A transaction that writes. On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`):
+    /// a deferred one that reads first and then writes fails with `SQLITE_BUSY` when another
+    /// writer went in between, instead of waiting for it. Other engines lock row by row.
+    pub async fn begin(&self) -> Result<DatabaseTransaction> {
+        let opts = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        self.db.begin_with_options(opts).await.map_err(db_err)
     }
 
     /// Applies every pending migration. Safe to run from several replicas at once on MySQL and

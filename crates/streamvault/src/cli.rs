@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 
-use streamvault_core::ports::JobState;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
+use streamvault_core::ports::JobState;
 
 #[derive(Debug, Parser)]
 #[command(name = "streamvault", version, about = "Self-hosted video site and cloud drive")]

@@ -112,7 +112,8 @@ mod fuzz {
             bad in "[^A-Za-z0-9+/=\\s,]",
             after in "[A-Za-z0-9+/=]{0,12}",
         ) {
-            prop_assert!(parse_metadata(&format!("filename {before}{bad}{after}")).is_err());
+            let raw = format!("filename {before}{bad}{after}");
+            prop_assert!(parse_metadata(&raw).is_err());
         }
 
         /// The folder a finished upload goes to is the `folder_id` the client named.

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 use streamvault_core::ports::{BlobIndex, BlobRecord, BlobState, NewJob};
 use streamvault_core::{Error, Result};
 
@@ -46,7 +46,7 @@ impl BlobIndex for SqlBlobIndex {
     }
 
     async fn record(&self, sha256: &str, size: u64, held_by: Option<&str>, collect: &NewJob) -> Result<bool> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         let row = blob::ActiveModel {
             sha256: Set(sha256.to_owned()),
             size: Set(i64_of(size)),

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use streamvault_core::ports::{Charge, DriveFile, FileQuery, FileRepo, FileSort, NewJob, Referenced};
 use streamvault_core::{Error, Result};
@@ -52,7 +52,7 @@ pub(crate) async fn check_folder(txn: &impl ConnectionTrait, owner: Uuid, folder
 #[async_trait]
 impl FileRepo for SqlFileRepo {
     async fn insert(&self, f: &DriveFile, charge: &Charge) -> Result<Referenced<()>> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         match f.folder_id {
             // The tree lock: the folder cannot be deleted between the check and the insert.
             Some(folder_id) => {
@@ -136,7 +136,7 @@ impl FileRepo for SqlFileRepo {
     }
 
     async fn update(&self, owner_id: Uuid, id: Uuid, name: &str, folder_id: Option<Uuid>) -> Result<bool> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         if let Some(f) = folder_id {
             quota::lock_tree(&txn, owner_id).await?;
             check_folder(&txn, owner_id, f).await?;
@@ -156,7 +156,7 @@ impl FileRepo for SqlFileRepo {
     }
 
     async fn delete(&self, owner_id: Uuid, id: Uuid, job: &NewJob) -> Result<bool> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         quota::lock_user(&txn, owner_id).await?;
         let hidden = hide(&txn, owner_id, &[id]).await?;
         if hidden == 0 {
@@ -178,7 +178,7 @@ impl FileRepo for SqlFileRepo {
         else {
             return Ok(None);
         };
-        let txn = conn.begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         let res = file::Entity::delete_many()
             .filter(file::Column::Id.eq(id))
             .filter(file::Column::DeletedAt.is_not_null())

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use streamvault_core::drive::tree;
 use streamvault_core::ports::{Challenge, ChallengeRepo, DeleteJob, Folder, FolderRepo, SecretStore};
 use streamvault_core::{Error, Result};
@@ -38,7 +38,7 @@ fn to_domain(m: folder::Model) -> Folder {
 #[async_trait]
 impl FolderRepo for SqlFolderRepo {
     async fn insert(&self, f: &Folder) -> Result<()> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         quota::lock_tree(&txn, f.owner_id).await?;
         if let Some(parent) = f.parent_id {
             files::check_folder(&txn, f.owner_id, parent).await?;
@@ -65,7 +65,7 @@ impl FolderRepo for SqlFolderRepo {
     }
 
     async fn update(&self, owner_id: Uuid, id: Uuid, name: &str, parent_id: Option<Uuid>) -> Result<()> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         quota::lock_tree(&txn, owner_id).await?;
         // Checked under the lock: no other move of this owner's folders runs meanwhile.
         let all = all_of(&txn, owner_id).await?;
@@ -96,7 +96,7 @@ impl FolderRepo for SqlFolderRepo {
     }
 
     async fn delete_tree(&self, owner_id: Uuid, id: Uuid, delete_job: DeleteJob<'_>) -> Result<u64> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         quota::lock_tree(&txn, owner_id).await?;
         let all = all_of(&txn, owner_id).await?;
         if !all.iter().any(|f| f.id == id) {

@@ -63,7 +63,11 @@ impl SqlJobQueue {
 fn due(now: i64) -> Condition {
     Condition::any()
         .add(Condition::all().add(job::Column::State.eq(JobState::Queued.as_str())).add(job::Column::RunAt.lte(now)))
-        .add(Condition::all().add(job::Column::State.eq(JobState::Running.as_str())).add(job::Column::LeaseUntil.lt(now)))
+        .add(
+            Condition::all()
+                .add(job::Column::State.eq(JobState::Running.as_str()))
+                .add(job::Column::LeaseUntil.lt(now)),
+        )
 }
 
 #[async_trait]
@@ -191,8 +195,14 @@ impl JobOutbox for SqlJobQueue {
         let conn = self.store.connection();
         let now = to_ms(Utc::now());
         let ready = Condition::any()
-            .add(Condition::all().add(job::Column::State.eq(JobState::Queued.as_str())).add(job::Column::RunAt.lte(now)))
-            .add(Condition::all().add(job::Column::State.eq(JobState::Relaying.as_str())).add(job::Column::LeaseUntil.lt(now)));
+            .add(
+                Condition::all().add(job::Column::State.eq(JobState::Queued.as_str())).add(job::Column::RunAt.lte(now)),
+            )
+            .add(
+                Condition::all()
+                    .add(job::Column::State.eq(JobState::Relaying.as_str()))
+                    .add(job::Column::LeaseUntil.lt(now)),
+            );
         let candidates = job::Entity::find()
             .filter(ready.clone())
             .order_by_asc(job::Column::RunAt)

@@ -8,9 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use streamvault_core::ports::{Charge, QuotaLedger};
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
@@ -130,7 +128,7 @@ impl SqlQuotaLedger {
     async fn let_go(&self, hold: Uuid, expired_before: Option<i64>) -> Result<bool> {
         let conn = self.store.connection();
         let Some(h) = quota_hold::Entity::find_by_id(hold).one(conn).await.map_err(db_err)? else { return Ok(false) };
-        let txn = conn.begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         lock_user(&txn, h.owner_id).await?;
         let mut delete = quota_hold::Entity::delete_many().filter(quota_hold::Column::Id.eq(hold));
         if let Some(before) = expired_before {
@@ -163,7 +161,7 @@ impl QuotaLedger for SqlQuotaLedger {
         limit: Option<u64>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<bool> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         lock_user(&txn, owner).await?;
         let existing = quota_hold::Entity::find_by_id(hold).one(&txn).await.map_err(db_err)?;
         let have = existing.as_ref().map_or(0, |h| h.bytes);
@@ -201,7 +199,7 @@ impl QuotaLedger for SqlQuotaLedger {
         if bytes == 0 {
             return self.let_go(hold, None).await.map(|_| ());
         }
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         lock_user(&txn, owner).await?;
         let existing = quota_hold::Entity::find_by_id(hold).one(&txn).await.map_err(db_err)?;
         let have = existing.as_ref().map_or(0, |h| h.bytes);

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Select, Set, TransactionTrait,
+    QueryOrder, QuerySelect, RelationTrait, Select, Set,
 };
 use streamvault_core::paging::{Cursor, Page, PageRequest};
 use streamvault_core::ports::{
@@ -45,7 +45,7 @@ async fn update_then_enqueue(
     update: sea_orm::UpdateMany<video::Entity>,
     jobs: &[NewJob],
 ) -> Result<bool> {
-    let txn = store.connection().begin().await.map_err(db_err)?;
+    let txn = store.begin().await?;
     if update.exec(&txn).await.map_err(db_err)?.rows_affected == 0 {
         txn.rollback().await.map_err(db_err)?;
         return Ok(false);
@@ -280,7 +280,7 @@ impl VideoRepo for SqlVideoRepo {
     }
 
     async fn update(&self, id: Uuid, patch: &VideoPatch, at: DateTime<Utc>) -> Result<Option<Video>> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         let Some(row) =
             video::Entity::find_by_id(id).filter(video::Column::DeletedAt.is_null()).one(&txn).await.map_err(db_err)?
         else {
@@ -306,7 +306,7 @@ impl VideoRepo for SqlVideoRepo {
         else {
             return Ok(false);
         };
-        let txn = conn.begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         quota::lock_user(&txn, row.author_id).await?;
         let res = video::Entity::update_many()
             .col_expr(video::Column::DeletedAt, Expr::value(to_ms(at)))
@@ -350,7 +350,7 @@ impl VideoRepo for SqlVideoRepo {
         else {
             return Ok(Referenced::Made(false));
         };
-        let txn = conn.begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         quota::lock_user(&txn, row.author_id).await?;
         let res = video::Entity::update_many()
             .col_expr(video::Column::SourceSha256, Expr::value(source.sha256.clone()))
@@ -444,7 +444,7 @@ impl VideoRepo for SqlVideoRepo {
 
     async fn set_renditions(&self, id: Uuid, renditions: &[RenditionInfo]) -> Result<bool> {
         let json = serde_json::to_string(renditions).map_err(Error::internal)?;
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         let res = self
             .live_update(id)
             .col_expr(video::Column::Renditions, Expr::value(json))
@@ -503,7 +503,7 @@ impl VideoRepo for SqlVideoRepo {
     }
 
     async fn purge_deleted(&self, id: Uuid) -> Result<Option<Option<String>>> {
-        let txn = self.store.connection().begin().await.map_err(db_err)?;
+        let txn = self.store.begin().await?;
         let Some(row) = video::Entity::find_by_id(id).one(&txn).await.map_err(db_err)? else {
             return Ok(None);
         };

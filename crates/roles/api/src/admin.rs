@@ -122,8 +122,6 @@ fn any_state() -> utoipa::openapi::Object {
     ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).enum_values(Some(states)).build()
 }
 
-
-
 /// Jobs, newest first.
 #[utoipa::path(get, path = "/admin/jobs", operation_id = "admin_list_jobs", tag = "admin",
     params(ListQuery), security(("admin" = [])),

@@ -65,9 +65,10 @@ fn if_range_matches(if_range: &str, v: &Validators<'_>) -> bool {
 fn single_range(raw: &str, size: u64) -> Plan {
     let parsed = match parse_range_header(raw) {
         Ok(p) => p,
-        // "bytes=-0" asks for no bytes at all: unsatisfiable. Anything else that does not
-        // parse is ignored, as RFC 9110 asks, and the whole representation is sent.
-        Err(RangeUnsatisfiableError::ZeroSuffix) => return Plan::Unsatisfiable,
+        // "bytes=-0" alone asks for no bytes at all: unsatisfiable. In a set of several (the
+        // parser reports only its last element's fault) it is ignored with the rest, as is
+        // anything else that does not parse, as RFC 9110 asks: the whole representation goes.
+        Err(RangeUnsatisfiableError::ZeroSuffix) if !raw.contains(',') => return Plan::Unsatisfiable,
         Err(_) => return Plan::Full,
     };
     // Several ranges would need multipart/byteranges; a server may answer them with 200.
@@ -123,6 +124,8 @@ mod tests {
         assert_eq!(p("bytes=10-", 10), Plan::Unsatisfiable);
         assert_eq!(p("bytes=10-20", 10), Plan::Unsatisfiable);
         assert_eq!(p("bytes=-0", 10), Plan::Unsatisfiable);
+        assert_eq!(p("bytes=0-1,-0", 10), Plan::Full, "a set of several: the whole file");
+        assert_eq!(p("bytes=abc,-0", 10), Plan::Full, "unreadable: ignored");
         assert_eq!(p("bytes=0-", 0), Plan::Unsatisfiable);
         assert_eq!(p("bytes=0-1,4-5", 10), Plan::Full, "several ranges get the whole file");
         assert_eq!(p("bytes=5-2", 10), Plan::Unsatisfiable, "a reversed range is rejected");

@@ -331,12 +331,12 @@ mod fuzz {
 
     /// A decimal number as tus means it: digits only, within u64 (computed in u128, which
     /// holds any 38 digits).
+    /// The model: ASCII digits (leading zeros are fine) whose value fits in u64.
     fn decimal(text: &[u8]) -> Option<u64> {
-        if text.is_empty() || text.len() > 38 || !text.iter().all(u8::is_ascii_digit) {
+        if text.is_empty() || !text.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        let n = text.iter().fold(0u128, |n, d| n * 10 + u128::from(d - b'0'));
-        u64::try_from(n).ok()
+        text.iter().try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
     }
 
     fn upload(id: Uuid, parts: Vec<Uuid>) -> Upload {

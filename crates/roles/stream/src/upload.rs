@@ -369,7 +369,8 @@ mod fuzz {
         ) {
             prop_assume!(framed(&boundary, &parts));
             let body = multipart(&boundary, &parts);
-            let (got, staged) = read(Some(&format!("multipart/form-data; boundary={boundary}")), &body, &cuts)?;
+            let content_type = format!("multipart/form-data; boundary={boundary}");
+            let (got, staged) = read(Some(content_type.as_str()), &body, &cuts)?;
             match (got, model(&parts)) {
                 (Ok(name), Some((filename, data))) => {
                     prop_assert_eq!(name, filename);
@@ -392,7 +393,8 @@ mod fuzz {
             prop_assume!(framed(&boundary, &parts));
             let body = multipart(&boundary, &parts);
             let body = &body[..cut.index(body.len())];
-            let (got, staged) = read(Some(&format!("multipart/form-data; boundary={boundary}")), body, &cuts)?;
+            let content_type = format!("multipart/form-data; boundary={boundary}");
+            let (got, staged) = read(Some(content_type.as_str()), body, &cuts)?;
             match got {
                 Ok(name) => {
                     let expected = model(&parts);

@@ -363,7 +363,11 @@ async fn split_deployment_survives_and_scales() {
         let id = held.id;
         async move {
             let j = streamvault_core::ports::JobAdmin::get(sql.as_ref(), id).await.ok().flatten();
-            j.is_some_and(|j| j.state == streamvault_core::ports::JobState::Done && j.attempts == 2 && j.leased_by.as_deref() != Some("doomed-worker"))
+            j.is_some_and(|j| {
+                j.state == streamvault_core::ports::JobState::Done
+                    && j.attempts == 2
+                    && j.leased_by.as_deref() != Some("doomed-worker")
+            })
         }
     })
     .await;

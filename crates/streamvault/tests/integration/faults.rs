@@ -20,8 +20,8 @@ use streamvault_testkit::{Backend, S3Target, TcpProxy, TestDb, amqp_url, redis_u
 
 use crate::common::{TestServer, body, fake_mp4, files_under, user};
 
-/// Concurrent client loops.
-const CLIENTS: usize = 4;
+/// Client loops per probe: each probe is asked all the time, whatever the others wait for.
+const CLIENTS_PER_PROBE: usize = 2;
 /// Each client starts a request this often (at once when its last one took longer).
 const PACE: Duration = Duration::from_millis(50);
 /// Load before the cut.
@@ -226,7 +226,7 @@ struct Run {
     restored: Instant,
 }
 
-/// Runs the mixed load of `probes` from [`CLIENTS`] loops: [`BEFORE`] with the backend behind
+/// Runs the mixed load of `probes` from [`CLIENTS_PER_PROBE`] loops each: [`BEFORE`] with the backend behind
 /// `proxy` up, [`CUT`] with it cut, then until every probe that needs it has succeeded again
 /// plus [`TAIL`]. Prints the figures, then fails on any request that came to what its probe does
 /// not allow, on a recovery slower than [`RECOVERY_LIMIT`], or on `/readyz` not being ready at
@@ -244,12 +244,12 @@ async fn outage(name: &str, srv: &TestServer, proxy: &TcpProxy, probes: Vec<Prob
         async move {
             let mut tick = tokio::time::interval(PACE);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            for i in c.. {
+            let p = c % probes.len();
+            loop {
                 tick.tick().await;
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let p = i % probes.len();
                 let started = t0.elapsed();
                 let outcome = (probes[p].call)(seq.fetch_add(1, Ordering::Relaxed)).await;
                 records.lock().unwrap().push(Record { probe: p, started, ended: t0.elapsed(), outcome });
@@ -277,7 +277,7 @@ async fn outage(name: &str, srv: &TestServer, proxy: &TcpProxy, probes: Vec<Prob
         stop.store(true, Ordering::Relaxed);
         (cut, restored)
     };
-    let ((cut, restored), _) = tokio::join!(control, join_all((0..CLIENTS).map(client)));
+    let ((cut, restored), _) = tokio::join!(control, join_all((0..CLIENTS_PER_PROBE * probes.len()).map(client)));
     let total = t0.elapsed();
     let records = records.into_inner().unwrap();
 
@@ -285,7 +285,8 @@ async fn outage(name: &str, srv: &TestServer, proxy: &TcpProxy, probes: Vec<Prob
     let phase = |ended: Duration| usize::from(ended >= cut) + usize::from(ended >= restored);
     let mut failures = Vec::new();
     println!(
-        "{name}: {CLIENTS} clients, a request each per {PACE:?}; cut from {:.1} s to {:.1} s; {} requests in {:.1} s",
+        "{name}: {} clients, a request each per {PACE:?}; cut from {:.1} s to {:.1} s; {} requests in {:.1} s",
+        CLIENTS_PER_PROBE * probes.len(),
         cut.as_secs_f64(),
         restored.as_secs_f64(),
         records.len(),
