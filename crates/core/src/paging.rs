@@ -64,7 +64,8 @@ pub struct PageRequest {
 
 impl PageRequest {
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self> {
-        let limit = match limit.filter(|l| !l.is_empty()) {
+        // `limit=` is not a number either: 400, as the schema says.
+        let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(l) => match parse_whole(l) {
                 Some(n) if (1..=MAX_LIMIT).contains(&n) => n,

@@ -125,3 +125,9 @@ pub fn file_name_or_null() -> Object {
 pub fn query_or_null() -> Object {
     or_null(query())
 }
+
+/// Bytes as OpenAPI writes them (`type: string, format: binary`): request and response bodies
+/// that are files, not JSON. Documentation only.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Binary(#[allow(dead_code)] Vec<u8>);

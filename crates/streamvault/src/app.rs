@@ -195,15 +195,18 @@ impl App {
         let admin_token = self.config.admin_token.as_deref().map(Arc::from);
         let mut router = streamvault_http::health::routes(self.health_checks(), admin_token);
         if roles.has(Role::Api) {
-            router = router.merge(streamvault_api::router(streamvault_api::ApiState {
-                accounts: self.accounts.clone(),
-                videos: self.videos.clone(),
-                drive: self.drive.clone(),
-                uploads: self.uploads.clone(),
-                shares: self.shares.clone(),
-                jobs: self.job_admin.clone(),
-                admin_token: self.config.admin_token.as_deref().map(Arc::from),
-            }));
+            router = router.merge(streamvault_api::router(
+                streamvault_api::ApiState {
+                    accounts: self.accounts.clone(),
+                    videos: self.videos.clone(),
+                    drive: self.drive.clone(),
+                    uploads: self.uploads.clone(),
+                    shares: self.shares.clone(),
+                    jobs: self.job_admin.clone(),
+                    admin_token: self.config.admin_token.as_deref().map(Arc::from),
+                },
+                [streamvault_stream::openapi(), streamvault_web::openapi(), streamvault_http::health::openapi()],
+            ));
         }
         if roles.has(Role::Stream) {
             router = router.merge(streamvault_stream::router(streamvault_stream::StreamState {

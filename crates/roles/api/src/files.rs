@@ -150,11 +150,14 @@ pub struct InstantBody {
     /// The folder the file goes to; the top of the drive when absent or `null`.
     #[schema(schema_with = schema::nullable_id)]
     folder_id: Option<String>,
-    /// With `proof`: the challenge being answered (hex).
-    #[schema(value_type = Option<String>, pattern = r"^[0-9a-fA-F]*$")]
+    /// With `proof`: the challenge being answered (hex). Without both, the answer is a challenge.
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = String, pattern = r"^[0-9a-fA-F]*$")]
     nonce: Option<String>,
-    /// Hex SHA-256 of the nonce's bytes followed by the challenged range of the content.
-    #[schema(value_type = Option<String>)]
+    /// With `nonce`: hex SHA-256 of the nonce's bytes followed by the challenged range of the
+    /// content.
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = String)]
     proof: Option<String>,
 }
 

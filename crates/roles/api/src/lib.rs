@@ -86,11 +86,17 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(admin::retry))
 }
 
-pub fn router(state: ApiState) -> Router {
+/// The api role's routes, and the site's OpenAPI document at `/api/v1/openapi.json`: this
+/// role's routes and `others`, the routes of the other roles (the document describes the whole
+/// site whichever roles this process runs).
+pub fn router(state: ApiState, others: impl IntoIterator<Item = utoipa::openapi::OpenApi>) -> Router {
     let (v1, doc) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", seed_routes().merge(v1_routes()))
         .split_for_parts();
     let (root, seed_doc) = root_routes().split_for_parts();
-    let doc = openapi::with_seed_aliases(doc, seed_doc);
+    let mut doc = openapi::with_seed_aliases(doc, seed_doc);
+    for other in others {
+        doc.merge(other);
+    }
     Router::new().merge(v1).merge(root).with_state(state).merge(openapi::routes(doc))
 }

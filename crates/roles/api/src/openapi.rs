@@ -23,6 +23,13 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "comments", description = "Comments on videos"),
         (name = "drive", description = "Files, folders, instant upload and share links"),
         (name = "admin", description = "Operators: the job queue (bearer `STREAMVAULT_ADMIN_TOKEN`)"),
+        (name = "stream", description = "The stream role: bytes in and out (uploads, playback, media, downloads, share links), \
+with RFC 9110 ranges and conditional requests"),
+        (name = "tus", description = "Resumable uploads, tus 1.0 (creation, creation-with-upload, creation-defer-length, \
+expiration, checksum, termination, concatenation)"),
+        (name = "operations", description = "Probes and metrics"),
+        (name = "web", description = "The web role: server-rendered pages and their forms (HTML; the session in an \
+HttpOnly cookie, every form carrying a CSRF token that matches its SameSite=Strict cookie)"),
     )
 )]
 struct Base;
@@ -42,6 +49,21 @@ pub fn base() -> Doc {
         SecurityScheme::Http(
             HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("The session_id")).build(),
         ),
+    );
+    components.add_security_scheme(
+        "seed_cookie",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            "session",
+            "The seed's page sends the session_id only as this cookie; accepted on the seed's upload and playback \
+routes alone, from its own origin (see the README: no SameSite, no CSRF token)",
+        ))),
+    );
+    components.add_security_scheme(
+        "web_cookie",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            streamvault_http::SESSION_COOKIE,
+            "The pages' session: an HttpOnly, SameSite=Lax cookie set by signing in on `/signin`",
+        ))),
     );
     components.add_security_scheme(
         "admin",
@@ -80,8 +102,28 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut
         .filter_map(|o| o.as_mut())
 }
 
+/// What utoipa has no attribute for: (JSON pointer into the document, key, JSON value).
+const REFINEMENTS: &[(&str, &str, &str)] = &[
+    // A proof answers a challenge: the two come together or not at all.
+    ("/components/schemas/InstantBody", "dependentRequired", r#"{"nonce": ["proof"], "proof": ["nonce"]}"#),
+    // A tus creation may carry the first bytes (creation-with-upload), or none.
+    ("/paths/~1stream~1v1~1tus~1/post/requestBody", "required", "false"),
+];
+
+fn refine(doc: &Doc) -> serde_json::Value {
+    let mut json = serde_json::to_value(doc).unwrap_or_default();
+    for (pointer, key, value) in REFINEMENTS {
+        if let Some(obj) = json.pointer_mut(pointer).and_then(|s| s.as_object_mut())
+            && let Ok(value) = serde_json::from_str(value)
+        {
+            obj.insert((*key).to_owned(), value);
+        }
+    }
+    json
+}
+
 /// `/api/v1/openapi.json` and the API reference page at `/api/docs` (Swagger UI, served from the
 /// binary: nothing from a CDN).
 pub fn routes(doc: Doc) -> Router {
-    Router::from(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
+    Router::from(SwaggerUi::new("/api/docs").external_url_unchecked("/api/v1/openapi.json", refine(&doc)))
 }

@@ -2,7 +2,7 @@
 //! downloads it (ranges and all) with an RFC 6266 `Content-Disposition`.
 
 use axum::Json;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -11,15 +11,18 @@ use streamvault_core::Error;
 use streamvault_core::drive::{Placement, validate_name};
 use streamvault_core::ids::parse_id;
 use streamvault_core::ports::DriveFile;
+use streamvault_http::error::ErrorBody;
 use streamvault_http::resources::FileJson;
-use streamvault_http::{ApiError, Auth, Client};
+use streamvault_http::schema::Binary;
+use streamvault_http::{ApiError, Auth, Client, QueryParams, schema};
 
 use crate::StreamState;
-use crate::serve::{Ask, Representation, Stored, serve_blob};
-use crate::upload::{expected_length, guarded, read_body};
+use crate::serve::{Ask, Conditional, Representation, Stored, serve_blob};
+use crate::upload::{FilePart, expected_length, guarded, read_body};
 
 /// The stored file, and whether its bytes were already there.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = UploadedFile)]
 pub struct Uploaded {
     #[serde(flatten)]
     file: FileJson,
@@ -27,20 +30,34 @@ pub struct Uploaded {
     deduplicated: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
+    /// The file's name; with a multipart body, its part's file name when absent. A raw body
+    /// without it is 400.
+    #[param(schema_with = schema::file_name)]
     name: Option<String>,
 }
 
-/// `POST /stream/v1/files?name=…` with the raw bytes, or multipart field `file` (its file name
-/// is used when `name` is not given).
+/// Uploads a drive file to the top of the caller's drive: the raw bytes, or a multipart body.
+/// Bytes are stored once per content, and count against the caller's quota as they arrive.
+#[utoipa::path(post, path = "/stream/v1/files", operation_id = "upload_file", tag = "stream", params(UploadParams),
+    request_body(content((Binary = "application/octet-stream"), (FilePart = "multipart/form-data"))),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored", body = Uploaded),
+        (status = 400, description = "No name, a bad name, a broken multipart body, or a body that ended early", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 413, description = "Over the size limit or the caller's quota", body = ErrorBody),
+        (status = 503, description = "Storage is down; see Retry-After", body = ErrorBody),
+    ))]
 pub async fn upload(
     st: State<StreamState>,
     auth: Result<Auth, ApiError>,
-    Query(params): Query<UploadParams>,
+    params: Result<QueryParams<UploadParams>, ApiError>,
     req: Request,
 ) -> Response {
-    guarded(req, |req| async move { receive(st, auth?, params, req).await }).await
+    guarded(req, |req| async move { receive(st, auth?, params?.0, req).await }).await
 }
 
 async fn receive(
@@ -71,7 +88,22 @@ async fn receive(
     Ok((StatusCode::CREATED, Json(Uploaded { file: file.into(), deduplicated: !stored.new })).into_response())
 }
 
-/// `GET`/`HEAD /stream/v1/files/{id}`: the owner's file; anyone else's is not found.
+/// Downloads one of the caller's files (ranges and all), with an RFC 6266
+/// `Content-Disposition`; anyone else's is not found.
+#[utoipa::path(get, path = "/stream/v1/files/{id}", operation_id = "download_file", tag = "stream",
+    params(("id" = String, Path, description = "File id"), Conditional),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The file", content_type = "*/*", body = Binary, headers(("Content-Disposition" = String), ("ETag" = String))),
+        (status = 206, description = "The requested range", content_type = "*/*", body = Binary, headers(("Content-Range" = String))),
+        (status = 302, description = "Object storage, `redirect` mode: a presigned URL"),
+        (status = 304, description = "Not modified"),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 404, description = "Not one of the caller's files", body = ErrorBody),
+        (status = 416, description = "The range lies outside the file"),
+        (status = 429, description = "Every stream slot is taken; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Storage is down, or the bytes are in transfer; see Retry-After", body = ErrorBody),
+    ))]
 pub async fn download(
     State(st): State<StreamState>,
     Auth(auth): Auth,
@@ -98,19 +130,38 @@ fn as_download(file: &DriveFile) -> Representation<'_> {
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SharedQuery {
+    /// When the link stops working (Unix seconds), as signed.
+    #[param(required = true)]
     expires: Option<i64>,
+    /// The link's signature (hex HMAC-SHA256).
+    #[param(required = true, pattern = r"^[0-9a-fA-F]*$")]
     sig: Option<String>,
 }
 
-/// `GET`/`HEAD /stream/v1/shared/{id}?expires=&sig=`: a share link, no session needed. 403 for
-/// a signature this server did not make, 410 once expired, 404 once the file is deleted.
+/// A share link (`POST /api/v1/files/{id}/share` makes them): the file, with no session.
+#[utoipa::path(get, path = "/stream/v1/shared/{id}", operation_id = "shared_file", tag = "stream",
+    params(("id" = String, Path, description = "File id"), SharedQuery, Conditional),
+    responses(
+        (status = 200, description = "The file", content_type = "*/*", body = Binary, headers(("Content-Disposition" = String), ("ETag" = String))),
+        (status = 206, description = "The requested range", content_type = "*/*", body = Binary, headers(("Content-Range" = String))),
+        (status = 302, description = "Object storage, `redirect` mode: a presigned URL"),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 403, description = "A signature this server did not make (or none)", body = ErrorBody),
+        (status = 404, description = "The file was deleted", body = ErrorBody),
+        (status = 410, description = "The link expired", body = ErrorBody),
+        (status = 416, description = "The range lies outside the file"),
+        (status = 429, description = "Every stream slot is taken; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Storage is down; see Retry-After", body = ErrorBody),
+    ))]
 pub async fn shared(
     State(st): State<StreamState>,
     Client(client): Client,
     Path(id): Path<String>,
-    streamvault_http::QueryParams(q): streamvault_http::QueryParams<SharedQuery>,
+    QueryParams(q): QueryParams<SharedQuery>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, options, post};
+use axum::routing::options;
 use streamvault_core::accounts::Accounts;
 use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::ports::BlobStore;
@@ -22,6 +22,8 @@ use streamvault_core::storage::Storage;
 use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_http::HasAccounts;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use limiter::StreamLimiter;
 
@@ -54,26 +56,41 @@ impl HasAccounts for StreamState {
     }
 }
 
-pub fn router(state: StreamState) -> Router {
+/// The role's routes, registered through utoipa-axum so that none exists without its entry in
+/// the OpenAPI document.
+fn routes() -> OpenApiRouter<StreamState> {
     // Uploads stream to staging with their own limit, checked while reading.
-    let uploads = Router::new()
-        .route("/upload/{vid}", post(upload::seed))
-        .route("/stream/v1/videos/{vid}/upload", post(upload::upload))
-        .route("/stream/v1/files", post(files::upload))
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(upload::seed))
+        .routes(routes!(upload::upload))
+        .routes(routes!(files::upload))
         .layer(DefaultBodyLimit::disable());
-    let tus = Router::new()
-        .route("/stream/v1/tus/", options(tus::options).post(tus::create))
+    let tus = OpenApiRouter::new()
+        .routes(routes!(tus::options, tus::create))
+        .routes(routes!(tus::head, tus::patch, tus::terminate))
+        // tus clients given the endpoint without its slash.
         .route("/stream/v1/tus", options(tus::options).post(tus::create))
-        .route("/stream/v1/tus/{id}", options(tus::options).head(tus::head).patch(tus::patch).delete(tus::terminate))
+        .route("/stream/v1/tus/{id}", options(tus::options))
         .layer(axum::middleware::from_fn(tus::protocol))
         .layer(DefaultBodyLimit::disable());
-    Router::new()
-        .route("/videos/{vid}", get(playback::seed_play))
-        .route("/stream/v1/videos/{vid}", get(playback::play))
-        .route("/stream/v1/videos/{vid}/media/{*name}", get(playback::media))
-        .route("/stream/v1/files/{id}", get(files::download))
-        .route("/stream/v1/shared/{id}", get(files::shared))
+    OpenApiRouter::new()
+        .routes(routes!(playback::seed_play))
+        .routes(routes!(playback::play))
+        .routes(routes!(playback::still))
+        .routes(routes!(playback::hls_master))
+        .routes(routes!(playback::hls_part))
+        .routes(routes!(files::download))
+        .routes(routes!(files::shared))
         .merge(uploads)
         .merge(tus)
-        .with_state(state)
+}
+
+pub fn router(state: StreamState) -> Router {
+    routes().with_state(state).into()
+}
+
+/// The role's part of the site's OpenAPI document (its tags and security schemes are the api
+/// role's, which serves the document).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
 }

@@ -51,6 +51,29 @@ pub struct Served {
     pub body_from_zero: bool,
 }
 
+/// The request headers every byte route reads (RFC 9110 ranges and conditional requests), for
+/// the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // documentation only: `plan` reads them from the header map
+pub struct Conditional {
+    /// One range (`bytes=<first>-<last>`, `bytes=<first>-`, `bytes=-<suffix>`) gets 206; several
+    /// ranges, or a header this server cannot read, get the whole file (200); a range outside
+    /// the file gets 416.
+    #[param(rename = "Range", nullable = false)]
+    range: Option<String>,
+    /// Serve the range only if the file is still this one (an entity tag or the exact date),
+    /// else the whole file.
+    #[param(rename = "If-Range", nullable = false)]
+    if_range: Option<String>,
+    /// 304 when the file's entity tag is among these (or `*`).
+    #[param(rename = "If-None-Match", nullable = false)]
+    if_none_match: Option<String>,
+    /// 304 when the file has not changed since (without `If-None-Match`).
+    #[param(rename = "If-Modified-Since", nullable = false)]
+    if_modified_since: Option<String>,
+}
+
 /// What a request to serve bytes says: its method, headers, and the client it comes from.
 pub struct Ask<'a> {
     pub method: &'a Method,

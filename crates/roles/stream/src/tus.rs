@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +15,8 @@ use streamvault_core::ids::parse_id;
 use streamvault_core::ports::{Concat, Upload, UploadResult, User};
 use streamvault_core::uploads::{ALGORITHMS, Append, Appended, Checksum, NewUpload, parse_metadata};
 use streamvault_core::{Error, Result};
+use streamvault_http::error::ErrorBody;
+use streamvault_http::schema::Binary;
 use streamvault_http::{ApiError, Auth};
 use uuid::Uuid;
 
@@ -26,22 +29,40 @@ const EXTENSIONS: &str =
     "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination,concatenation";
 const PATCH_TYPE: &str = "application/offset+octet-stream";
 
-/// Every tus response says `Tus-Resumable`; a request without the version we speak gets 412
-/// (except `OPTIONS`, which is how a client finds out).
-pub async fn protocol(req: Request, next: Next) -> Response {
-    let options = req.method() == axum::http::Method::OPTIONS;
-    let cross_origin = req.headers().contains_key(axum::http::header::ORIGIN);
-    if options && req.headers().contains_key(axum::http::header::ACCESS_CONTROL_REQUEST_METHOD) {
-        return preflight();
-    }
-    let version = req.headers().get("tus-resumable").and_then(|v| v.to_str().ok());
-    let mut res = if !options && version != Some(VERSION) {
+/// The tus version header every request but `OPTIONS` carries (`OPTIONS` is how a client finds
+/// out the version): without the version we speak, 412. An extractor, so that it runs only once
+/// the route and method matched (another method is 405).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct Resumable {
+    /// The protocol version; anything else is 412.
+    #[param(rename = "Tus-Resumable", value_type = String, required = true, pattern = r"^1\.0\.0$")]
+    _version: (),
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Resumable {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        if parts.headers.get("tus-resumable").is_some_and(|v| v == VERSION) {
+            return Ok(Resumable { _version: () });
+        }
         let mut r = (StatusCode::PRECONDITION_FAILED, "Tus-Resumable: 1.0.0 is required\n").into_response();
         r.headers_mut().insert("tus-version", HeaderValue::from_static(VERSION));
-        r
-    } else {
-        next.run(req).await
-    };
+        Err(r)
+    }
+}
+
+/// Every tus response says `Tus-Resumable` and what a browser on another origin may read; a
+/// CORS preflight is answered here.
+pub async fn protocol(req: Request, next: Next) -> Response {
+    let cross_origin = req.headers().contains_key(axum::http::header::ORIGIN);
+    if req.method() == axum::http::Method::OPTIONS
+        && req.headers().contains_key(axum::http::header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        return preflight();
+    }
+    let mut res = next.run(req).await;
     res.headers_mut().insert("tus-resumable", HeaderValue::from_static(VERSION));
     if cross_origin {
         // Any origin, without credentials: browsers then send no cookies, so only a bearer
@@ -78,6 +99,10 @@ fn preflight() -> Response {
     (StatusCode::NO_CONTENT, h).into_response()
 }
 
+/// The server's tus capabilities; with `Access-Control-Request-Method`, a CORS preflight.
+#[utoipa::path(options, path = "/stream/v1/tus/", operation_id = "tus_options", tag = "tus",
+    responses((status = 204, description = "Capabilities", headers(
+        ("Tus-Version" = String), ("Tus-Extension" = String), ("Tus-Max-Size" = u64), ("Tus-Checksum-Algorithm" = String)))))]
 pub async fn options(State(st): State<StreamState>) -> Response {
     let mut h = HeaderMap::new();
     h.insert("tus-version", HeaderValue::from_static(VERSION));
@@ -159,8 +184,57 @@ fn state_headers(up: &Upload, h: &mut HeaderMap) {
     };
 }
 
-/// `POST`: a new upload (optionally with its first bytes), or the join of partial uploads.
-pub async fn create(State(st): State<StreamState>, Auth(auth): Auth, req: Request) -> Result<Response, ApiError> {
+/// The headers of a tus creation.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // documentation only: the handler reads the header map
+pub struct Creation {
+    /// The upload's length in bytes (or `Upload-Defer-Length: 1`).
+    #[param(rename = "Upload-Length", nullable = false, pattern = r"^[0-9]{1,19}$")]
+    upload_length: Option<String>,
+    /// `1`: the length is sent with a later `PATCH`.
+    #[param(rename = "Upload-Defer-Length", nullable = false, pattern = "^1$")]
+    upload_defer_length: Option<String>,
+    /// Comma-separated `key base64(value)` pairs: `filename`, `video_id` (the upload becomes
+    /// that video's original), `folder_id`.
+    #[param(rename = "Upload-Metadata", nullable = false)]
+    upload_metadata: Option<String>,
+    /// `partial`, or `final;<upload URL> <upload URL> ...` to join partial uploads.
+    #[param(rename = "Upload-Concat", nullable = false, pattern = r"^(partial|final;.+)$")]
+    upload_concat: Option<String>,
+    /// `<sha1|sha256> <base64 digest>` of the bytes sent with the creation.
+    #[param(
+        rename = "Upload-Checksum",
+        nullable = false,
+        pattern = r"^(sha1 [A-Za-z0-9+/]{26}[AEIMQUYcgkosw048]=|sha256 [A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)$"
+    )]
+    upload_checksum: Option<String>,
+}
+
+/// A new upload (optionally with its first bytes, as `application/offset+octet-stream`), or the
+/// join of partial uploads. A known length is held against the caller's quota from here on.
+#[utoipa::path(post, path = "/stream/v1/tus/", operation_id = "tus_create", tag = "tus",
+    params(Resumable, Creation),
+    request_body(content((Binary = "application/offset+octet-stream")), description = "The first bytes (creation-with-upload)"),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", headers(("Location" = String), ("Upload-Offset" = u64), ("Upload-Expires" = String))),
+        (status = 400, description = "A bad header, metadata or concatenation", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 404, description = "A partial upload, video or folder that is not the caller's", body = ErrorBody),
+        (status = 409, description = "The video already has its original, or a part is not finished", body = ErrorBody),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`"),
+        (status = 413, description = "Over the size limit or the caller's quota", body = ErrorBody),
+        (status = 415, description = "A body that is not `application/offset+octet-stream`", body = ErrorBody),
+        (status = 460, description = "The first bytes do not match `Upload-Checksum`", body = ErrorBody),
+        (status = 503, description = "Storage is down; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn create(
+    _: Resumable,
+    State(st): State<StreamState>,
+    Auth(auth): Auth,
+    req: Request,
+) -> Result<Response, ApiError> {
     let h = req.headers();
     let meta_raw = header(h, "upload-metadata")?.unwrap_or_default().to_owned();
     let meta = parse_metadata(&meta_raw)?;
@@ -220,8 +294,20 @@ fn created(up: &Upload) -> Response {
     (StatusCode::CREATED, h).into_response()
 }
 
-/// `HEAD`: where the upload stands.
+/// Where the upload stands.
+#[utoipa::path(head, path = "/stream/v1/tus/{id}", operation_id = "tus_head", tag = "tus",
+    params(("id" = String, Path, description = "Upload id"), Resumable),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Its state", headers(("Upload-Offset" = u64), ("Upload-Length" = u64), ("Upload-Metadata" = String), ("Upload-Expires" = String))),
+        (status = 400, description = "Not an upload id"),
+        (status = 401, description = "No valid session"),
+        (status = 404, description = "Not one of the caller's uploads"),
+        (status = 410, description = "Expired or terminated"),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`"),
+    ))]
 pub async fn head(
+    _: Resumable,
     State(st): State<StreamState>,
     Auth(auth): Auth,
     Path(id): Path<String>,
@@ -238,8 +324,49 @@ pub async fn head(
     Ok((StatusCode::OK, h).into_response())
 }
 
-/// `PATCH`: bytes at `Upload-Offset`.
+/// The headers of a tus append.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // documentation only: the handler reads the header map
+pub struct Appending {
+    /// Where these bytes go: the upload's current offset, else 409.
+    #[param(rename = "Upload-Offset", required = true, pattern = r"^[0-9]{1,19}$")]
+    upload_offset: String,
+    /// The length of an upload created with `Upload-Defer-Length`, once known.
+    #[param(rename = "Upload-Length", nullable = false, pattern = r"^[0-9]{1,19}$")]
+    upload_length: Option<String>,
+    /// `<sha1|sha256> <base64 digest>` of this request's bytes.
+    #[param(
+        rename = "Upload-Checksum",
+        nullable = false,
+        pattern = r"^(sha1 [A-Za-z0-9+/]{26}[AEIMQUYcgkosw048]=|sha256 [A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)$"
+    )]
+    upload_checksum: Option<String>,
+}
+
+/// Bytes at `Upload-Offset`. One writer at a time, cluster-wide: a second `PATCH` while one
+/// runs is 423, unless the first stalled past its lease (then the newer takes over and the
+/// older writes nothing more).
+#[utoipa::path(patch, path = "/stream/v1/tus/{id}", operation_id = "tus_patch", tag = "tus",
+    params(("id" = String, Path, description = "Upload id"), Resumable, Appending),
+    request_body(content((Binary = "application/offset+octet-stream"))),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Appended", headers(("Upload-Offset" = u64), ("Upload-Expires" = String))),
+        (status = 400, description = "A bad header, or a body that ended early (`HEAD` tells what was kept)", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 404, description = "Not one of the caller's uploads", body = ErrorBody),
+        (status = 409, description = "`Upload-Offset` is not the upload's offset", body = ErrorBody),
+        (status = 410, description = "Expired or terminated", body = ErrorBody),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`"),
+        (status = 413, description = "Past the upload's length, the size limit or the caller's quota", body = ErrorBody),
+        (status = 415, description = "Not `application/offset+octet-stream`", body = ErrorBody),
+        (status = 423, description = "Another request is writing to this upload", body = ErrorBody),
+        (status = 460, description = "The bytes do not match `Upload-Checksum`; none were kept", body = ErrorBody),
+        (status = 503, description = "Storage is down; see Retry-After", body = ErrorBody),
+    ))]
 pub async fn patch(
+    _: Resumable,
     State(st): State<StreamState>,
     Auth(auth): Auth,
     Path(id): Path<String>,
@@ -271,8 +398,21 @@ async fn run_append(st: &StreamState, user: User, id: Uuid, req: Append, body: B
     }
 }
 
-/// `DELETE`: tus termination.
+/// Terminates an upload: its bytes and its quota hold go.
+#[utoipa::path(delete, path = "/stream/v1/tus/{id}", operation_id = "tus_terminate", tag = "tus",
+    params(("id" = String, Path, description = "Upload id"), Resumable),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Terminated"),
+        (status = 400, description = "Not an upload id", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 404, description = "Not one of the caller's uploads", body = ErrorBody),
+        (status = 410, description = "Already expired or terminated", body = ErrorBody),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`"),
+        (status = 423, description = "A `PATCH` is writing to it", body = ErrorBody),
+    ))]
 pub async fn terminate(
+    _: Resumable,
     State(st): State<StreamState>,
     Auth(auth): Auth,
     Path(id): Path<String>,

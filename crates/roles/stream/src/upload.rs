@@ -18,13 +18,19 @@ use streamvault_core::Error;
 use streamvault_core::ids::parse_id;
 use streamvault_core::storage::Staging;
 use streamvault_http::auth::SeedAuth;
+use streamvault_http::error::ErrorBody;
+use streamvault_http::schema::Binary;
 use streamvault_http::{ApiError, Auth};
 
 use crate::StreamState;
 
-#[derive(Serialize)]
+/// The video, and what was stored for it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = UploadedVideo)]
 pub struct Uploaded {
     id: String,
+    /// The video's state after the upload (`processing` while its media is made).
+    #[schema(value_type = String)]
     status: &'static str,
     sha256: String,
     size: u64,
@@ -33,8 +39,31 @@ pub struct Uploaded {
     deduplicated: bool,
 }
 
+/// A multipart upload: the bytes in field `file` (other fields are ignored).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documentation only: the body is streamed, not deserialized
+pub struct FilePart {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// The seed's route: multipart only, the bytes in field `file`; the seed's page sends its
 /// session only as the `session` cookie (see [`SeedAuth`]).
+#[utoipa::path(post, path = "/upload/{vid}", operation_id = "seed_upload_video", tag = "seed",
+    params(("vid" = String, Path, description = "Video id")),
+    request_body(content((FilePart = "multipart/form-data"))),
+    security(("session" = []), ("bearer" = []), ("seed_cookie" = [])),
+    responses(
+        (status = 201, description = "Stored; the video's media is being made", body = Uploaded),
+        (status = 400, description = "A bad id, a broken multipart body, no field `file`, no bytes, or a body that ended early", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "The `session` cookie from another site (its `Origin` is not this one)", body = ErrorBody),
+        (status = 404, description = "Not one of the caller's videos", body = ErrorBody),
+        (status = 409, description = "The video already has its original", body = ErrorBody),
+        (status = 413, description = "Over the size limit or the caller's quota", body = ErrorBody),
+        (status = 415, description = "Not multipart/form-data, or not a video container this server takes", body = ErrorBody),
+        (status = 503, description = "Storage is down; see Retry-After", body = ErrorBody),
+    ))]
 pub async fn seed(
     st: State<StreamState>,
     auth: Result<SeedAuth, ApiError>,
@@ -54,7 +83,22 @@ pub async fn seed(
     .await
 }
 
-/// Multipart (field `file`) or the raw bytes.
+/// Uploads a video's original, once: multipart (field `file`) or the raw bytes. The bytes
+/// count against the caller's quota as they arrive.
+#[utoipa::path(post, path = "/stream/v1/videos/{vid}/upload", operation_id = "upload_video", tag = "stream",
+    params(("vid" = String, Path, description = "Video id")),
+    request_body(content((Binary = "application/octet-stream"), (FilePart = "multipart/form-data"))),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored; the video's media is being made", body = Uploaded),
+        (status = 400, description = "A bad id, a broken multipart body, no field `file`, no bytes, or a body that ended early", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 404, description = "Not one of the caller's videos", body = ErrorBody),
+        (status = 409, description = "The video already has its original", body = ErrorBody),
+        (status = 413, description = "Over the size limit or the caller's quota", body = ErrorBody),
+        (status = 415, description = "Not a video container this server takes", body = ErrorBody),
+        (status = 503, description = "Storage is down; see Retry-After", body = ErrorBody),
+    ))]
 pub async fn upload(st: State<StreamState>, auth: Result<Auth, ApiError>, vid: Path<String>, req: Request) -> Response {
     guarded(req, |req| async move { receive(st, auth?, vid, req).await }).await
 }

@@ -5,6 +5,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, X_CON
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
+use streamvault_http::schema::Binary;
 
 /// The vendoring scripts and npm manifests stay in the repository, out of the binary.
 #[derive(Embed)]
@@ -16,6 +17,14 @@ use rust_embed::Embed;
 #[exclude = "*/node_modules/*"]
 struct Assets;
 
+/// The site's scripts, styles and images, embedded in the binary.
+#[utoipa::path(get, path = "/assets/{path}", operation_id = "web_asset", tag = "web",
+    params(("path" = String, Path, description = "The asset's path")),
+    responses(
+        (status = 200, description = "The asset", content_type = "*/*", body = Binary),
+        (status = 304, description = "Not modified (`If-None-Match`)"),
+        (status = 404, description = "No such asset", content_type = "text/plain", body = String),
+    ))]
 pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(file) = Assets::get(&path) else {
         return (StatusCode::NOT_FOUND, [(CONTENT_TYPE, "text/plain; charset=utf-8")], "no such asset").into_response();

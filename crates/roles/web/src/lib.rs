@@ -14,10 +14,12 @@ mod views;
 
 use axum::Router;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::get;
 use streamvault_core::accounts::Accounts;
 use streamvault_core::drive::Drive;
 use streamvault_core::videos::Videos;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use gateway::Gateway;
 
@@ -31,27 +33,45 @@ pub struct WebState {
 /// The pages and assets. `gateway` (split mode) forwards `/api/` and `/stream/` to the pools
 /// it was given; the not-found page covers every other unknown path.
 pub fn router(state: WebState, gateway: Option<Gateway>) -> Router {
-    let pages = Router::new()
-        .route("/", get(pages::home::home))
-        .route("/watch/{id}", get(pages::watch::watch))
-        .route("/watch/{id}/comments", post(pages::watch::comment))
-        .route("/upload", get(pages::upload::upload))
-        .route("/u/{name}", get(pages::channel::channel))
-        .route("/drive", get(pages::drive::root))
-        .route("/drive/{folder}", get(pages::drive::folder))
-        .route("/signup", get(pages::auth::signup_page).post(pages::auth::signup))
-        .route("/signin", get(pages::auth::signin_page).post(pages::auth::signin))
-        .route("/signout", post(pages::auth::signout))
-        .route("/settings", get(pages::settings::settings))
-        .route("/settings/password", post(pages::settings::password))
-        .route("/settings/sessions/end-others", post(pages::settings::end_others))
-        .with_state(state)
-        .layer(middleware::from_fn(security::headers));
+    let pages = Router::from(page_routes().with_state(state)).layer(middleware::from_fn(security::headers));
     let mut router = Router::new().merge(pages).route("/assets/{*path}", get(assets::serve));
     if let Some(gw) = gateway {
         router = router.merge(gw.router());
     }
     router
+}
+
+/// The pages, registered through utoipa-axum so that none exists without its entry in the
+/// OpenAPI document.
+fn page_routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(pages::home::home))
+        .routes(routes!(pages::watch::watch))
+        .routes(routes!(pages::watch::comment))
+        .routes(routes!(pages::upload::upload))
+        .routes(routes!(pages::channel::channel))
+        .routes(routes!(pages::drive::root))
+        .routes(routes!(pages::drive::folder))
+        .routes(routes!(pages::auth::signup_page, pages::auth::signup))
+        .routes(routes!(pages::auth::signin_page, pages::auth::signin))
+        .routes(routes!(pages::auth::signout))
+        .routes(routes!(pages::settings::settings))
+        .routes(routes!(pages::settings::password))
+        .routes(routes!(pages::settings::end_others))
+}
+
+/// The assets' route is a wildcard (`/assets/{*path}`), which OpenAPI writes as a plain
+/// parameter: documented apart from the router.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(assets::serve))]
+struct AssetsDoc;
+
+/// The role's part of the site's OpenAPI document (the gateway forwards the api and stream
+/// roles' routes, documented by them).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = page_routes().into_openapi();
+    doc.merge(<AssetsDoc as utoipa::OpenApi>::openapi());
+    doc
 }
 
 /// The not-found answer for a process with the web role: the friendly page for a person, the

@@ -171,14 +171,20 @@ async fn burst(srv: &TestServer) {
         })
         .collect();
     let mut verified = 0;
+    let mut signed_in = false;
     for t in tasks {
         let status = t.await.unwrap();
         if status != StatusCode::TOO_MANY_REQUESTS {
             verified += 1;
         }
+        signed_in |= status == StatusCode::OK;
     }
     assert!(verified <= 5, "{verified} of 40 guesses were checked; the limit is 5");
-    assert_eq!(login(srv, &name, PWD, None).await, StatusCode::TOO_MANY_REQUESTS, "locked until the window ends");
+    // The right password counted only if it was among the few checked; a success clears the
+    // account's failures (as it does anywhere), else the account stays locked.
+    if !signed_in {
+        assert_eq!(login(srv, &name, PWD, None).await, StatusCode::TOO_MANY_REQUESTS, "locked until the window ends");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,13 +14,13 @@ use super::{Ctx, PageError, redirect, safe_next};
 use crate::views::AuthPage;
 use crate::{WebState, session};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct NextQuery {
     #[serde(default)]
     next: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AuthForm {
     #[serde(default)]
     csrf: String,
@@ -32,10 +32,18 @@ pub struct AuthForm {
     next: String,
 }
 
+/// The sign-up form; signed in already, straight on to `next`.
+#[utoipa::path(get, path = "/signup", operation_id = "web_signup_page", tag = "web", params(NextQuery),
+    security((), ("web_cookie" = [])),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 303, description = "Signed in already: to `next` (a path on this site)")))]
 pub async fn signup_page(st: State<WebState>, headers: HeaderMap, q: Query<NextQuery>) -> Result<Response, PageError> {
     page(st, headers, q, "signup").await
 }
 
+/// The sign-in form; signed in already, straight on to `next`.
+#[utoipa::path(get, path = "/signin", operation_id = "web_signin_page", tag = "web", params(NextQuery),
+    security((), ("web_cookie" = [])),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 303, description = "Signed in already: to `next` (a path on this site)")))]
 pub async fn signin_page(st: State<WebState>, headers: HeaderMap, q: Query<NextQuery>) -> Result<Response, PageError> {
     page(st, headers, q, "signin").await
 }
@@ -66,6 +74,17 @@ fn form(
     ctx.render(status, AuthPage { layout: ctx.layout(title, ""), mode, username, error, next })
 }
 
+/// Creates the account and signs in (the session in an HttpOnly cookie).
+#[utoipa::path(post, path = "/signup", operation_id = "web_signup", tag = "web",
+    request_body(content((AuthForm = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 303, description = "Signed up: to `next` (a path on this site), with the session cookie"),
+        (status = 409, description = "The name is taken: the form again", content_type = "text/html", body = String),
+        (status = 403, description = "The form's CSRF token does not match its cookie", content_type = "text/html", body = String),
+        (status = 415, description = "Not a form (`application/x-www-form-urlencoded`)"),
+        (status = 422, description = "A form this page cannot read"),
+        (status = 429, description = "Too many attempts from this address", content_type = "text/html", body = String),
+    ))]
 pub async fn signup(
     st: State<WebState>,
     client: LoginClient,
@@ -75,6 +94,17 @@ pub async fn signup(
     submit(st, client, headers, f, "signup").await
 }
 
+/// Signs in (the session in an HttpOnly cookie).
+#[utoipa::path(post, path = "/signin", operation_id = "web_signin", tag = "web",
+    request_body(content((AuthForm = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 303, description = "Signed in: to `next` (a path on this site), with the session cookie"),
+        (status = 401, description = "Wrong user name or password: the form again", content_type = "text/html", body = String),
+        (status = 403, description = "The form's CSRF token does not match its cookie", content_type = "text/html", body = String),
+        (status = 415, description = "Not a form (`application/x-www-form-urlencoded`)"),
+        (status = 422, description = "A form this page cannot read"),
+        (status = 429, description = "Too many failed attempts (the account or this address); see Retry-After", content_type = "text/html", body = String),
+    ))]
 pub async fn signin(
     st: State<WebState>,
     client: LoginClient,
@@ -132,12 +162,19 @@ fn capitalise(s: &str) -> String {
     if rest.ends_with('.') { format!("{first}{rest}") } else { format!("{first}{rest}.") }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CsrfForm {
     #[serde(default)]
     pub csrf: String,
 }
 
+/// Signs out: the session ends and its cookie is cleared.
+#[utoipa::path(post, path = "/signout", operation_id = "web_signout", tag = "web",
+    request_body(content((CsrfForm = "application/x-www-form-urlencoded"))),
+    security((), ("web_cookie" = [])),
+    responses((status = 303, description = "Signed out: to `/`"), (status = 403, description = "The form's CSRF token does not match its cookie", content_type = "text/html", body = String),
+        (status = 415, description = "Not a form (`application/x-www-form-urlencoded`)"),
+        (status = 422, description = "A form this page cannot read")))]
 pub async fn signout(
     State(st): State<WebState>,
     headers: HeaderMap,

@@ -11,11 +11,17 @@ use super::{Ctx, PageError, card, encode, error};
 use crate::WebState;
 use crate::views::ChannelPage;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct ChannelQuery {
+    #[param(schema_with = streamvault_http::schema::cursor)]
     cursor: Option<String>,
 }
 
+/// A user's channel: their public videos.
+#[utoipa::path(get, path = "/u/{name}", operation_id = "web_channel", tag = "web",
+    params(("name" = String, Path, description = "User name"), ChannelQuery),
+    security((), ("web_cookie" = [])),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 400, description = "A malformed query or cursor", content_type = "text/html", body = String), (status = 404, description = "Not found (the page that says so)", content_type = "text/html", body = String)))]
 pub async fn channel(
     State(st): State<WebState>,
     headers: HeaderMap,

@@ -15,15 +15,25 @@ use crate::{WebState, format};
 
 /// Folders nest at most this deep on the breadcrumb (the API refuses cycles).
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct DriveQuery {
+    #[param(schema_with = streamvault_http::schema::cursor)]
     cursor: Option<String>,
 }
 
+/// The top of the caller's drive.
+#[utoipa::path(get, path = "/drive", operation_id = "web_drive", tag = "web", params(DriveQuery),
+    security(("web_cookie" = [])),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to `/signin?next=…`"), (status = 400, description = "A malformed query or cursor", content_type = "text/html", body = String)))]
 pub async fn root(st: State<WebState>, headers: HeaderMap, q: Query<DriveQuery>) -> Result<Response, PageError> {
     show(st, headers, None, q).await
 }
 
+/// One of the caller's folders.
+#[utoipa::path(get, path = "/drive/{folder}", operation_id = "web_drive_folder", tag = "web",
+    params(("folder" = String, Path, description = "Folder id"), DriveQuery),
+    security(("web_cookie" = [])),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to `/signin?next=…`"), (status = 400, description = "A malformed query or cursor", content_type = "text/html", body = String), (status = 404, description = "Not found (the page that says so)", content_type = "text/html", body = String)))]
 pub async fn folder(
     st: State<WebState>,
     headers: HeaderMap,

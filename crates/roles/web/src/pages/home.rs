@@ -13,15 +13,20 @@ use crate::views::HomePage;
 
 const PER_PAGE: &str = "24";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct HomeQuery {
     #[serde(default)]
     q: String,
     #[serde(default)]
     sort: String,
+    #[param(schema_with = streamvault_http::schema::cursor)]
     cursor: Option<String>,
 }
 
+/// The home page: the latest or most watched public videos, or a search through them.
+#[utoipa::path(get, path = "/", operation_id = "web_home", tag = "web", params(HomeQuery),
+    security((), ("web_cookie" = [])),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 400, description = "A malformed query or cursor", content_type = "text/html", body = String)))]
 pub async fn home(
     State(st): State<WebState>,
     headers: HeaderMap,

@@ -12,12 +12,16 @@ use super::{Ctx, PageError, redirect};
 use crate::views::{SessionView, SettingsPage};
 use crate::{WebState, format};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct Done {
     #[serde(default)]
     done: String,
 }
 
+/// The account's settings: password, sessions.
+#[utoipa::path(get, path = "/settings", operation_id = "web_settings", tag = "web", params(Done),
+    security(("web_cookie" = [])),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to `/signin?next=…`")))]
 pub async fn settings(
     State(st): State<WebState>,
     headers: HeaderMap,
@@ -85,7 +89,7 @@ fn client_name(ua: Option<&str>) -> String {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordForm {
     #[serde(default)]
     csrf: String,
@@ -95,6 +99,17 @@ pub struct PasswordForm {
     new_password: String,
 }
 
+/// Changes the password; every other session ends.
+#[utoipa::path(post, path = "/settings/password", operation_id = "web_password", tag = "web",
+    request_body(content((PasswordForm = "application/x-www-form-urlencoded"))),
+    security(("web_cookie" = [])),
+    responses(
+        (status = 303, description = "Changed (or, signed out, to `/signin`)"),
+        (status = 401, description = "The current password is wrong: the page again", content_type = "text/html", body = String),
+        (status = 403, description = "The form's CSRF token does not match its cookie", content_type = "text/html", body = String),
+        (status = 415, description = "Not a form (`application/x-www-form-urlencoded`)"),
+        (status = 422, description = "A form this page cannot read"),
+    ))]
 pub async fn password(
     State(st): State<WebState>,
     headers: HeaderMap,
@@ -118,6 +133,13 @@ pub async fn password(
     page(&st, &ctx, None, Some(why), status).await
 }
 
+/// Signs out every other session.
+#[utoipa::path(post, path = "/settings/sessions/end-others", operation_id = "web_end_others", tag = "web",
+    request_body(content((CsrfForm = "application/x-www-form-urlencoded"))),
+    security(("web_cookie" = [])),
+    responses((status = 303, description = "Done (or, signed out, to `/signin`)"), (status = 403, description = "The form's CSRF token does not match its cookie", content_type = "text/html", body = String),
+        (status = 415, description = "Not a form (`application/x-www-form-urlencoded`)"),
+        (status = 422, description = "A form this page cannot read")))]
 pub async fn end_others(
     State(st): State<WebState>,
     headers: HeaderMap,

@@ -14,6 +14,11 @@ use super::{Ctx, PageError, error, redirect};
 use crate::views::{CommentView, WatchPage, WatchVideo};
 use crate::{WebState, format};
 
+/// A video's page: the player (HLS when transcoded, the original until then) and comments.
+#[utoipa::path(get, path = "/watch/{id}", operation_id = "web_watch", tag = "web",
+    params(("id" = String, Path, description = "Video id")),
+    security((), ("web_cookie" = [])),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 404, description = "Not found (the page that says so)", content_type = "text/html", body = String)))]
 pub async fn watch(
     State(st): State<WebState>,
     headers: HeaderMap,
@@ -70,7 +75,7 @@ async fn render(
     Ok(ctx.render(status, page))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CommentForm {
     #[serde(default)]
     csrf: String,
@@ -79,6 +84,19 @@ pub struct CommentForm {
 }
 
 /// Posts a comment and comes back to it (post/redirect/get: a reload does not post twice).
+/// Posts a comment from the video's page; back to the page.
+#[utoipa::path(post, path = "/watch/{id}/comments", operation_id = "web_comment", tag = "web",
+    params(("id" = String, Path, description = "Video id")),
+    request_body(content((CommentForm = "application/x-www-form-urlencoded"))),
+    security(("web_cookie" = [])),
+    responses(
+        (status = 303, description = "Posted: back to the video's comments (or, signed out, to `/signin`)"),
+        (status = 404, description = "Not found (the page that says so)", content_type = "text/html", body = String),
+        (status = 403, description = "The form's CSRF token does not match its cookie", content_type = "text/html", body = String),
+        (status = 415, description = "Not a form (`application/x-www-form-urlencoded`)"),
+        (status = 422, description = "A form this page cannot read"),
+        (status = 429, description = "Too many comments; see Retry-After", content_type = "text/html", body = String),
+    ))]
 pub async fn comment(
     State(st): State<WebState>,
     headers: HeaderMap,
