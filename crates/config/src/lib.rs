@@ -1,6 +1,6 @@
 //! streamvault's configuration: defaults < TOML file (`--config`) < `STREAMVAULT_*` environment
 //! < command-line flags. [`Settings`] is what the layers deserialize into; [`Config`] is the
-//! validated result the rest of the program uses. Every key is documented in `docs/config.md`.
+//! validated result the rest of the program uses. Every key is documented in the README, "Configuration".
 
 mod error;
 mod mask;

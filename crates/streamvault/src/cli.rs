@@ -7,7 +7,7 @@ use streamvault_core::ports::JobState;
 #[derive(Debug, Parser)]
 #[command(name = "streamvault", version, about = "Self-hosted video site and cloud drive")]
 pub struct Cli {
-    /// A TOML file of settings (keys as in docs/config.md, lower case, without the prefix).
+    /// A TOML file of settings (keys as in the README, lower case, without the STREAMVAULT_ prefix).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
