@@ -156,7 +156,7 @@ def main():
     ap.add_argument("--bin", action="append", required=True)
     ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args()
-    print(f"| binary | stalled: baseline MiB | stalled: peak MiB | growth for {STALLED} MiB "
+    print(f"| binary | stalled: baseline MiB | stalled: peak MiB | growth MiB ({STALLED} stalled) "
           f"| logins: peak MiB | after MiB | {LOGINS} logins s |")
     print("|---|---|---|---|---|---|---|")
     for _ in range(args.runs):
