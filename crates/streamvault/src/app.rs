@@ -130,7 +130,7 @@ impl App {
         let shares = ShareLinks::new(share_key.as_bytes());
         // Only workers run media jobs: other roles do not spawn ffprobe at start.
         let ffmpeg = match config.roles.has(Role::Worker) {
-            true => streamvault_media::Ffmpeg::detect(config.media_nice).await,
+            true => streamvault_ffmpeg::Ffmpeg::detect(config.media_nice).await,
             false => None,
         };
         if ffmpeg.is_none() && config.roles.has(Role::Worker) {

@@ -1,5 +1,7 @@
-//! The blob-store port on Apache OpenDAL: a local directory (the default), S3-compatible
-//! object storage (Garage, MinIO, Ceph RGW, AWS) and Aliyun OSS through its native service.
+//! The blob-store port: a local directory (the default; hand-written, with positioned reads of
+//! one chunk per poll so that a slow reader holds no buffer, see "Memory per slow client" in
+//! `docs/architecture.md`), and, on Apache OpenDAL, S3-compatible object storage (Garage,
+//! MinIO, Ceph RGW, AWS) and Aliyun OSS through its native service.
 
 mod local;
 mod remote;
@@ -29,7 +31,8 @@ pub fn open(url: &str) -> Result<(Arc<dyn BlobStore>, Arc<dyn HealthCheck>)> {
 }
 
 /// OpenDAL without its default features has no HTTP transport until one is installed, and
-/// reqwest without a default TLS provider needs rustls on `ring` (no aws-lc; see STACK.md).
+/// reqwest without a default TLS provider needs rustls on `ring` (no aws-lc: a minute of build
+/// each time, which `.ci/run` refuses).
 pub fn install_http_transport() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
