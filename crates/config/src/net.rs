@@ -35,6 +35,43 @@ impl TrustedProxies {
     }
 }
 
+/// Which forwarding headers the trusted proxies write. The other family is never read: a proxy
+/// passes on whatever forwarding headers a client sent, so reading both would let a client
+/// name its own address in the family its proxy does not write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProxyHeaders {
+    /// `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host` (nginx, HAProxy, most load
+    /// balancers).
+    #[default]
+    XForwarded,
+    /// RFC 7239 `Forwarded`.
+    Forwarded,
+}
+
+impl ProxyHeaders {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded" => Ok(ProxyHeaders::XForwarded),
+            "forwarded" => Ok(ProxyHeaders::Forwarded),
+            other => Err(format!("{other:?} is not one of x-forwarded, forwarded")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProxyHeaders::XForwarded => "x-forwarded",
+            ProxyHeaders::Forwarded => "forwarded",
+        }
+    }
+}
+
+/// The proxies in front, and the headers they write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Proxies {
+    pub trusted: TrustedProxies,
+    pub headers: ProxyHeaders,
+}
+
 /// An IPv4 block written as v4-mapped IPv6 (`::ffff:10.0.0.0/104`) is that IPv4 block: peers
 /// are compared as IPv4 (see [`canonical`]).
 fn canonical_net(net: IpNet) -> IpNet {

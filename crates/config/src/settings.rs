@@ -45,6 +45,9 @@ pub struct Settings {
     /// `Forwarded` headers name the client; empty trusts none and takes the peer address.
     #[serde(deserialize_with = "lenient_string")]
     pub trusted_proxies: String,
+    /// Which forwarding headers the trusted proxies write: `x-forwarded` or `forwarded`.
+    #[serde(deserialize_with = "lenient_string")]
+    pub proxy_headers: String,
     /// A connection that has not sent a whole request head within this long is closed.
     pub header_timeout_secs: u64,
     /// A connection whose reads make no progress this long (a stalled request body, an idle
@@ -113,6 +116,7 @@ impl Default for Settings {
             login_window_secs: 300,
             login_ip_max_failures: 30,
             trusted_proxies: String::new(),
+            proxy_headers: "x-forwarded".into(),
             header_timeout_secs: 10,
             read_timeout_secs: 60,
             write_timeout_secs: 60,
@@ -188,7 +192,7 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_window: Duration,
     pub login_ip_max_failures: u32,
-    pub trusted_proxies: crate::net::TrustedProxies,
+    pub proxies: crate::net::Proxies,
     pub header_timeout: Duration,
     pub read_timeout: Duration,
     pub write_timeout: Duration,
@@ -228,9 +232,41 @@ pub fn load(config_file: Option<&Path>, flags: impl Provider) -> Result<Config, 
         }
         figment = figment.merge(Toml::file_exact(path));
     }
-    let figment = figment.merge(Env::prefixed("STREAMVAULT_")).merge(flags);
+    let figment = figment.merge(Env::prefixed("STREAMVAULT_").filter(|k| !is_reserved(k.as_str()))).merge(flags);
+    refuse_unknown(&figment)?;
     let settings: Settings = figment.extract().map_err(|e| from_figment(&figment, e))?;
     validate(settings, |field| source_hint(&figment, field))
+}
+
+/// `STREAMVAULT_TEST_*` (the tests' own knobs) and `STREAMVAULT_GARAGE_*` (`deploy/local/`)
+/// share the prefix but are not settings; a server the tests spawn inherits them.
+fn is_reserved(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key.starts_with("test_") || key.starts_with("garage_")
+}
+
+/// A key no setting has (a typo, or a setting of another version) stops start-up, named, with
+/// the nearest real key when one is close.
+fn refuse_unknown(figment: &Figment) -> Result<(), ConfigError> {
+    let known: Vec<String> = match figment::value::Value::serialize(Settings::default()) {
+        Ok(figment::value::Value::Dict(_, d)) => d.into_keys().collect(),
+        _ => Vec::new(),
+    };
+    let given: figment::value::Dict = figment.extract().unwrap_or_default();
+    for key in given.keys() {
+        if known.iter().any(|k| k == key) {
+            continue;
+        }
+        let nearest = known
+            .iter()
+            .map(|k| (strsim::levenshtein(k, key), k))
+            .filter(|(d, _)| *d <= 3)
+            .min()
+            .map(|(_, k)| format!("; did you mean {}?", env_name(k)))
+            .unwrap_or_default();
+        return Err(ConfigError::new(key, source_hint(figment, key), format!("there is no such setting{nearest}")));
+    }
+    Ok(())
 }
 
 fn from_figment(figment: &Figment, e: figment::Error) -> ConfigError {
@@ -306,8 +342,10 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
     if s.login_ip_max_failures == 0 {
         return Err(bad("login_ip_max_failures", "must be greater than 0".into()));
     }
-    let trusted_proxies =
-        crate::net::TrustedProxies::parse(&s.trusted_proxies).map_err(|m| bad("trusted_proxies", m))?;
+    let proxies = crate::net::Proxies {
+        trusted: crate::net::TrustedProxies::parse(&s.trusted_proxies).map_err(|m| bad("trusted_proxies", m))?,
+        headers: crate::net::ProxyHeaders::parse(&s.proxy_headers).map_err(|m| bad("proxy_headers", m))?,
+    };
     let playback = match s.playback.as_str() {
         "redirect" => Playback::Redirect,
         "proxy" => Playback::Proxy,
@@ -351,7 +389,7 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         login_max_failures: s.login_max_failures,
         login_window,
         login_ip_max_failures: s.login_ip_max_failures,
-        trusted_proxies,
+        proxies,
         header_timeout: positive("header_timeout_secs", s.header_timeout_secs)?,
         read_timeout: positive("read_timeout_secs", s.read_timeout_secs)?,
         write_timeout: positive("write_timeout_secs", s.write_timeout_secs)?,
@@ -413,7 +451,8 @@ impl Config {
             (env_name("login_max_failures"), self.login_max_failures.to_string()),
             (env_name("login_window_secs"), self.login_window.as_secs().to_string()),
             (env_name("login_ip_max_failures"), self.login_ip_max_failures.to_string()),
-            (env_name("trusted_proxies"), self.trusted_proxies.to_string()),
+            (env_name("trusted_proxies"), self.proxies.trusted.to_string()),
+            (env_name("proxy_headers"), self.proxies.headers.as_str().to_owned()),
             (env_name("header_timeout_secs"), self.header_timeout.as_secs().to_string()),
             (env_name("read_timeout_secs"), self.read_timeout.as_secs().to_string()),
             (env_name("write_timeout_secs"), self.write_timeout.as_secs().to_string()),
@@ -493,6 +532,25 @@ mod tests {
             jail.set_env("STREAMVAULT_ROLES", "api,cdn");
             let e = load(None, no_flags()).unwrap_err().to_string();
             assert!(e.contains("STREAMVAULT_ROLES") && e.contains("cdn"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_stop_start_up() {
+        Jail::expect_with(|jail| {
+            jail.set_env("STREAMVAULT_LSITEN", "127.0.0.1:1");
+            let e = load(None, no_flags()).unwrap_err().to_string();
+            assert!(e.contains("STREAMVAULT_LSITEN") && e.contains("environment"), "{e}");
+            assert!(e.contains("did you mean STREAMVAULT_LISTEN?"), "{e}");
+            jail.clear_env();
+            jail.create_file("sv.toml", "quota = 5")?;
+            let e = load(Some(Path::new("sv.toml")), no_flags()).unwrap_err().to_string();
+            assert!(e.contains("STREAMVAULT_QUOTA ") && e.contains("sv.toml"), "{e}");
+            // The tests' and scripts' own variables share the prefix and are not settings.
+            jail.set_env("STREAMVAULT_TEST_LOG", "debug");
+            jail.set_env("STREAMVAULT_GARAGE_DIR", "/tmp/g");
+            assert!(load(None, no_flags()).is_ok());
             Ok(())
         });
     }

@@ -15,7 +15,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
-use streamvault_config::net::{TrustedProxies, canonical};
+use streamvault_config::net::{Proxies, ProxyHeaders, canonical};
 
 /// What the request's connection and trusted proxies say about the client; set on every
 /// request by [`middleware`] (absent when the request did not come over a connection, as in
@@ -49,58 +49,86 @@ impl ClientOrigin {
 }
 
 /// Resolves the client of every request (see the module's documentation).
-pub async fn middleware(State(trusted): State<Arc<TrustedProxies>>, mut req: Request, next: Next) -> Response {
+pub async fn middleware(State(proxies): State<Arc<Proxies>>, mut req: Request, next: Next) -> Response {
     if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
-        let origin = resolve(peer.ip(), req.headers(), &trusted);
+        let origin = resolve(peer.ip(), req.headers(), &proxies);
         req.extensions_mut().insert(origin);
     }
     next.run(req).await
 }
 
-pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> ClientOrigin {
+/// One hop as a trusted proxy recorded it: the address it got the request from, and the
+/// scheme and host that request used (when the header family says).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Hop {
+    r#for: Option<String>,
+    proto: Option<String>,
+    host: Option<String>,
+}
+
+pub fn resolve(peer: IpAddr, headers: &HeaderMap, proxies: &Proxies) -> ClientOrigin {
     let peer = canonical(peer);
     let host = header(headers, "host").map(str::to_owned);
-    if !trusted.contains(peer) {
+    if !proxies.trusted.contains(peer) {
         return ClientOrigin { addr: peer, scheme: "http".into(), host };
     }
-    let forwarded = parse_forwarded(headers);
-    let hops: Vec<String> = if forwarded.iter().any(|f| f.r#for.is_some()) {
-        forwarded.iter().filter_map(|f| f.r#for.clone()).collect()
-    } else {
-        headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(|h| h.trim().to_owned())
-            .filter(|h| !h.is_empty())
-            .collect()
+    // Walk from the right (the hop the peer appended) leftwards past trusted proxies: the first
+    // untrusted address is the client, and the hop that names it was written by a trusted
+    // proxy, so its scheme and host are the ones the client used. Anything further left was
+    // written by the client.
+    let hops = match proxies.headers {
+        ProxyHeaders::Forwarded => parse_forwarded(headers),
+        ProxyHeaders::XForwarded => x_forwarded(headers),
     };
     let mut addr = peer;
+    let mut origin_hop = None;
     for hop in hops.iter().rev() {
-        match parse_addr(hop) {
-            Some(ip) if trusted.contains(ip) => addr = ip,
+        match hop.r#for.as_deref().and_then(parse_addr) {
+            Some(ip) if proxies.trusted.contains(ip) => {
+                addr = ip;
+                origin_hop = Some(hop);
+            }
             Some(ip) => {
                 addr = ip;
+                origin_hop = Some(hop);
                 break;
             }
             // An unreadable hop: nothing to its left can be believed.
             None => break,
         }
     }
-    // The scheme and host the outermost trusted proxy saw.
-    let first = forwarded.first();
-    let scheme = first
-        .and_then(|f| f.proto.clone())
-        .or_else(|| header(headers, "x-forwarded-proto").map(|p| p.split(',').next().unwrap_or(p).trim().to_owned()))
+    let scheme = origin_hop
+        .and_then(|h| h.proto.clone())
         .filter(|p| p.eq_ignore_ascii_case("https") || p.eq_ignore_ascii_case("http"))
         .map_or_else(|| "http".to_owned(), |p| p.to_ascii_lowercase());
-    let host = first
-        .and_then(|f| f.host.clone())
-        .or_else(|| header(headers, "x-forwarded-host").map(|h| h.split(',').next().unwrap_or(h).trim().to_owned()))
-        .filter(|h| valid_host(h))
-        .or(host);
+    let host = origin_hop.and_then(|h| h.host.clone()).filter(|h| valid_host(h)).or(host);
     ClientOrigin { addr, scheme, host }
+}
+
+/// `X-Forwarded-For` as hops. `X-Forwarded-Proto` and `-Host` carry one value per request in
+/// practice (nginx sets, not appends, them): the rightmost is the nearest proxy's, and it goes
+/// with the client's hop, which that proxy's chain of trusted proxies vouched for.
+fn x_forwarded(headers: &HeaderMap) -> Vec<Hop> {
+    let last = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let (proto, host) = (last("x-forwarded-proto"), last("x-forwarded-host"));
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| Hop { r#for: Some(h.to_owned()), proto: proto.clone(), host: host.clone() })
+        .collect()
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -126,19 +154,12 @@ fn parse_addr(raw: &str) -> Option<IpAddr> {
     inner.parse::<IpAddr>().ok().map(canonical)
 }
 
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Forwarded {
-    r#for: Option<String>,
-    proto: Option<String>,
-    host: Option<String>,
-}
-
 /// RFC 7239 `Forwarded`: elements separated by commas (across header lines), pairs by `;`.
-fn parse_forwarded(headers: &HeaderMap) -> Vec<Forwarded> {
+fn parse_forwarded(headers: &HeaderMap) -> Vec<Hop> {
     let mut out = Vec::new();
     for value in headers.get_all("forwarded").iter().filter_map(|v| v.to_str().ok()) {
         for element in value.split(',') {
-            let mut f = Forwarded::default();
+            let mut f = Hop::default();
             for pair in element.split(';') {
                 let Some((k, v)) = pair.split_once('=') else { continue };
                 let v = v.trim().trim_matches('"').to_owned();
@@ -169,6 +190,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use streamvault_config::net::TrustedProxies;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -182,20 +204,24 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn proxies(list: &str, headers: ProxyHeaders) -> Proxies {
+        Proxies { trusted: TrustedProxies::parse(list).unwrap(), headers }
+    }
+
     #[test]
     fn an_untrusted_peer_is_the_client_whatever_it_says() {
-        let t = TrustedProxies::parse("10.0.0.1").unwrap();
+        let t = proxies("10.0.0.1", ProxyHeaders::XForwarded);
         let h = headers(&[("x-forwarded-for", "1.1.1.1"), ("forwarded", "for=2.2.2.2;proto=https"), ("host", "a:1")]);
         let o = resolve(ip("9.9.9.9"), &h, &t);
         assert_eq!(o.addr, ip("9.9.9.9"));
         assert_eq!(o.base_url().as_deref(), Some("http://a:1"));
-        let none = TrustedProxies::default();
+        let none = Proxies::default();
         assert_eq!(resolve(ip("9.9.9.9"), &h, &none).addr, ip("9.9.9.9"));
     }
 
     #[test]
     fn a_trusted_proxy_names_the_client_and_spoofed_hops_are_skipped() {
-        let t = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let t = proxies("10.0.0.0/8", ProxyHeaders::XForwarded);
         // The client sent "6.6.6.6" itself; the proxy appended the real peer.
         let h = headers(&[
             ("x-forwarded-for", "6.6.6.6, 5.5.5.5"),
@@ -208,13 +234,9 @@ mod tests {
         // Two trusted proxies in a row.
         let h = headers(&[("x-forwarded-for", "6.6.6.6, 5.5.5.5, 10.1.1.1")]);
         assert_eq!(resolve(ip("10.0.0.2"), &h, &t).addr, ip("5.5.5.5"));
-        // Over several header lines, and RFC 7239.
+        // Over several header lines.
         let h = headers(&[("x-forwarded-for", "6.6.6.6"), ("x-forwarded-for", "5.5.5.5")]);
         assert_eq!(resolve(ip("10.0.0.2"), &h, &t).addr, ip("5.5.5.5"));
-        let h = headers(&[("forwarded", "for=6.6.6.6, for=\"[2001:db8::1]:443\";proto=https;host=v.example")]);
-        let o = resolve(ip("10.0.0.2"), &h, &t);
-        assert_eq!(o.addr, ip("2001:db8::1"));
-        assert_eq!(o.key(), "2001:db8::/64");
         // Garbage stops the walk at the last trusted hop; a bad host is ignored.
         let h = headers(&[("x-forwarded-for", "6.6.6.6, nonsense"), ("x-forwarded-host", "evil/path"), ("host", "h")]);
         let o = resolve(ip("10.0.0.2"), &h, &t);
@@ -222,6 +244,37 @@ mod tests {
         assert_eq!(o.host.as_deref(), Some("h"));
         // v4-mapped peers.
         assert_eq!(resolve(ip("::ffff:10.0.0.2"), &headers(&[("x-forwarded-for", "5.5.5.5")]), &t).addr, ip("5.5.5.5"));
+    }
+
+    /// The family the proxies do not write is never read: nginx passes a client's `Forwarded`
+    /// on untouched, and a client must not name its own address or the site's host with it.
+    #[test]
+    fn the_other_header_family_is_the_clients_and_ignored() {
+        let t = proxies("10.0.0.0/8", ProxyHeaders::XForwarded);
+        let h = headers(&[
+            ("forwarded", "for=203.0.113.7;proto=http;host=evil.example"),
+            ("x-forwarded-for", "5.5.5.5"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "video.example"),
+        ]);
+        let o = resolve(ip("10.0.0.2"), &h, &t);
+        assert_eq!((o.addr, o.base_url().as_deref()), (ip("5.5.5.5"), Some("https://video.example")));
+
+        // RFC 7239 proxies: a client's X-Forwarded-For is ignored, and the scheme and host
+        // come from the element naming the client (a trusted proxy wrote it), not from an
+        // element the client wrote further left.
+        let t = proxies("10.0.0.0/8", ProxyHeaders::Forwarded);
+        let h = headers(&[
+            ("x-forwarded-for", "203.0.113.7"),
+            (
+                "forwarded",
+                "for=6.6.6.6;host=evil.example;proto=http, for=\"[2001:db8::1]:443\";proto=https;host=v.example",
+            ),
+        ]);
+        let o = resolve(ip("10.0.0.2"), &h, &t);
+        assert_eq!(o.addr, ip("2001:db8::1"));
+        assert_eq!(o.key(), "2001:db8::/64");
+        assert_eq!(o.base_url().as_deref(), Some("https://v.example"));
     }
 }
 
@@ -232,7 +285,7 @@ mod fuzz {
 
     use axum::http::{HeaderMap, HeaderValue};
     use proptest::prelude::*;
-    use streamvault_config::net::{TrustedProxies, canonical};
+    use streamvault_config::net::{Proxies, ProxyHeaders, TrustedProxies, canonical};
 
     use super::resolve;
 
@@ -270,6 +323,10 @@ mod fuzz {
 
     fn trusted() -> impl Strategy<Value = TrustedProxies> {
         nets().prop_filter_map("a trusted set", |list| TrustedProxies::parse(&list.join(",")).ok())
+    }
+
+    fn family() -> impl Strategy<Value = ProxyHeaders> {
+        prop_oneof![Just(ProxyHeaders::XForwarded), Just(ProxyHeaders::Forwarded)]
     }
 
     /// One hop as forwarding headers write it, or junk.
@@ -341,6 +398,7 @@ mod fuzz {
                 any::<[u8; 16]>().prop_map(IpAddr::from),
             ],
             trusted in prop_oneof![Just(TrustedProxies::default()), trusted()],
+            family in family(),
             xff in prop::collection::vec(forwarding(false), 0..3),
             fwd in prop::collection::vec(forwarding(true), 0..3),
             proto in prop::option::of(prop_oneof![text("(https?|HTTPS|ftp)(, ?https?)?"), header_value(12)]),
@@ -363,7 +421,7 @@ mod fuzz {
             if let Some(v) = &host {
                 h.insert("host", v.clone());
             }
-            let o = resolve(peer, &h, &trusted);
+            let o = resolve(peer, &h, &Proxies { trusted: trusted.clone(), headers: family });
             let peer = canonical(peer);
             let host = host.as_ref().and_then(|v| v.to_str().ok());
             prop_assert!(o.scheme == "http" || o.scheme == "https", "{:?}", o.scheme);
@@ -372,7 +430,9 @@ mod fuzz {
                 prop_assert_eq!(o.scheme.as_str(), "http");
                 prop_assert_eq!(o.host.as_deref(), host);
             } else if o.addr != peer {
-                let written: Vec<&HeaderValue> = xff.iter().chain(&fwd).collect();
+                // Only the family the proxies write names the client.
+                let written: Vec<&HeaderValue> =
+                    if family == ProxyHeaders::Forwarded { fwd.iter().collect() } else { xff.iter().collect() };
                 prop_assert!(mentioned(&written).contains(&o.addr), "{} is in no header: {:?}", o.addr, h);
             }
             if let Some(got) = o.host.as_deref().filter(|g| Some(*g) != host) {
@@ -403,7 +463,8 @@ mod fuzz {
             let hops: Vec<IpAddr> = hops.into_iter().map(canonical).collect();
             let walked = hops.iter().rev().find(|ip| !trusted.contains(**ip)).or(hops.first()).copied();
             let expected = if trusted.contains(peer) { walked.unwrap_or(canonical(peer)) } else { canonical(peer) };
-            prop_assert_eq!(resolve(peer, &h, &trusted).addr, expected);
+            let proxies = Proxies { trusted: trusted.clone(), headers: ProxyHeaders::XForwarded };
+            prop_assert_eq!(resolve(peer, &h, &proxies).addr, expected);
         }
     }
 

@@ -236,12 +236,12 @@ impl App {
         } else {
             router = router.fallback(streamvault_http::error::not_found);
         }
-        let trusted = Arc::new(self.config.trusted_proxies.clone());
+        let proxies = Arc::new(self.config.proxies.clone());
         router
             // A request body that makes no progress for this long ends (a stalled upload).
             .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(self.config.read_timeout))
             .layer(axum::middleware::from_fn(streamvault_http::observe::middleware))
-            .layer(axum::middleware::from_fn_with_state(trusted, streamvault_http::client::middleware))
+            .layer(axum::middleware::from_fn_with_state(proxies, streamvault_http::client::middleware))
             .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
     }
 

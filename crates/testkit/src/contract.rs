@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use streamvault_core::Error;
-use streamvault_core::ports::{Limit, LoginThrottle, Session, SessionStore, User, UserRepo};
+use streamvault_core::ports::{Limit, LoginThrottle, QuotaLedger, Session, SessionStore, User, UserRepo};
 use uuid::Uuid;
 
 use crate::unique_name;
@@ -249,4 +249,50 @@ pub async fn login_throttle(a: Arc<dyn LoginThrottle>, b: Arc<dyn LoginThrottle>
         }
     }
     assert_eq!(passed, 5, "a burst cannot get more than the limit through");
+}
+
+/// The quota ledger: holds count against a user's limit, a settle sets a hold to the bytes
+/// stored, a let-go hold stays gone (a stalled append settling after its upload was terminated
+/// must not bring it back), expired holds are reaped.
+pub async fn quota_ledger(ledger: Arc<dyn QuotaLedger>, users: Arc<dyn UserRepo>) {
+    let u = user(&unique_name("quota_"));
+    users.insert(&u).await.unwrap();
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    assert!(ledger.reserve(a, u.id, 600, Some(1000), None).await.unwrap());
+    assert!(!ledger.reserve(b, u.id, 500, Some(1000), None).await.unwrap(), "600 + 500 is past 1000");
+    assert_eq!(ledger.used(u.id).await.unwrap(), 600, "a refused reservation holds nothing");
+    assert!(ledger.reserve(b, u.id, 400, Some(1000), None).await.unwrap());
+    assert!(ledger.reserve(b, u.id, 300, Some(1000), None).await.unwrap(), "a hold never shrinks by reserving");
+    assert_eq!(ledger.used(u.id).await.unwrap(), 1000);
+
+    ledger.settle(a, u.id, 100).await.unwrap();
+    assert_eq!(ledger.used(u.id).await.unwrap(), 500, "settled to what is stored");
+    ledger.release(a).await.unwrap();
+    assert_eq!(ledger.used(u.id).await.unwrap(), 400);
+    ledger.settle(a, u.id, 100).await.unwrap();
+    assert_eq!(ledger.used(u.id).await.unwrap(), 400, "a hold let go stays gone");
+    ledger.release(Uuid::now_v7()).await.unwrap();
+    ledger.settle(b, u.id, 0).await.unwrap();
+    assert_eq!(ledger.used(u.id).await.unwrap(), 0, "settling to zero lets go");
+
+    let expiring = Uuid::now_v7();
+    let past = Utc::now() - chrono::Duration::seconds(1);
+    assert!(ledger.reserve(expiring, u.id, 50, None, Some(past)).await.unwrap());
+    assert_eq!(ledger.used(u.id).await.unwrap(), 50);
+    assert!(ledger.reap_expired(Utc::now()).await.unwrap() >= 1);
+    assert_eq!(ledger.used(u.id).await.unwrap(), 0, "an expired hold is reaped");
+
+    // Racing reservations cannot overshoot the limit together.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let ledger = ledger.clone();
+            tokio::spawn(async move { ledger.reserve(Uuid::now_v7(), u.id, 300, Some(1000), None).await.unwrap() })
+        })
+        .collect();
+    let mut granted = 0;
+    for t in tasks {
+        granted += u64::from(t.await.unwrap());
+    }
+    assert_eq!(granted, 3, "3 × 300 fit in 1000, a fourth does not");
+    assert_eq!(ledger.used(u.id).await.unwrap(), 900);
 }

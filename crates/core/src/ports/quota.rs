@@ -38,9 +38,10 @@ pub trait QuotaLedger: Send + Sync {
         limit: Option<u64>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<bool>;
-    /// Sets hold `hold` of `owner` (no expiry) to exactly `bytes`, charging or giving back the
-    /// difference without a limit: for bytes that are already stored (a resumable upload's
-    /// recorded offset), not for bytes about to arrive. Zero lets it go.
+    /// Sets hold `hold` of `owner` to exactly `bytes`, charging or giving back the difference
+    /// without a limit: for bytes that are already stored (a resumable upload's recorded
+    /// offset), not for bytes about to arrive. Zero lets it go. A hold that is not there (let
+    /// go meanwhile) is left alone: settling never creates one.
     async fn settle(&self, hold: Uuid, owner: Uuid, bytes: u64) -> Result<()>;
     /// Lets a hold go: its bytes no longer count. Unknown holds are fine.
     async fn release(&self, hold: Uuid) -> Result<()>;

@@ -238,8 +238,10 @@ impl Uploads {
         if up.length.is_none() && new_length.is_none() {
             // A deferred length holds exactly what is stored: what this append held ahead (a
             // step at a time), or refused, or lost when the client went away, goes back.
-            let stored = self.repo.get(id).await?.map_or(up.offset, |u| u.offset);
-            self.quota.settle_upload(up.id, owner.id, stored).await?;
+            // An upload terminated meanwhile has let its hold go already.
+            if let Some(now) = self.repo.get(id).await? {
+                self.quota.settle_upload(up.id, owner.id, now.offset).await?;
+            }
         }
         let cut = res?;
         let up = self.repo.get(id).await?.ok_or(Error::NotFound("upload"))?;

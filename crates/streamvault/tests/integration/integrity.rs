@@ -215,11 +215,44 @@ async fn racing_appends(srv: &TestServer) {
     assert_eq!(etag, sha256_hex(&genuine));
 }
 
+/// A deferred-length upload is terminated while an append of it stalls past its lease: when the
+/// stalled append ends, the upload's quota hold stays gone (it once came back, for good).
+async fn terminated_under_a_stalled_append(srv: &TestServer) {
+    let c = Client::new(srv).await;
+    let usage = || async {
+        body(c.srv.authed(Method::GET, "/api/v1/me", &c.token).send().await.unwrap()).await["usage_bytes"].as_u64()
+    };
+    let res = c.tus(Method::POST, "/stream/v1/tus/").header("upload-defer-length", "1").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let url = res.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(c.patch(&url, 0, noise(64 * 1024, 3)).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(usage().await, Some(64 * 1024));
+
+    let (tx, rx) = mpsc::unbounded::<Result<Vec<u8>, std::io::Error>>();
+    tx.unbounded_send(Ok(vec![1; 100])).unwrap();
+    let stalled = c
+        .tus(Method::PATCH, &url)
+        .header("upload-offset", 64 * 1024)
+        .header("content-type", PATCH_TYPE)
+        .header("content-length", 100_000)
+        .body(reqwest::Body::wrap_stream(rx))
+        .send();
+    let stalled = tokio::spawn(stalled);
+    tokio::time::sleep(Duration::from_millis(LEASE_SECS * 1000 * 3 / 2)).await;
+    assert_eq!(c.tus(Method::DELETE, &url).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(usage().await, Some(0));
+    drop(tx); // the stalled client goes away
+    let _ = stalled.await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(usage().await, Some(0), "the terminated upload's hold stays gone");
+}
+
 async fn tus_writers(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else { return };
-    let srv = server(&db, json!({})).await;
+    let srv = server(&db, json!({"quota_bytes": 10_000_000})).await;
     stalled_writer(&srv).await;
     racing_appends(&srv).await;
+    terminated_under_a_stalled_append(&srv).await;
     srv.stop().await;
     db.drop_db().await;
 }

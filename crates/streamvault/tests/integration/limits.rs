@@ -235,6 +235,19 @@ async fn logins_are_throttled_per_client_address() {
     assert_eq!(login(&srv, &fresh, PWD, Some("198.51.100.77")).await, StatusCode::OK);
     assert_eq!(login(&srv, &names[0], "wrong password", Some("198.51.100.77")).await, StatusCode::UNAUTHORIZED);
     assert_eq!(login(&srv, &names[1], "wrong password", Some("198.51.100.77")).await, StatusCode::TOO_MANY_REQUESTS);
+    // The proxy writes X-Forwarded-For and passes a client's own `Forwarded` on: that names
+    // nobody, whatever address it claims.
+    for (i, n) in names.iter().enumerate() {
+        let res = srv
+            .req(Method::POST, &format!("/api/v1/user/{n}"))
+            .header("x-forwarded-for", "198.51.100.77")
+            .header("forwarded", format!("for=203.0.113.{i}"))
+            .json(&json!({"user_name": n, "pwd": "wrong password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "a client's Forwarded is not believed");
+    }
     srv.stop().await;
 }
 

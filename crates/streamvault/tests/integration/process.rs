@@ -48,6 +48,14 @@ fn bad_settings_stop_start_up_with_one_line_naming_the_key() {
         (
             {
                 let mut c = bin(dir.path());
+                c.args(["serve"]).env("STREAMVAULT_MAX_UPLOAD_BYTE", "10");
+                c
+            },
+            "STREAMVAULT_MAX_UPLOAD_BYTE (from the environment): there is no such setting; did you mean STREAMVAULT_MAX_UPLOAD_BYTES?",
+        ),
+        (
+            {
+                let mut c = bin(dir.path());
                 c.args(["serve", "--roles", "api,cdn"]);
                 c
             },

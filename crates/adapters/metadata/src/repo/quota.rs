@@ -201,29 +201,16 @@ impl QuotaLedger for SqlQuotaLedger {
         }
         let txn = self.store.begin().await?;
         lock_user(&txn, owner).await?;
-        let existing = quota_hold::Entity::find_by_id(hold).one(&txn).await.map_err(db_err)?;
-        let have = existing.as_ref().map_or(0, |h| h.bytes);
+        // Only a hold that is still there: one let go meanwhile (its upload terminated or
+        // expired while a stalled append ran on) stays gone.
+        let Some(existing) = quota_hold::Entity::find_by_id(hold).one(&txn).await.map_err(db_err)? else {
+            return Ok(());
+        };
         let want = i64_of(bytes);
-        add_used(&txn, owner, want - have, None).await?;
-        match existing {
-            Some(h) => {
-                let mut am: quota_hold::ActiveModel = h.into();
-                am.bytes = Set(want);
-                am.update(&txn).await.map_err(db_err)?;
-            }
-            None => {
-                quota_hold::ActiveModel {
-                    id: Set(hold),
-                    owner_id: Set(owner),
-                    bytes: Set(want),
-                    expires_at: Set(None),
-                    created_at: Set(to_ms(Utc::now())),
-                }
-                .insert(&txn)
-                .await
-                .map_err(db_err)?;
-            }
-        }
+        add_used(&txn, owner, want - existing.bytes, None).await?;
+        let mut am: quota_hold::ActiveModel = existing.into();
+        am.bytes = Set(want);
+        am.update(&txn).await.map_err(db_err)?;
         txn.commit().await.map_err(db_err)?;
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use streamvault_metadata::{MetadataStore, SqlJobQueue, SqlSessionStore, SqlUserRepo};
+use streamvault_metadata::{MetadataStore, SqlJobQueue, SqlQuotaLedger, SqlSessionStore, SqlUserRepo};
 use streamvault_testkit::{Backend, TestDb, contract, per_backend};
 
 async fn store(db: &TestDb) -> MetadataStore {
@@ -48,4 +48,13 @@ async fn jobs(backend: Backend) {
     db.drop_db().await;
 }
 
-per_backend!(users, sessions, migrations, jobs);
+async fn quota(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else { return };
+    let store = store(&db).await;
+    contract::quota_ledger(Arc::new(SqlQuotaLedger::new(store.clone())), Arc::new(SqlUserRepo::new(store.clone())))
+        .await;
+    store.close().await;
+    db.drop_db().await;
+}
+
+per_backend!(users, sessions, migrations, jobs, quota);
