@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-use uuid::Uuid;
+use crate::ids::{FileId, VideoId};
 
-use crate::ports::jobs::kind;
-use crate::ports::{FileRepo, LeasedJob, VideoRepo, media_prefix};
+use crate::Result;
+#[allow(unused_imports)] // for the docs
+use crate::ports::Job;
+use crate::ports::{FileRepo, VideoRepo, media_prefix};
 use crate::storage::Storage;
-use crate::{Error, Result};
 
 #[derive(Clone)]
 pub struct Cleanup {
@@ -18,56 +18,25 @@ pub struct Cleanup {
     storage: Storage,
 }
 
-#[derive(Deserialize)]
-struct DeleteVideo {
-    video_id: Uuid,
-    /// The video's blob when it was deleted: collected even if an earlier run already removed
-    /// the row and then failed.
-    sha256: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct DeleteFile {
-    file_id: Uuid,
-    sha256: String,
-}
-
-#[derive(Deserialize)]
-struct CollectBlob {
-    sha256: String,
-}
-
 impl Cleanup {
     pub fn new(videos: Arc<dyn VideoRepo>, files: Arc<dyn FileRepo>, storage: Storage) -> Self {
         Self { videos, files, storage }
     }
 
-    /// Runs one leased job.
-    pub async fn run(&self, job: &LeasedJob) -> Result<()> {
-        match job.kind.as_str() {
-            kind::DELETE_VIDEO => {
-                let p: DeleteVideo = serde_json::from_str(&job.payload)
-                    .map_err(|e| Error::Internal(format!("bad {} payload: {e}", job.kind)))?;
-                self.delete_video(p.video_id, p.sha256.as_deref()).await
-            }
-            kind::DELETE_FILE => {
-                let p: DeleteFile = serde_json::from_str(&job.payload)
-                    .map_err(|e| Error::Internal(format!("bad {} payload: {e}", job.kind)))?;
-                self.files.purge_deleted(p.file_id).await?;
-                self.storage.collect(&p.sha256).await.map(|_| ())
-            }
-            kind::COLLECT_BLOB => {
-                let p: CollectBlob = serde_json::from_str(&job.payload)
-                    .map_err(|e| Error::Internal(format!("bad {} payload: {e}", job.kind)))?;
-                self.storage.collect(&p.sha256).await.map(|_| ())
-            }
-            other => Err(Error::Internal(format!("no handler for job kind {other:?}"))),
-        }
+    /// [`Job::DeleteFile`]: the row, then the bytes if nothing else needs them.
+    pub async fn delete_file(&self, id: FileId, sha256: &str) -> Result<()> {
+        self.files.purge_deleted(id).await?;
+        self.collect(sha256).await
+    }
+
+    /// [`Job::CollectBlob`].
+    pub async fn collect(&self, sha256: &str) -> Result<()> {
+        self.storage.collect(sha256).await.map(|_| ())
     }
 
     /// The seed's `video_del_rec`: re-checks at run time that the video is still deleted, removes
     /// it and its comments, then its blob if nothing else needs it.
-    pub async fn delete_video(&self, id: Uuid, sha256: Option<&str>) -> Result<()> {
+    pub async fn delete_video(&self, id: VideoId, sha256: Option<&str>) -> Result<()> {
         // Derived media first (a retry after a failure here finds them again); `get` sees live
         // videos only, and a live video's media stay.
         if self.videos.get(id).await?.is_none() {

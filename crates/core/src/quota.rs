@@ -11,6 +11,8 @@ use std::time::Duration;
 use chrono::Utc;
 use uuid::Uuid;
 
+use crate::ids::{UploadId, UserId};
+
 use crate::ports::{Charge, QuotaLedger};
 use crate::{Error, Result};
 
@@ -37,7 +39,7 @@ impl Quota {
     }
 
     /// Bytes counted against `owner`.
-    pub async fn used(&self, owner: Uuid) -> Result<u64> {
+    pub async fn used(&self, owner: UserId) -> Result<u64> {
         self.ledger.used(owner).await
     }
 
@@ -48,8 +50,8 @@ impl Quota {
 
     /// Makes hold `hold` at least `total` bytes (no expiry: a resumable upload's, let go with
     /// it). 413 past the quota.
-    pub async fn hold_upload(&self, hold: Uuid, owner: Uuid, total: u64) -> Result<()> {
-        if self.ledger.reserve(hold, owner, total, self.limit, None).await? {
+    pub async fn hold_upload(&self, upload: UploadId, owner: UserId, total: u64) -> Result<()> {
+        if self.ledger.reserve(upload.uuid(), owner, total, self.limit, None).await? {
             Ok(())
         } else {
             Err(self.over(owner).await)
@@ -57,8 +59,8 @@ impl Quota {
     }
 
     /// Sets a resumable upload's hold to the bytes it has stored (see [`QuotaLedger::settle`]).
-    pub async fn settle_upload(&self, hold: Uuid, owner: Uuid, stored: u64) -> Result<()> {
-        self.ledger.settle(hold, owner, stored).await
+    pub async fn settle_upload(&self, upload: UploadId, owner: UserId, stored: u64) -> Result<()> {
+        self.ledger.settle(upload.uuid(), owner, stored).await
     }
 
     pub async fn release(&self, hold: Uuid) -> Result<()> {
@@ -73,18 +75,26 @@ impl Quota {
     /// dropped unless it was charged. Without a limit it holds nothing: the stored size is
     /// charged when the file is recorded.
     /// `ceiling` is the most the upload can be (the size limit).
-    pub fn reservation(&self, owner: Uuid, ceiling: u64) -> Reservation {
+    pub fn reservation(&self, owner: UserId, ceiling: u64) -> Reservation {
         let hold = crate::ids::new_id();
         Reservation { quota: self.clone(), owner, hold, expiring: true, held: 0, ceiling, settled: false }
     }
 
     /// The reservation of a resumable upload, whose hold (named after it) outlives requests;
     /// `ceiling` is its length, or the size limit while that is not known.
-    pub fn upload_reservation(&self, upload: Uuid, owner: Uuid, ceiling: u64) -> Reservation {
-        Reservation { quota: self.clone(), owner, hold: upload, expiring: false, held: 0, ceiling, settled: true }
+    pub fn upload_reservation(&self, upload: UploadId, owner: UserId, ceiling: u64) -> Reservation {
+        Reservation {
+            quota: self.clone(),
+            owner,
+            hold: upload.uuid(),
+            expiring: false,
+            held: 0,
+            ceiling,
+            settled: true,
+        }
     }
 
-    async fn over(&self, owner: Uuid) -> Error {
+    async fn over(&self, owner: UserId) -> Error {
         let used = self.ledger.used(owner).await.unwrap_or(0);
         let limit = self.limit.unwrap_or(0);
         Error::TooLarge(format!("the upload does not fit in the quota: {used} of {limit} bytes are used"))
@@ -94,7 +104,7 @@ impl Quota {
 /// Bytes held for an upload while they arrive.
 pub struct Reservation {
     quota: Quota,
-    owner: Uuid,
+    owner: UserId,
     hold: Uuid,
     /// A request's hold expires (its process may die); a resumable upload's does not.
     expiring: bool,

@@ -27,7 +27,10 @@ pub fn routes(checks: Vec<Arc<dyn HealthCheck>>, admin_token: Option<Arc<str>>) 
 }
 
 fn documented() -> OpenApiRouter<Checks> {
-    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
+    OpenApiRouter::new()
+        .routes(crate::routes::at("GET", "/healthz", routes!(healthz)))
+        .routes(crate::routes::at("GET", "/readyz", routes!(readyz)))
+        .routes(crate::routes::at("GET", "/metrics", routes!(metrics)))
 }
 
 /// This part of the site's OpenAPI document.

@@ -10,9 +10,12 @@ pub mod json;
 pub mod number;
 pub mod observe;
 pub mod operator;
+pub mod path;
 pub mod query;
 pub mod resources;
+pub mod routes;
 pub mod schema;
+pub mod urls;
 
 pub use auth::{Auth, CSRF_COOKIE, HasAccounts, SESSION_COOKIE};
 pub use client::{Client, ClientOrigin};

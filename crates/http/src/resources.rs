@@ -1,7 +1,7 @@
 //! Resources more than one role answers with, in one JSON shape.
 
 use serde::Serialize;
-use streamvault_core::ports::DriveFile;
+use streamvault_core::drive::DriveFile;
 
 /// A drive file, as the API lists it and the stream role reports an upload of it.
 #[derive(Serialize, utoipa::ToSchema)]

@@ -75,7 +75,7 @@ async fn jobs(config: Config, command: JobsCommand) -> anyhow::Result<()> {
     let store = MetadataStore::connect(&config.database_url, 2).await?;
     store.migrate().await?;
     let admin = streamvault_metadata::SqlJobQueue::new(store.clone());
-    let parse = |id: &str| uuid_of(id);
+    let parse = job_id;
     match command {
         JobsCommand::List { state, limit, .. } => {
             println!("{:<36}  {:<14} {:<8} {:>8}  {:<25}  last_error", "id", "kind", "state", "attempts", "run_at");
@@ -116,7 +116,9 @@ async fn media(config: Config, command: MediaCommand) -> anyhow::Result<()> {
     let videos = streamvault_metadata::SqlVideoRepo::new(store.clone());
     let mut wanted = Vec::new();
     for id in &ids {
-        wanted.push(uuid::Uuid::parse_str(id).map_err(|_| anyhow::anyhow!("{id:?} is not a video id"))?);
+        wanted.push(
+            id.parse::<streamvault_core::ids::VideoId>().map_err(|_| anyhow::anyhow!("{id:?} is not a video id"))?,
+        );
     }
     if ids.is_empty() && !unprocessed {
         anyhow::bail!("name videos by id, or pass --unprocessed");
@@ -138,8 +140,8 @@ async fn media(config: Config, command: MediaCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn uuid_of(id: &str) -> anyhow::Result<uuid::Uuid> {
-    uuid::Uuid::parse_str(id).map_err(|_| anyhow::anyhow!("{id:?} is not a job id"))
+fn job_id(id: &str) -> anyhow::Result<streamvault_core::ids::JobId> {
+    id.parse().map_err(|_| anyhow::anyhow!("{id:?} is not a job id"))
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

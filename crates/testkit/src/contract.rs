@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use streamvault_core::Error;
-use streamvault_core::ports::{Limit, LoginThrottle, QuotaLedger, Session, SessionStore, User, UserRepo};
+use streamvault_core::accounts::{Session, User};
+use streamvault_core::ids::{Id, SessionId, UserId};
+use streamvault_core::ports::{Limit, LoginThrottle, QuotaLedger, SessionStore, UserRepo};
 use uuid::Uuid;
 
 use crate::unique_name;
@@ -16,7 +18,7 @@ fn now_ms() -> DateTime<Utc> {
 
 fn user(name: &str) -> User {
     User {
-        id: Uuid::now_v7(),
+        id: UserId::new(),
         name: name.into(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$x$y".into(),
         created_at: now_ms(),
@@ -31,7 +33,7 @@ pub async fn user_repo(repo: Arc<dyn UserRepo>) {
     assert_eq!(repo.find_by_name(&name.to_lowercase()).await.unwrap().as_ref(), Some(&u), "lookup ignores case");
     assert_eq!(repo.find_by_name(&name.to_uppercase()).await.unwrap().as_ref(), Some(&u));
     assert_eq!(repo.find_by_name("nobody-here").await.unwrap(), None);
-    assert_eq!(repo.find_by_id(Uuid::now_v7()).await.unwrap(), None);
+    assert_eq!(repo.find_by_id(UserId::new()).await.unwrap(), None);
 
     let dup = repo.insert(&user(&name.to_uppercase())).await.unwrap_err();
     assert!(matches!(dup, Error::Conflict { code: "username_taken", .. }), "{dup:?}");
@@ -67,7 +69,7 @@ pub async fn session_store(store: Arc<dyn SessionStore>, users: Arc<dyn UserRepo
     let session = |u: &User, ua: Option<&str>| {
         let now = now_ms();
         Session {
-            id: Uuid::now_v7(),
+            id: SessionId::new(),
             token_hash: format!("{:064x}", Uuid::now_v7().as_u128()),
             user_id: u.id,
             created_at: now,
@@ -85,7 +87,7 @@ pub async fn session_store(store: Arc<dyn SessionStore>, users: Arc<dyn UserRepo
     assert_eq!(store.find_by_token_hash(&a1.token_hash).await.unwrap().as_ref(), Some(&a1));
     assert_eq!(store.find_by_token_hash(&"0".repeat(64)).await.unwrap(), None);
 
-    let mut listed: Vec<Uuid> = store.list_for_user(alice.id).await.unwrap().iter().map(|s| s.id).collect();
+    let mut listed: Vec<SessionId> = store.list_for_user(alice.id).await.unwrap().iter().map(|s| s.id).collect();
     listed.sort();
     let mut expected = vec![a1.id, a2.id];
     expected.sort();
@@ -106,7 +108,7 @@ pub async fn session_store(store: Arc<dyn SessionStore>, users: Arc<dyn UserRepo
     let a3 = session(&alice, None);
     store.create(&a3, idle).await.unwrap();
     assert_eq!(store.delete_all_for_user(alice.id, Some(a3.id)).await.unwrap(), 1);
-    let left: Vec<Uuid> = store.list_for_user(alice.id).await.unwrap().iter().map(|s| s.id).collect();
+    let left: Vec<SessionId> = store.list_for_user(alice.id).await.unwrap().iter().map(|s| s.id).collect();
     assert_eq!(left, vec![a3.id]);
     assert_eq!(store.list_for_user(bob.id).await.unwrap().len(), 1, "bob is untouched");
 
@@ -122,8 +124,10 @@ pub async fn session_store(store: Arc<dyn SessionStore>, users: Arc<dyn UserRepo
     assert!(store.find_by_token_hash(&b1.token_hash).await.unwrap().is_some(), "live sessions survive a purge");
 }
 
-fn job(kind: &'static str, dedup: Option<String>) -> streamvault_core::ports::NewJob {
-    streamvault_core::ports::NewJob { kind, payload: "{}".into(), run_at: Utc::now(), dedup_key: dedup }
+/// A job told apart from the others by `tag` (any kind will do: queues do not look inside).
+fn job(tag: &str, dedup: Option<String>) -> streamvault_core::ports::NewJob {
+    let job = streamvault_core::ports::Job::CollectBlob { sha256: tag.into() };
+    streamvault_core::ports::NewJob { job, run_at: Utc::now(), dedup_key: dedup }
 }
 
 /// Leases, expiry, retries, dead letters, de-duplication and exclusive delivery.
@@ -134,7 +138,7 @@ pub async fn job_queue(q: Arc<dyn streamvault_core::ports::JobQueue>) {
     // One holder at a time; done is done.
     q.enqueue(&job("a", None)).await.unwrap();
     let j = q.lease("w1", lease).await.unwrap().expect("due job");
-    assert_eq!((j.kind.as_str(), j.attempt), ("a", 1));
+    assert_eq!((j.job().unwrap(), j.attempt), (streamvault_core::ports::Job::CollectBlob { sha256: "a".into() }, 1));
     assert_eq!(q.lease("w2", lease).await.unwrap(), None, "leased jobs are not handed out twice");
     q.complete(&j).await.unwrap();
     assert_eq!(q.lease("w2", lease).await.unwrap(), None);

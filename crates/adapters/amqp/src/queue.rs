@@ -11,6 +11,7 @@ use lapin::Confirmation;
 use lapin::options::{BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use streamvault_core::ids::JobId;
 use streamvault_core::ports::{Claim, HealthCheck, JobOutbox, JobQueue, LeasedJob, NewJob};
 use streamvault_core::{Error, Result};
 use tokio::sync::Notify;
@@ -41,7 +42,7 @@ struct Inner {
     link: tokio::sync::Mutex<Option<Arc<Link>>>,
     topology: Topology,
     /// Deliveries whose job is running here, acked when its outcome is recorded.
-    held: Mutex<HashMap<(Uuid, u32), Acker>>,
+    held: Mutex<HashMap<(JobId, u32), Acker>>,
     wake: Notify,
 }
 
@@ -178,20 +179,20 @@ impl Inner {
 
     /// Publishes the job's id, durable, to the queue for its due time, and waits for the
     /// broker's confirm.
-    async fn publish_at(&self, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+    async fn publish_at(&self, id: JobId, at: DateTime<Utc>) -> Result<()> {
         let queue = self.topology.queue_for((at - Utc::now()).num_milliseconds());
         self.publish(queue, id, run_at_header(at)).await
     }
 
     /// A copy of a job out of attempts, with its last error, for RabbitMQ-side tooling.
-    async fn dead_letter(&self, id: Uuid, error: &str) -> Result<()> {
+    async fn dead_letter(&self, id: JobId, error: &str) -> Result<()> {
         let mut headers = run_at_header(Utc::now());
         let reason: String = error.chars().take(1000).collect();
         headers.insert("error".into(), AMQPValue::LongString(reason.as_str().into()));
         self.publish(&self.topology.dead, id, headers).await
     }
 
-    async fn publish(&self, queue: &str, id: Uuid, headers: FieldTable) -> Result<()> {
+    async fn publish(&self, queue: &str, id: JobId, headers: FieldTable) -> Result<()> {
         let props = BasicProperties::default()
             .with_delivery_mode(2)
             .with_message_id(id.to_string().into())
@@ -292,7 +293,7 @@ impl JobQueue for AmqpJobQueue {
                 return Ok(None);
             };
             let delivery = msg.delivery;
-            let Some(id) = std::str::from_utf8(&delivery.data).ok().and_then(|s| Uuid::parse_str(s).ok()) else {
+            let Some(id) = std::str::from_utf8(&delivery.data).ok().and_then(|s| s.parse::<JobId>().ok()) else {
                 tracing::warn!("dropping a message that is not a job id");
                 delivery.acker.ack(BasicAckOptions::default()).await.map_err(amqp_err)?;
                 continue;

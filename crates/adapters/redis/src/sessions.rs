@@ -4,9 +4,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use fred::prelude::{Expiration, KeysInterface, SetOptions, SetsInterface};
 use serde::{Deserialize, Serialize};
-use streamvault_core::ports::{Session, SessionStore};
+use streamvault_core::accounts::Session;
+use streamvault_core::ids::{SessionId, UserId};
+use streamvault_core::ports::SessionStore;
 use streamvault_core::{Error, Result};
-use uuid::Uuid;
 
 use crate::client::{RedisClient, redis_err};
 
@@ -22,8 +23,8 @@ pub struct RedisSessionStore {
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
-    id: Uuid,
-    user_id: Uuid,
+    id: SessionId,
+    user_id: UserId,
     created_at: i64,
     last_seen_at: i64,
     expires_at: i64,
@@ -39,11 +40,11 @@ impl RedisSessionStore {
         self.redis.key(&["session", token_hash])
     }
 
-    fn id_key(&self, id: Uuid) -> String {
+    fn id_key(&self, id: SessionId) -> String {
         self.redis.key(&["session-id", &id.to_string()])
     }
 
-    fn user_key(&self, user_id: Uuid) -> String {
+    fn user_key(&self, user_id: UserId) -> String {
         self.redis.key(&["user-sessions", &user_id.to_string()])
     }
 
@@ -120,13 +121,13 @@ impl SessionStore for RedisSessionStore {
         Ok(())
     }
 
-    async fn list_for_user(&self, user_id: Uuid) -> Result<Vec<Session>> {
+    async fn list_for_user(&self, user_id: UserId) -> Result<Vec<Session>> {
         let user_key = self.user_key(user_id);
         let ids: Vec<String> = self.redis.client.smembers(&user_key).await.map_err(redis_err)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let hash: Option<String> = match Uuid::parse_str(&id) {
-                Ok(uuid) => self.redis.client.get(self.id_key(uuid)).await.map_err(redis_err)?,
+            let hash: Option<String> = match id.parse::<SessionId>() {
+                Ok(sid) => self.redis.client.get(self.id_key(sid)).await.map_err(redis_err)?,
                 Err(_) => None,
             };
             let session = match hash {
@@ -141,7 +142,7 @@ impl SessionStore for RedisSessionStore {
         Ok(out)
     }
 
-    async fn delete(&self, user_id: Uuid, session_id: Uuid) -> Result<bool> {
+    async fn delete(&self, user_id: UserId, session_id: SessionId) -> Result<bool> {
         let hash: Option<String> = self.redis.client.get(self.id_key(session_id)).await.map_err(redis_err)?;
         let Some(hash) = hash else { return Ok(false) };
         match self.load(&hash).await? {
@@ -154,7 +155,7 @@ impl SessionStore for RedisSessionStore {
         Ok(deleted > 0)
     }
 
-    async fn delete_all_for_user(&self, user_id: Uuid, keep: Option<Uuid>) -> Result<u64> {
+    async fn delete_all_for_user(&self, user_id: UserId, keep: Option<SessionId>) -> Result<u64> {
         let mut n = 0;
         for s in self.list_for_user(user_id).await? {
             if Some(s.id) != keep && self.delete(user_id, s.id).await? {

@@ -1,14 +1,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::ids::{Id, SessionId, UserId};
 use chrono::Utc;
-use uuid::Uuid;
 
 use super::password::{PasswordHasher, validate_password};
 use super::token::{SessionToken, hash_token};
 use super::username::{username_key, validate_username};
-use crate::ports::{LoginThrottle, Session, SessionStore, ThrottlePolicy, User, UserRepo};
-use crate::{Error, Result, ids};
+use crate::accounts::{Session, User};
+use crate::ports::{LoginThrottle, SessionStore, ThrottlePolicy, UserRepo};
+use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -89,7 +90,7 @@ impl Accounts {
             return Err(taken());
         }
         let user = User {
-            id: ids::new_id(),
+            id: UserId::new(),
             name: name.to_owned(),
             password_hash: self.hasher.hash(pwd).await?,
             created_at: now_ms(),
@@ -150,7 +151,7 @@ impl Accounts {
         let token = SessionToken::generate();
         let now = now_ms();
         let session = Session {
-            id: ids::new_id(),
+            id: SessionId::new(),
             token_hash: token.hash(),
             user_id: user.id,
             created_at: now,
@@ -212,7 +213,7 @@ impl Accounts {
     }
 
     /// The user's live sessions, newest first.
-    pub async fn sessions_of(&self, user_id: Uuid) -> Result<Vec<Session>> {
+    pub async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>> {
         let now = Utc::now();
         let mut all = self.sessions.list_for_user(user_id).await?;
         all.retain(|s| s.is_live(now, self.policy.idle));
@@ -221,7 +222,7 @@ impl Accounts {
     }
 
     /// Ends one of the user's sessions; another user's session id is simply not found.
-    pub async fn end_session(&self, user_id: Uuid, session_id: Uuid) -> Result<()> {
+    pub async fn end_session(&self, user_id: UserId, session_id: SessionId) -> Result<()> {
         if self.sessions.delete(user_id, session_id).await? { Ok(()) } else { Err(Error::NotFound("session")) }
     }
 

@@ -3,13 +3,15 @@
 //! for the hash of a random range of the content salted with a fresh nonce, which only someone
 //! who has the bytes can answer. A challenge is single-use and expires in minutes.
 
+use crate::ids::FolderId;
 use futures::StreamExt;
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::Drive;
-use crate::ports::{self, DriveFile, Referenced, User};
+use crate::accounts::User;
+use crate::drive::DriveFile;
+use crate::ports::Referenced;
 use crate::storage::StoredBlob;
 use crate::{Error, Result};
 
@@ -23,7 +25,7 @@ pub struct InstantRequest {
     pub sha256: String,
     pub size: u64,
     pub name: String,
-    pub folder_id: Option<Uuid>,
+    pub folder_id: Option<FolderId>,
     /// With `proof`: the answer to an earlier challenge.
     pub nonce: Option<String>,
     pub proof: Option<String>,
@@ -108,7 +110,7 @@ impl Drive {
             (offset, length, hex::encode(nonce))
         };
         self.challenges
-            .insert(&ports::Challenge {
+            .insert(&crate::drive::Challenge {
                 nonce: nonce.clone(),
                 owner_id: owner.id,
                 sha256: sha256.to_owned(),

@@ -2,6 +2,7 @@
 //! private: another user's file id is simply not found.
 
 mod instant;
+mod model;
 mod share;
 pub mod tree;
 
@@ -12,14 +13,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
-pub use instant::{Challenge as InstantChallenge, Instant, InstantRequest};
-pub use share::{MAX_TTL_SECS, ShareLinks};
+use crate::ids::{FileId, FolderId};
 
-use crate::ports::jobs::kind;
-use crate::ports::{
-    ChallengeRepo, Charge, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo, NewJob,
-    Referenced, User,
-};
+pub use instant::{Challenge as InstantChallenge, Instant, InstantRequest};
+pub use model::*;
+pub use share::{MAX_TTL_SECS, ShareLinks, SignedLink};
+
+use crate::accounts::User;
+use crate::ports::{ChallengeRepo, Charge, FileRepo, FolderRepo, Job, NewJob, Referenced};
 use crate::quota::Quota;
 use crate::storage::{Staged, Storage, StoredBlob};
 use crate::{Error, Result, ids};
@@ -57,14 +58,14 @@ pub struct Drive {
 #[derive(Debug, Default, Clone)]
 pub struct Change {
     pub name: Option<String>,
-    pub folder_id: Option<Option<Uuid>>,
+    pub folder_id: Option<Option<FolderId>>,
 }
 
 /// Where a new file goes: its name and folder (`None`: the top of the drive).
 #[derive(Debug, Clone, Copy)]
 pub struct Placement<'a> {
     pub name: &'a str,
-    pub folder: Option<Uuid>,
+    pub folder: Option<FolderId>,
     /// When the folder is gone meanwhile (deleted while the upload ran), the file goes to the
     /// top instead of failing.
     pub fall_back: bool,
@@ -129,14 +130,14 @@ impl Drive {
         &self,
         owner: &User,
         name: &str,
-        folder_id: Option<Uuid>,
+        folder_id: Option<FolderId>,
         blob: &StoredBlob,
         mime: &str,
         charge: &Charge,
     ) -> Result<Referenced<DriveFile>> {
         let now = crate::accounts::now_ms();
         let file = DriveFile {
-            id: ids::new_id(),
+            id: ids::new_id().into(),
             owner_id: owner.id,
             folder_id,
             name: name.to_owned(),
@@ -153,7 +154,7 @@ impl Drive {
     }
 
     /// The owner's file; anyone else's id is not found.
-    pub async fn get(&self, owner: &User, id: Uuid) -> Result<DriveFile> {
+    pub async fn get(&self, owner: &User, id: FileId) -> Result<DriveFile> {
         match self.files.get(id).await? {
             Some(f) if f.owner_id == owner.id => Ok(f),
             _ => Err(Error::NotFound("file")),
@@ -161,7 +162,7 @@ impl Drive {
     }
 
     /// A file by id alone, for signed share links (the signature stands in for the owner).
-    pub async fn get_shared(&self, id: Uuid) -> Result<DriveFile> {
+    pub async fn get_shared(&self, id: FileId) -> Result<DriveFile> {
         self.files.get(id).await?.ok_or(Error::NotFound("file"))
     }
 
@@ -174,7 +175,7 @@ impl Drive {
     pub async fn list_folder(
         &self,
         owner: &User,
-        folder_id: Option<Uuid>,
+        folder_id: Option<FolderId>,
         sort: FileSort,
         descending: bool,
         limit: u64,
@@ -193,7 +194,7 @@ impl Drive {
     }
 
     /// Renames and/or moves a file.
-    pub async fn change_file(&self, owner: &User, id: Uuid, change: Change) -> Result<DriveFile> {
+    pub async fn change_file(&self, owner: &User, id: FileId, change: Change) -> Result<DriveFile> {
         let f = self.get(owner, id).await?;
         let name = change.name.unwrap_or(f.name);
         validate_name(&name)?;
@@ -206,7 +207,7 @@ impl Drive {
 
     /// Deletes a file: gone from every read at once, its bytes later (after the grace period,
     /// and only when nothing else uses them).
-    pub async fn delete_file(&self, owner: &User, id: Uuid) -> Result<()> {
+    pub async fn delete_file(&self, owner: &User, id: FileId) -> Result<()> {
         let f = self.get(owner, id).await?;
         if !self.files.delete(owner.id, f.id, &self.delete_job(&f)).await? {
             return Err(Error::NotFound("file"));
@@ -215,16 +216,12 @@ impl Drive {
     }
 
     fn delete_job(&self, f: &DriveFile) -> NewJob {
-        NewJob {
-            kind: kind::DELETE_FILE,
-            payload: serde_json::json!({"file_id": f.id, "sha256": f.sha256}).to_string(),
-            run_at: chrono::Utc::now() + chrono::Duration::from_std(self.delete_grace).unwrap_or_default(),
-            dedup_key: Some(format!("{}:{}", kind::DELETE_FILE, f.id)),
-        }
+        let job = NewJob::once(Job::DeleteFile { file_id: f.id, sha256: f.sha256.clone() }, f.id);
+        NewJob { run_at: job.run_at + chrono::Duration::from_std(self.delete_grace).unwrap_or_default(), ..job }
     }
 
     /// The owner's folder; anyone else's is not found.
-    pub async fn folder(&self, owner: &User, id: Uuid) -> Result<Folder> {
+    pub async fn folder(&self, owner: &User, id: FolderId) -> Result<Folder> {
         match self.folders.get(id).await? {
             Some(f) if f.owner_id == owner.id => Ok(f),
             _ => Err(Error::NotFound("folder")),
@@ -232,7 +229,7 @@ impl Drive {
     }
 
     /// The folders directly in `parent` (`None`: the top), by name.
-    pub async fn folders_in(&self, owner: &User, parent: Option<Uuid>) -> Result<Vec<Folder>> {
+    pub async fn folders_in(&self, owner: &User, parent: Option<FolderId>) -> Result<Vec<Folder>> {
         if let Some(p) = parent {
             self.folder(owner, p).await?;
         }
@@ -243,15 +240,15 @@ impl Drive {
     }
 
     /// The folders from the top of the drive down to `id`.
-    pub async fn ancestry(&self, owner: &User, id: Uuid) -> Result<Vec<Folder>> {
+    pub async fn ancestry(&self, owner: &User, id: FolderId) -> Result<Vec<Folder>> {
         Ok(tree::ancestry(&self.folders.all_of(owner.id).await?, id))
     }
 
-    pub async fn create_folder(&self, owner: &User, name: &str, parent: Option<Uuid>) -> Result<Folder> {
+    pub async fn create_folder(&self, owner: &User, name: &str, parent: Option<FolderId>) -> Result<Folder> {
         validate_name(name)?;
         let now = crate::accounts::now_ms();
         let f = Folder {
-            id: ids::new_id(),
+            id: ids::new_id().into(),
             owner_id: owner.id,
             parent_id: parent,
             name: name.to_owned(),
@@ -264,7 +261,7 @@ impl Drive {
 
     /// Renames and/or moves a folder; never into itself or below itself (checked and done in
     /// one step, see [`FolderRepo`]).
-    pub async fn change_folder(&self, owner: &User, id: Uuid, change: Change) -> Result<Folder> {
+    pub async fn change_folder(&self, owner: &User, id: FolderId, change: Change) -> Result<Folder> {
         let f = self.folder(owner, id).await?;
         let name = change.name.unwrap_or(f.name);
         validate_name(&name)?;
@@ -274,7 +271,7 @@ impl Drive {
     }
 
     /// Deletes a folder with everything below it: files as [`Drive::delete_file`] does.
-    pub async fn delete_folder(&self, owner: &User, id: Uuid) -> Result<u64> {
+    pub async fn delete_folder(&self, owner: &User, id: FolderId) -> Result<u64> {
         self.folder(owner, id).await?;
         self.folders.delete_tree(owner.id, id, &|f| self.delete_job(f)).await
     }
@@ -282,9 +279,9 @@ impl Drive {
 
 fn encode_cursor(f: &DriveFile, sort: FileSort) -> String {
     let raw = match sort {
-        FileSort::Name => format!("n:{}:{}", f.id.simple(), f.name),
-        FileSort::Size => format!("s:{}:{}", f.id.simple(), f.size),
-        FileSort::Date => format!("d:{}:", f.id.simple()),
+        FileSort::Name => format!("n:{}:{}", f.id.uuid().simple(), f.name),
+        FileSort::Size => format!("s:{}:{}", f.id.uuid().simple(), f.size),
+        FileSort::Date => format!("d:{}:", f.id.uuid().simple()),
     };
     URL_SAFE_NO_PAD.encode(raw)
 }
@@ -294,7 +291,7 @@ fn decode_cursor(c: &str, sort: FileSort) -> Result<FileCursor> {
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?).map_err(|_| bad())?;
     let mut parts = raw.splitn(3, ':');
     let (tag, id, key) = (parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?);
-    let id = Uuid::try_parse(id).map_err(|_| bad())?;
+    let id = Uuid::try_parse(id).map_err(|_| bad())?.into();
     match (sort, tag) {
         (FileSort::Name, "n") => Ok(FileCursor { id, name: Some(key.to_owned()), size: None }),
         (FileSort::Size, "s") => Ok(FileCursor { id, name: None, size: Some(key.parse().map_err(|_| bad())?) }),

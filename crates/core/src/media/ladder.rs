@@ -1,7 +1,8 @@
 //! What to make of a video: the HLS ladder for its size, what a master playlist declares, and
 //! the storyboard's grid.
 
-use crate::ports::{Rendition, RenditionInfo};
+use crate::ports::Rendition;
+use crate::videos::RenditionInfo;
 
 /// The rungs (short side in lines, H.264 kbps), about what the large sites serve.
 const RUNGS: [(u32, u32); 7] =

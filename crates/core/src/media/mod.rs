@@ -17,18 +17,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::ids::VideoId;
 pub use ladder::{Storyboard, ladder, master_renditions};
-use serde::Deserialize;
 use tokio::sync::{Semaphore, watch};
-use uuid::Uuid;
 
 use self::work_dir::WorkDir;
-use crate::ports::jobs::kind;
-use crate::ports::{
-    HlsSpec, LeasedJob, MediaTool, NewJob, StillsSpec, Unusable, Video, VideoMedia, VideoRepo, VideoStatus,
-    media_prefix,
-};
+use crate::ports::{HlsSpec, Job, MediaTool, NewJob, StillsSpec, Unusable, VideoRepo, media_prefix};
 use crate::storage::Storage;
+use crate::videos::{Video, VideoMedia, VideoStatus};
 use crate::{Error, Result};
 
 /// Segment length: about 4 s, the usual trade between start-up time and request count.
@@ -54,19 +50,9 @@ pub struct Media {
     time_limit: Duration,
 }
 
-#[derive(Deserialize)]
-struct VideoJob {
-    video_id: Uuid,
-}
-
 /// A follow-up job for a video, at most one pending of each kind.
-fn video_job(kind: &'static str, id: Uuid) -> NewJob {
-    NewJob {
-        kind,
-        payload: serde_json::json!({ "video_id": id }).to_string(),
-        run_at: chrono::Utc::now(),
-        dedup_key: Some(format!("{kind}:{id}")),
-    }
+fn video_job(job: Job, id: VideoId) -> NewJob {
+    NewJob::once(job, id)
 }
 
 impl Media {
@@ -88,34 +74,42 @@ impl Media {
         work_dir::sweep(self.work.clone(), self.time_limit + Duration::from_secs(600)).await
     }
 
-    /// Whether this job is one of ours.
-    pub fn handles(kind: &str) -> bool {
-        matches!(kind, kind::PROBE_VIDEO | kind::VIDEO_STILLS | kind::TRANSCODE_VIDEO)
-    }
-
     /// The job that starts a video's processing once its original is attached.
-    pub fn first_job(id: Uuid) -> NewJob {
-        video_job(kind::PROBE_VIDEO, id)
+    pub fn first_job(id: VideoId) -> NewJob {
+        video_job(Job::ProbeVideo { video_id: id }, id)
     }
 
-    pub async fn run(&self, job: &LeasedJob) -> Result<()> {
-        let p: VideoJob = serde_json::from_str(&job.payload)
-            .map_err(|e| Error::Internal(format!("bad {} payload: {e}", job.kind)))?;
-        let Some(tool) = &self.tool else {
-            // Said once at start; the video stays `uploaded` and plays as it came.
-            tracing::debug!(video_id = %p.video_id, kind = job.kind, "no ffmpeg: video left unprocessed");
-            return Ok(());
-        };
-        match job.kind.as_str() {
-            kind::PROBE_VIDEO => self.probe(tool.as_ref(), p.video_id).await,
-            kind::VIDEO_STILLS => self.stills(tool.as_ref(), p.video_id).await,
-            _ => self.transcode(tool.as_ref(), p.video_id).await,
+    /// ffmpeg, if this worker has it. Without it (said once at start) a video stays `uploaded`
+    /// and plays as it came: its jobs end at once.
+    fn tool(&self, id: VideoId) -> Option<&dyn MediaTool> {
+        let tool = self.tool.as_deref();
+        if tool.is_none() {
+            tracing::debug!(video_id = %id, "no ffmpeg: video left unprocessed");
         }
+        tool
+    }
+
+    /// Step 1 ([`Job::ProbeVideo`]).
+    pub async fn probe(&self, id: VideoId) -> Result<()> {
+        let Some(tool) = self.tool(id) else { return Ok(()) };
+        self.probe_with(tool, id).await
+    }
+
+    /// Step 2 ([`Job::VideoStills`]).
+    pub async fn stills(&self, id: VideoId) -> Result<()> {
+        let Some(tool) = self.tool(id) else { return Ok(()) };
+        self.stills_with(tool, id).await
+    }
+
+    /// Step 3 ([`Job::TranscodeVideo`]).
+    pub async fn transcode(&self, id: VideoId) -> Result<()> {
+        let Some(tool) = self.tool(id) else { return Ok(()) };
+        self.transcode_with(tool, id).await
     }
 
     /// `uploaded → processing` with the probe's facts and the next jobs, or `failed` with the
     /// reason. Idempotent: a deleted video, or one past `processing`, is left alone.
-    async fn probe(&self, tool: &dyn MediaTool, id: Uuid) -> Result<()> {
+    async fn probe_with(&self, tool: &dyn MediaTool, id: VideoId) -> Result<()> {
         let Some(video) = self.videos.get(id).await? else { return Ok(()) };
         let Some(source) = video.source else { return Ok(()) };
         if !matches!(video.status, VideoStatus::Uploaded | VideoStatus::Processing) {
@@ -127,7 +121,7 @@ impl Media {
             Ok(r) => {
                 let media = VideoMedia::from(r);
                 // Stills first (seconds), then the ladder: a `ready` video has its poster.
-                let next = [video_job(kind::VIDEO_STILLS, id)];
+                let next = [video_job(Job::VideoStills { video_id: id }, id)];
                 self.videos.set_media(id, VideoStatus::Processing, &media, &next).await?;
                 tracing::info!(video_id = %id, "video probed");
             }
@@ -142,12 +136,12 @@ impl Media {
 
     /// The poster and the storyboard. A video whose stills cannot be made keeps playing
     /// without them (the transcode decides whether it is usable).
-    async fn stills(&self, tool: &dyn MediaTool, id: Uuid) -> Result<()> {
+    async fn stills_with(&self, tool: &dyn MediaTool, id: VideoId) -> Result<()> {
         let Some((video, input)) = self.processable(id).await? else { return Ok(()) };
         let duration = video.media.duration_ms.unwrap_or(0);
         let (w, h) = (video.media.width.unwrap_or(16).max(1), video.media.height.unwrap_or(9).max(1));
         let board = Storyboard::for_video(duration, w, h);
-        let dir = WorkDir::fresh(&self.work, &format!("{}-stills", id.simple())).await?;
+        let dir = WorkDir::fresh(&self.work, &format!("{}-stills", id.uuid().simple())).await?;
         let spec = StillsSpec {
             input: &input,
             out_dir: dir.path(),
@@ -168,7 +162,7 @@ impl Media {
                 }
             }
         };
-        let next = [video_job(kind::TRANSCODE_VIDEO, id)];
+        let next = [video_job(Job::TranscodeVideo { video_id: id }, id)];
         if let Err(why) = made {
             tracing::warn!(video_id = %id, reason = %why, "no stills for this video");
             self.videos.set_stills(id, false, &next).await?;
@@ -186,7 +180,7 @@ impl Media {
     }
 
     /// The HLS ladder; the video ends `ready`, or `failed` when ffmpeg cannot transcode it.
-    async fn transcode(&self, tool: &dyn MediaTool, id: Uuid) -> Result<()> {
+    async fn transcode_with(&self, tool: &dyn MediaTool, id: VideoId) -> Result<()> {
         let Some((video, input)) = self.processable(id).await? else { return Ok(()) };
         let (Some(w), Some(h)) = (video.media.width, video.media.height) else {
             self.videos.fail_processing(id, "the video has no frame size").await?;
@@ -195,7 +189,7 @@ impl Media {
         let renditions = ladder(w, h);
         let _slot = self.slots.acquire().await.map_err(Error::internal)?;
         // A run that died (kill -9) left its files: start over in a fresh directory.
-        let dir = WorkDir::fresh(&self.work, &format!("{}-hls", id.simple())).await?;
+        let dir = WorkDir::fresh(&self.work, &format!("{}-hls", id.uuid().simple())).await?;
         let spec = HlsSpec {
             input: &input,
             out_dir: dir.path(),
@@ -257,7 +251,7 @@ impl Media {
     }
 
     /// The video, if it is still `processing`, and where ffmpeg reads its original.
-    async fn processable(&self, id: Uuid) -> Result<Option<(Video, String)>> {
+    async fn processable(&self, id: VideoId) -> Result<Option<(Video, String)>> {
         let Some(video) = self.videos.get(id).await? else { return Ok(None) };
         let Some(source) = &video.source else { return Ok(None) };
         if video.status != VideoStatus::Processing {
@@ -268,7 +262,7 @@ impl Media {
     }
 
     /// False once the video is deleted (or no longer processing); a failed lookup keeps going.
-    async fn still_wanted(&self, id: Uuid) -> bool {
+    async fn still_wanted(&self, id: VideoId) -> bool {
         match self.videos.get(id).await {
             Ok(Some(v)) => v.status == VideoStatus::Processing,
             Ok(None) => false,
@@ -276,7 +270,7 @@ impl Media {
         }
     }
 
-    async fn store_under(&self, id: Uuid, dir: &WorkDir, under: &str, names: &[&str]) -> Result<()> {
+    async fn store_under(&self, id: VideoId, dir: &WorkDir, under: &str, names: &[&str]) -> Result<()> {
         let prefix = media_prefix(id);
         for name in names {
             let path = dir.path().join(name);
@@ -298,28 +292,6 @@ fn verdict<T>(input: &str, result: std::result::Result<T, Unusable>) -> Result<s
             Err(Error::Unavailable("the original moved to primary storage while it was read; will retry".into()))
         }
         r => Ok(r),
-    }
-}
-
-/// Where the stream role serves a video's derived file `name` (e.g. `poster.jpg`).
-pub fn media_url(id: Uuid, name: &str) -> String {
-    format!("/stream/v1/videos/{id}/media/{name}")
-}
-
-impl Video {
-    /// The poster, once the stills are stored.
-    pub fn thumbnail_url(&self) -> Option<String> {
-        self.outputs.has_stills.then(|| media_url(self.id, POSTER))
-    }
-
-    /// The storyboard's WebVTT index (cues point into the sprite next to it).
-    pub fn storyboard_url(&self) -> Option<String> {
-        self.outputs.has_stills.then(|| media_url(self.id, STORYBOARD_VTT))
-    }
-
-    /// The HLS master playlist, once the ladder is stored.
-    pub fn hls_url(&self) -> Option<String> {
-        (!self.outputs.renditions.is_empty()).then(|| media_url(self.id, HLS_MASTER))
     }
 }
 

@@ -52,8 +52,8 @@ pub trait BlobStore: Send + Sync {
 
 /// Where a video's derived media (poster, storyboard, HLS renditions) live: one prefix per
 /// video, so that deleting the video removes them all, whatever an interrupted run left.
-pub fn media_prefix(video_id: uuid::Uuid) -> String {
-    format!("media/{}/", video_id.simple())
+pub fn media_prefix(video_id: crate::ids::VideoId) -> String {
+    format!("media/{}/", video_id.uuid().simple())
 }
 
 /// A blob's row in the metadata store.

@@ -2,50 +2,99 @@
 
 use std::time::Duration;
 
+use crate::ids::{FileId, JobId, VideoId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::Result;
 
-/// Job kinds, as stored.
-pub mod kind {
+/// What a job does, with what: stored as its kind (the serde tag) and a JSON payload, parsed
+/// once when a worker takes it ([`LeasedJob::job`]), as pict-rs's queue does.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+pub enum Job {
     /// Drop a deleted video's references and, when nothing else needs them, its bytes
-    /// (the seed's `video_del_rec`).
-    pub const DELETE_VIDEO: &str = "delete_video";
+    /// (the seed's `video_del_rec`). `sha256` is the video's blob when it was deleted: collected
+    /// even if an earlier run already removed the row and then failed.
+    DeleteVideo { video_id: VideoId, sha256: Option<String> },
     /// Drop a deleted drive file's row and, when nothing else needs them, its bytes.
-    pub const DELETE_FILE: &str = "delete_file";
+    DeleteFile { file_id: FileId, sha256: String },
     /// Remove a blob's bytes if nothing references it (queued with every stored blob, so bytes
     /// whose request failed or died are collected too).
-    pub const COLLECT_BLOB: &str = "collect_blob";
+    CollectBlob { sha256: String },
     /// Probe a video's original (ffprobe): duration, size, codecs; or fail it with a reason.
-    pub const PROBE_VIDEO: &str = "probe_video";
+    ProbeVideo { video_id: VideoId },
     /// A video's poster and storyboard sprite.
-    pub const VIDEO_STILLS: &str = "video_stills";
+    VideoStills { video_id: VideoId },
     /// A video's HLS ladder; the video is `ready` once it is stored.
-    pub const TRANSCODE_VIDEO: &str = "transcode_video";
+    TranscodeVideo { video_id: VideoId },
 }
 
+impl Job {
+    /// Every kind, as stored.
+    pub const KINDS: [&'static str; 6] =
+        ["delete_video", "delete_file", "collect_blob", "probe_video", "video_stills", "transcode_video"];
+
+    /// The kind, as stored (and as a metrics label).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::DeleteVideo { .. } => Self::KINDS[0],
+            Job::DeleteFile { .. } => Self::KINDS[1],
+            Job::CollectBlob { .. } => Self::KINDS[2],
+            Job::ProbeVideo { .. } => Self::KINDS[3],
+            Job::VideoStills { .. } => Self::KINDS[4],
+            Job::TranscodeVideo { .. } => Self::KINDS[5],
+        }
+    }
+
+    /// The payload, as stored: the fields as a JSON object.
+    pub fn payload(&self) -> String {
+        let mut tagged = serde_json::to_value(self).expect("a job serializes");
+        tagged["payload"].take().to_string()
+    }
+
+    /// From its stored kind and payload.
+    pub fn parse(kind: &str, payload: &str) -> std::result::Result<Job, serde_json::Error> {
+        let payload: serde_json::Value = serde_json::from_str(payload)?;
+        serde_json::from_value(serde_json::json!({ "kind": kind, "payload": payload }))
+    }
+}
+
+/// A job to enqueue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewJob {
-    pub kind: &'static str,
-    /// JSON.
-    pub payload: String,
+    pub job: Job,
     pub run_at: DateTime<Utc>,
     /// At most one pending job per key.
     pub dedup_key: Option<String>,
 }
 
+impl NewJob {
+    /// Due now, at most one pending per kind and `subject`.
+    pub fn once(job: Job, subject: impl std::fmt::Display) -> Self {
+        let dedup_key = Some(format!("{}:{subject}", job.kind()));
+        Self { job, run_at: Utc::now(), dedup_key }
+    }
+}
+
 /// A job a worker holds until its lease runs out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeasedJob {
-    pub id: Uuid,
+    pub id: JobId,
+    /// As stored; [`LeasedJob::job`] parses them.
     pub kind: String,
     pub payload: String,
     /// This run's number, from 1.
     pub attempt: u32,
     pub max_attempts: u32,
     pub worker: String,
+}
+
+impl LeasedJob {
+    /// What to do: a kind or payload this build does not know fails (and is dead-lettered).
+    pub fn job(&self) -> std::result::Result<Job, serde_json::Error> {
+        Job::parse(&self.kind, &self.payload)
+    }
 }
 
 /// The job-queue port: at-least-once delivery with leases. A job whose worker dies is leased
@@ -117,7 +166,7 @@ impl std::fmt::Display for JobState {
 /// A job as an operator sees it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct JobInfo {
-    pub id: Uuid,
+    pub id: JobId,
     pub kind: String,
     pub state: JobState,
     pub payload: String,
@@ -145,10 +194,10 @@ pub struct QueueStats {
 pub trait JobAdmin: Send + Sync {
     /// Newest first, optionally of one state.
     async fn list(&self, state: Option<JobState>, limit: u64) -> Result<Vec<JobInfo>>;
-    async fn get(&self, id: Uuid) -> Result<Option<JobInfo>>;
+    async fn get(&self, id: JobId) -> Result<Option<JobInfo>>;
     /// Makes a dead, queued or sent (broker) job due now, with a fresh set of attempts; `false`
     /// if there is no such job in those states.
-    async fn retry(&self, id: Uuid) -> Result<bool>;
+    async fn retry(&self, id: JobId) -> Result<bool>;
     /// Deletes finished jobs (`done` or `dead`: any other state deletes nothing); returns how
     /// many.
     async fn purge(&self, state: JobState) -> Result<u64>;
@@ -158,7 +207,7 @@ pub trait JobAdmin: Send + Sync {
 /// A job handed from the outbox (the `jobs` table) to a message broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxJob {
-    pub id: Uuid,
+    pub id: JobId,
     pub run_at: DateTime<Utc>,
 }
 
@@ -182,9 +231,9 @@ pub trait JobOutbox: Send + Sync {
     /// Up to `limit` due jobs not yet handed to the broker, reserved for `relay` for `lease`.
     async fn take_for_relay(&self, relay: &str, lease: Duration, limit: u64) -> Result<Vec<OutboxJob>>;
     /// The broker confirmed the job.
-    async fn mark_sent(&self, id: Uuid) -> Result<()>;
+    async fn mark_sent(&self, id: JobId) -> Result<()>;
     /// Leases a delivered job to `worker`.
-    async fn claim(&self, id: Uuid, worker: &str, lease: Duration) -> Result<Claim>;
+    async fn claim(&self, id: JobId, worker: &str, lease: Duration) -> Result<Claim>;
     /// Records a failed run whose retry the broker will deliver at `retry_at`.
     async fn retry_later(&self, job: &LeasedJob, error: &str, retry_at: DateTime<Utc>) -> Result<()>;
 }

@@ -1,5 +1,6 @@
 //! The ports: what the domain needs from the outside world. Each has an embedded default and a
-//! scale-out adapter (see DESIGN.md, section 2).
+//! scale-out adapter (`docs/architecture.md`, "Ports and adapters"); the things they pass are the
+//! domain's own types, defined with their domain (`crate::videos`, `crate::drive`, ...).
 
 pub mod blobs;
 pub mod comments;
@@ -15,22 +16,17 @@ pub mod users;
 pub mod videos;
 
 pub use blobs::{BlobIndex, BlobRecord, BlobState, BlobStore, ByteStream, Referenced, blob_key, media_prefix};
-pub use comments::{Comment, CommentRepo};
-pub use files::{
-    Challenge, ChallengeRepo, DeleteJob, DriveFile, FileCursor, FileQuery, FileRepo, FileSort, Folder, FolderRepo,
-    SecretStore,
-};
+pub use comments::CommentRepo;
+pub use files::{ChallengeRepo, DeleteJob, FileRepo, FolderRepo, SecretStore};
 pub use health::HealthCheck;
 pub use jobs::{
-    Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, JobState, LeasedJob, NewJob, OutboxJob, PeriodicLease, QueueStats,
+    Claim, Job, JobAdmin, JobInfo, JobOutbox, JobQueue, JobState, LeasedJob, NewJob, OutboxJob, PeriodicLease,
+    QueueStats,
 };
 pub use media::{HlsSpec, MediaTool, ProbeReport, Rendition, StillsSpec, Unusable};
 pub use quota::{Charge, QuotaLedger};
-pub use sessions::{Session, SessionStore};
+pub use sessions::SessionStore;
 pub use throttle::{Limit, LoginThrottle, ThrottlePolicy};
-pub use uploads::{Acquired, AppendRecord, Concat, Segment, Upload, UploadRepo, UploadResult, upload_prefix};
-pub use users::{User, UserRepo};
-pub use videos::{
-    RenditionInfo, Video, VideoMedia, VideoOutputs, VideoPatch, VideoRepo, VideoSort, VideoSource, VideoStatus,
-    Visibility,
-};
+pub use uploads::{Acquired, AppendRecord, AppendedBytes, UploadRepo};
+pub use users::UserRepo;
+pub use videos::VideoRepo;

@@ -2,6 +2,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::ids::UserId;
+
 use crate::Result;
 
 /// How the bytes of a new reference (a file, a video's original) are paid for, in the
@@ -33,7 +35,7 @@ pub trait QuotaLedger: Send + Sync {
     async fn reserve(
         &self,
         hold: Uuid,
-        owner: Uuid,
+        owner: UserId,
         bytes: u64,
         limit: Option<u64>,
         expires_at: Option<DateTime<Utc>>,
@@ -42,11 +44,11 @@ pub trait QuotaLedger: Send + Sync {
     /// without a limit: for bytes that are already stored (a resumable upload's recorded
     /// offset), not for bytes about to arrive. Zero lets it go. A hold that is not there (let
     /// go meanwhile) is left alone: settling never creates one.
-    async fn settle(&self, hold: Uuid, owner: Uuid, bytes: u64) -> Result<()>;
+    async fn settle(&self, hold: Uuid, owner: UserId, bytes: u64) -> Result<()>;
     /// Lets a hold go: its bytes no longer count. Unknown holds are fine.
     async fn release(&self, hold: Uuid) -> Result<()>;
     /// Lets go every hold whose expiry has passed; returns how many.
     async fn reap_expired(&self, now: DateTime<Utc>) -> Result<u64>;
     /// The bytes counted against `owner`.
-    async fn used(&self, owner: Uuid) -> Result<u64>;
+    async fn used(&self, owner: UserId) -> Result<u64>;
 }

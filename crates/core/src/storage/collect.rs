@@ -12,8 +12,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::Storage;
-use crate::ports::jobs::kind;
-use crate::ports::{NewJob, blob_key};
+use crate::ports::{Job, NewJob, blob_key};
 use crate::{Error, Result};
 
 /// A blob nothing references this long after it was stored is collected.
@@ -24,8 +23,7 @@ const COLLECT_LEASE: Duration = Duration::from_secs(30);
 /// The job that collects `sha256` after `delay` if nothing references it then.
 pub(super) fn job(sha256: &str, delay: Duration) -> NewJob {
     NewJob {
-        kind: kind::COLLECT_BLOB,
-        payload: serde_json::json!({ "sha256": sha256 }).to_string(),
+        job: Job::CollectBlob { sha256: sha256.to_owned() },
         run_at: Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default(),
         dedup_key: None,
     }

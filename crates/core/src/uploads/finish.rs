@@ -7,15 +7,16 @@ use uuid::Uuid;
 use super::place::Place;
 use super::{Uploads, metadata};
 use crate::Result;
+use crate::accounts::User;
 use crate::drive::Placement;
-use crate::ports::{Upload, UploadResult, User};
 use crate::storage::Staged;
+use crate::uploads::{Upload, UploadResult};
 
 impl Uploads {
     /// Finishes a complete upload (its lock held, or just created).
     pub(super) async fn finish(&self, owner: &User, up: Upload) -> Result<Upload> {
         let staged = self.place().staged(&self.storage, &up).await?;
-        let holds = [up.id];
+        let holds = [up.id.uuid()];
         self.finish_staged(owner, up, staged, &holds).await
     }
 

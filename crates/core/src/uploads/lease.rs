@@ -12,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::ids::UploadId;
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -38,7 +39,7 @@ impl LockTiming {
 /// A held lock.
 pub(super) struct Lease {
     repo: Arc<dyn UploadRepo>,
-    id: Uuid,
+    id: UploadId,
     holder: String,
     timing: LockTiming,
     /// When the last successful renewal (or the acquisition) started: the lease runs from no
@@ -56,7 +57,7 @@ impl Lease {
     /// Takes the lock, or 423 while another request holds it.
     pub(super) async fn acquire(
         repo: &Arc<dyn UploadRepo>,
-        id: Uuid,
+        id: UploadId,
         prefix: &str,
         timing: LockTiming,
     ) -> Result<Lease> {

@@ -22,8 +22,8 @@ pub fn parse_metadata(raw: &str) -> Result<HashMap<String, String>> {
 }
 
 /// The drive folder a finished upload goes to (`folder_id`), if the metadata names one.
-pub fn folder_of(raw: &str) -> Option<uuid::Uuid> {
-    parse_metadata(raw).ok()?.get("folder_id").and_then(|v| uuid::Uuid::parse_str(v).ok())
+pub fn folder_of(raw: &str) -> Option<crate::ids::FolderId> {
+    parse_metadata(raw).ok()?.get("folder_id").and_then(|v| v.parse().ok())
 }
 
 #[cfg(test)]
@@ -122,7 +122,7 @@ mod fuzz {
             let id = uuid::Uuid::from_u128(bits);
             let others: Vec<Pair> = others.into_iter().filter(|p| p.0 != "folder_id").collect();
             let raw = format!("{},folder_id {}", write(&others), STANDARD.encode(id.to_string()));
-            prop_assert_eq!(folder_of(&raw), Some(id), "{}", raw);
+            prop_assert_eq!(folder_of(&raw), Some(id.into()), "{}", raw);
         }
     }
 }

@@ -13,6 +13,7 @@ mod checksum;
 mod finish;
 mod lease;
 mod metadata;
+mod model;
 mod place;
 mod pump;
 mod running_hash;
@@ -29,14 +30,17 @@ pub use checksum::{ALGORITHMS, Checksum};
 use lease::Lease;
 pub use lease::LockTiming;
 pub use metadata::parse_metadata;
+pub use model::*;
 use place::Place;
 
+use crate::accounts::User;
 use crate::drive::{Drive, validate_name};
-use crate::ports::{AppendRecord, Concat, Upload, UploadRepo, User};
+use crate::ids::{FolderId, Id, UploadId, VideoId};
+use crate::ports::{AppendRecord, UploadRepo};
 use crate::quota::Quota;
 use crate::storage::Storage;
 use crate::videos::Videos;
-use crate::{Error, Result, ids};
+use crate::{Error, Result};
 
 #[derive(Clone)]
 pub struct Uploads {
@@ -57,9 +61,9 @@ pub struct NewUpload {
     pub length: Option<u64>,
     pub metadata: String,
     pub filename: Option<String>,
-    pub video_id: Option<Uuid>,
+    pub video_id: Option<VideoId>,
     /// The drive folder the finished file goes to (also in `metadata`, where it is kept).
-    pub folder_id: Option<Uuid>,
+    pub folder_id: Option<FolderId>,
     pub partial: bool,
 }
 
@@ -77,6 +81,16 @@ pub enum Appended {
     Done(Upload),
     /// The client went away mid-body; the bytes that arrived are kept.
     Cut(Upload),
+}
+
+/// One append about to be written: whose, to which upload, what the client sent, and the
+/// upload's length (`new_length` when this append tells a deferred one).
+struct Writing<'a> {
+    owner: &'a User,
+    up: &'a Upload,
+    req: &'a Append,
+    new_length: Option<u64>,
+    length: u64,
 }
 
 impl Uploads {
@@ -133,7 +147,7 @@ impl Uploads {
             self.videos.upload_target(owner, vid).await?;
         }
         let upload = Upload {
-            id: ids::new_id(),
+            id: UploadId::new(),
             owner_id: owner.id,
             length: new.length,
             offset: 0,
@@ -154,7 +168,7 @@ impl Uploads {
             self.quota.hold_upload(upload.id, owner.id, length).await?;
         }
         if let Err(e) = self.repo.insert(&upload).await {
-            let _ = self.quota.release(upload.id).await;
+            let _ = self.quota.release(upload.id.uuid()).await;
             return Err(e);
         }
         // An empty upload is complete at once.
@@ -165,7 +179,7 @@ impl Uploads {
     }
 
     /// The caller's upload; another user's, or one that expired, is not found.
-    pub async fn get(&self, owner: &User, id: Uuid) -> Result<Upload> {
+    pub async fn get(&self, owner: &User, id: UploadId) -> Result<Upload> {
         match self.repo.get(id).await? {
             Some(u) if u.owner_id == owner.id && u.expires_at > Utc::now() => Ok(u),
             _ => Err(Error::NotFound("upload")),
@@ -174,7 +188,7 @@ impl Uploads {
 
     /// Appends `body` at `req.offset`. Exclusive across replicas: a concurrent append gets
     /// [`Error::Locked`].
-    pub async fn append<S, E>(&self, owner: &User, id: Uuid, req: Append, body: S) -> Result<Appended>
+    pub async fn append<S, E>(&self, owner: &User, id: UploadId, req: Append, body: S) -> Result<Appended>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
@@ -189,7 +203,7 @@ impl Uploads {
     async fn append_locked<S, E>(
         &self,
         owner: &User,
-        id: Uuid,
+        id: UploadId,
         lease: &mut Lease,
         req: Append,
         mut body: S,
@@ -234,7 +248,7 @@ impl Uploads {
             (None, None) => self.storage.max_upload(),
         };
         let new_length = up.length.is_none().then_some(req.length).flatten();
-        let res = self.write_append(owner, lease, &up, &req, new_length, length, &mut body).await;
+        let res = self.write_append(Writing { owner, up: &up, req: &req, new_length, length }, lease, &mut body).await;
         if up.length.is_none() && new_length.is_none() {
             // A deferred length holds exactly what is stored: what this append held ahead (a
             // step at a time), or refused, or lost when the client went away, goes back.
@@ -256,21 +270,12 @@ impl Uploads {
 
     /// Writes one append's body and records it (under the lock): whether the client went away
     /// before its end.
-    #[allow(clippy::too_many_arguments)]
-    async fn write_append<S, E>(
-        &self,
-        owner: &User,
-        lease: &mut Lease,
-        up: &Upload,
-        req: &Append,
-        new_length: Option<u64>,
-        length: u64,
-        body: &mut S,
-    ) -> Result<bool>
+    async fn write_append<S, E>(&self, w: Writing<'_>, lease: &mut Lease, body: &mut S) -> Result<bool>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
+        let Writing { owner, up, req, new_length, length } = w;
         let place = self.place();
         let (target, sink) = place.open(&self.storage, up, lease.holder(), lease.acquired).await?;
         let mut reservation = self.quota.upload_reservation(up.id, owner.id, length);
@@ -291,8 +296,7 @@ impl Uploads {
             holder: lease.holder().to_owned(),
             from: up.offset,
             to: up.offset + n,
-            segment: (place == Place::Segments && n > 0).then(|| crate::ports::Segment::parse(&target.name)).flatten(),
-            data_file: (place == Place::InPlace).then(|| target.name.clone()),
+            bytes: place.recorded(&target, n),
             length: new_length,
             hash_state: pumped.running.as_ref().map(running_hash::RunningHash::save),
             expires_at: self.expires(),
@@ -312,10 +316,10 @@ impl Uploads {
     pub async fn concat(
         &self,
         owner: &User,
-        parts: &[Uuid],
+        parts: &[UploadId],
         metadata: String,
         filename: Option<String>,
-        folder_id: Option<Uuid>,
+        folder_id: Option<FolderId>,
     ) -> Result<Upload> {
         if parts.is_empty() {
             return Err(Error::invalid("bad_concat", "a final upload needs at least one part"));
@@ -340,7 +344,7 @@ impl Uploads {
         let total: u64 = loaded.iter().map(|p| p.offset).sum();
         self.check_size(total)?;
         let up = Upload {
-            id: ids::new_id(),
+            id: UploadId::new(),
             owner_id: owner.id,
             length: Some(total),
             offset: total,
@@ -364,7 +368,8 @@ impl Uploads {
         }
         let staged = staging.allow_empty().finish().await?;
         self.repo.insert(&up).await?;
-        let up = self.finish_staged(owner, up, staged, parts).await?;
+        let holds: Vec<Uuid> = parts.iter().map(|p| p.uuid()).collect();
+        let up = self.finish_staged(owner, up, staged, &holds).await?;
         for p in &loaded {
             Place::drop_all(&self.storage, p).await;
             self.repo.delete(p.id).await?;
@@ -373,7 +378,7 @@ impl Uploads {
     }
 
     /// Ends an upload and drops its bytes (tus termination).
-    pub async fn terminate(&self, owner: &User, id: Uuid) -> Result<()> {
+    pub async fn terminate(&self, owner: &User, id: UploadId) -> Result<()> {
         let up = self.get(owner, id).await?;
         let lease = Lease::acquire(&self.repo, id, "terminate-", self.lock).await?;
         self.remove(&up).await?;
@@ -384,7 +389,7 @@ impl Uploads {
     /// The upload's bytes, its hold on the quota, and its row go.
     async fn remove(&self, up: &Upload) -> Result<()> {
         Place::drop_all(&self.storage, up).await;
-        self.quota.release(up.id).await?;
+        self.quota.release(up.id.uuid()).await?;
         self.repo.delete(up.id).await?;
         Ok(())
     }

@@ -17,8 +17,9 @@ use futures::StreamExt;
 
 use super::pump::Sink;
 use super::running_hash::RunningHash;
-use crate::ports::{Acquired, Segment, Upload};
+use crate::ports::{Acquired, AppendedBytes};
 use crate::storage::{Staged, Staging, Storage, read_head, sniff_video};
+use crate::uploads::{Segment, Upload};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +60,16 @@ async fn blocking<T: Send + 'static>(
 impl Place {
     pub(super) fn of(storage: &Storage) -> Place {
         if storage.blobs.local_path("uploads/probe").is_some() { Place::InPlace } else { Place::Segments }
+    }
+
+    /// What to record of an append of `n` bytes written to `target`: the data file (always,
+    /// since a takeover moves to a new one), or the segment (none for an empty append).
+    pub(super) fn recorded(self, target: &Target, n: u64) -> Option<AppendedBytes> {
+        match self {
+            Place::InPlace => Some(AppendedBytes::File(target.name.clone())),
+            Place::Segments if n > 0 => Segment::parse(&target.name).map(AppendedBytes::Segment),
+            Place::Segments => None,
+        }
     }
 
     /// Opens where an append by `holder` writes, positioned at the upload's offset.

@@ -1,21 +1,21 @@
 //! Videos and their comments: the seed's REST resources, with ownership rules.
 
+mod model;
 mod views;
 
+pub use model::*;
 pub use views::ViewCounter;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::ids::{CommentId, VideoId};
 use chrono::Utc;
-use uuid::Uuid;
 
+use crate::accounts::User;
 use crate::paging::{Page, PageRequest};
-use crate::ports::jobs::{NewJob, kind};
-use crate::ports::{
-    Charge, Comment, CommentRepo, Referenced, User, UserRepo, Video, VideoPatch, VideoRepo, VideoSort, VideoSource,
-    VideoStatus, Visibility,
-};
+use crate::ports::jobs::{Job, NewJob};
+use crate::ports::{Charge, CommentRepo, Referenced, UserRepo, VideoRepo};
 use crate::storage::{Staged, Storage, StoredBlob};
 use crate::{Error, Result, ids, text};
 
@@ -56,7 +56,7 @@ impl Videos {
         text::check_optional("description", description, MAX_DESCRIPTION)?;
         let now = crate::accounts::now_ms();
         let video = Video {
-            id: ids::new_id(),
+            id: ids::new_id().into(),
             author_id: author.id,
             author_name: author.name.clone(),
             name: name.to_owned(),
@@ -74,7 +74,7 @@ impl Videos {
     }
 
     /// The video if `viewer` may see it: public videos to anyone, all to their owner.
-    pub async fn get(&self, viewer: Option<&User>, id: Uuid) -> Result<Video> {
+    pub async fn get(&self, viewer: Option<&User>, id: VideoId) -> Result<Video> {
         match self.videos.get(id).await? {
             Some(v) if v.status.is_public() || viewer.is_some_and(|u| u.id == v.author_id) => Ok(v),
             _ => Err(Error::NotFound("video")),
@@ -82,7 +82,7 @@ impl Videos {
     }
 
     /// `GET /user/{name}/videos/{vid}`: the video must also be `author_name`'s.
-    pub async fn get_by_author(&self, viewer: Option<&User>, author_name: &str, id: Uuid) -> Result<Video> {
+    pub async fn get_by_author(&self, viewer: Option<&User>, author_name: &str, id: VideoId) -> Result<Video> {
         let v = self.get(viewer, id).await?;
         if crate::accounts::username_key(&v.author_name) != crate::accounts::username_key(author_name) {
             return Err(Error::NotFound("video"));
@@ -120,7 +120,7 @@ impl Videos {
     }
 
     /// Owner-only edits; `author_name` is the name in the path, which must be the caller's.
-    pub async fn update(&self, actor: &User, author_name: &str, id: Uuid, patch: VideoPatch) -> Result<Video> {
+    pub async fn update(&self, actor: &User, author_name: &str, id: VideoId, patch: VideoPatch) -> Result<Video> {
         self.owned(actor, author_name, id).await?;
         if let Some(name) = &patch.name {
             text::check("name", name, MAX_TITLE)?;
@@ -132,22 +132,18 @@ impl Videos {
     }
 
     /// Hides the video at once and queues the removal of its bytes after the grace period.
-    pub async fn delete(&self, actor: &User, author_name: &str, id: Uuid) -> Result<()> {
+    pub async fn delete(&self, actor: &User, author_name: &str, id: VideoId) -> Result<()> {
         let video = self.owned(actor, author_name, id).await?;
         let now = Utc::now();
-        let payload = serde_json::json!({"video_id": id, "sha256": video.source.map(|s| s.sha256)});
-        let job = NewJob {
-            kind: kind::DELETE_VIDEO,
-            payload: payload.to_string(),
-            run_at: now + chrono::Duration::from_std(self.delete_grace).map_err(Error::internal)?,
-            dedup_key: Some(format!("{}:{id}", kind::DELETE_VIDEO)),
-        };
+        let job = NewJob::once(Job::DeleteVideo { video_id: id, sha256: video.source.map(|s| s.sha256) }, id);
+        let job =
+            NewJob { run_at: now + chrono::Duration::from_std(self.delete_grace).map_err(Error::internal)?, ..job };
         if self.videos.soft_delete(id, now, &job).await? { Ok(()) } else { Err(Error::NotFound("video")) }
     }
 
     /// 403 when the path names someone else (authenticated, not the owner); 404 when the video
     /// is not the caller's.
-    async fn owned(&self, actor: &User, author_name: &str, id: Uuid) -> Result<Video> {
+    async fn owned(&self, actor: &User, author_name: &str, id: VideoId) -> Result<Video> {
         if crate::accounts::username_key(&actor.name) != crate::accounts::username_key(author_name) {
             return Err(Error::Forbidden("only the owner may change this video"));
         }
@@ -157,22 +153,22 @@ impl Videos {
         }
     }
 
-    pub async fn comments(&self, viewer: Option<&User>, video_id: Uuid, page: PageRequest) -> Result<Page<Comment>> {
+    pub async fn comments(&self, viewer: Option<&User>, video_id: VideoId, page: PageRequest) -> Result<Page<Comment>> {
         self.get(viewer, video_id).await?;
         self.comments.list(video_id, page).await
     }
 
     /// The newest comments, newest first (the seed's listing).
-    pub async fn latest_comments(&self, viewer: Option<&User>, video_id: Uuid, limit: u64) -> Result<Vec<Comment>> {
+    pub async fn latest_comments(&self, viewer: Option<&User>, video_id: VideoId, limit: u64) -> Result<Vec<Comment>> {
         self.get(viewer, video_id).await?;
         self.comments.latest(video_id, limit).await
     }
 
-    pub async fn post_comment(&self, author: &User, video_id: Uuid, content: &str) -> Result<Comment> {
+    pub async fn post_comment(&self, author: &User, video_id: VideoId, content: &str) -> Result<Comment> {
         self.get(Some(author), video_id).await?;
         text::check("content", content, MAX_COMMENT)?;
         let comment = Comment {
-            id: ids::new_id(),
+            id: ids::new_id().into(),
             video_id,
             author_id: author.id,
             author_name: author.name.clone(),
@@ -184,7 +180,7 @@ impl Videos {
     }
 
     /// The comment's author or the video's owner may delete it.
-    pub async fn delete_comment(&self, actor: &User, video_id: Uuid, comment_id: Uuid) -> Result<()> {
+    pub async fn delete_comment(&self, actor: &User, video_id: VideoId, comment_id: CommentId) -> Result<()> {
         let video = self.get(Some(actor), video_id).await?;
         let comment = match self.comments.get(comment_id).await? {
             Some(c) if c.video_id == video_id => c,
@@ -197,7 +193,7 @@ impl Videos {
     }
 
     /// The video `actor` may upload the original of: their own, without one yet.
-    pub async fn upload_target(&self, actor: &User, id: Uuid) -> Result<Video> {
+    pub async fn upload_target(&self, actor: &User, id: VideoId) -> Result<Video> {
         let video = self.videos.get(id).await?.ok_or(Error::NotFound("video"))?;
         if video.author_id != actor.id {
             return Err(Error::Forbidden("only the owner may upload this video's bytes"));
@@ -215,7 +211,7 @@ impl Videos {
     /// `uploaded`; the bytes are charged to the owner's quota (with `holds` let go) in the
     /// same transaction. 409 when another upload won the race: the bytes it stored for
     /// nothing are collected.
-    pub async fn store_source(&self, id: Uuid, staged: &mut Staged, charge: &Charge) -> Result<(StoredBlob, Video)> {
+    pub async fn store_source(&self, id: VideoId, staged: &mut Staged, charge: &Charge) -> Result<(StoredBlob, Video)> {
         let mime = staged.mime.unwrap_or("application/octet-stream");
         let stored = self
             .storage
@@ -249,7 +245,7 @@ impl Videos {
     }
 
     /// A video `viewer` may play, with its original.
-    pub async fn playable(&self, viewer: Option<&User>, id: Uuid) -> Result<(Video, VideoSource)> {
+    pub async fn playable(&self, viewer: Option<&User>, id: VideoId) -> Result<(Video, VideoSource)> {
         let video = self.get(viewer, id).await?;
         let source = video.source.clone().ok_or(Error::NotFound("video"))?;
         Ok((video, source))

@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use uuid::Uuid;
+use crate::ids::VideoId;
 
 use crate::Result;
 use crate::ports::VideoRepo;
 
 #[derive(Clone)]
 pub struct ViewCounter {
-    pending: Arc<Mutex<HashMap<Uuid, u64>>>,
+    pending: Arc<Mutex<HashMap<VideoId, u64>>>,
     videos: Arc<dyn VideoRepo>,
 }
 
@@ -20,7 +20,7 @@ impl ViewCounter {
         Self { pending: Arc::default(), videos }
     }
 
-    pub fn record(&self, id: Uuid) {
+    pub fn record(&self, id: VideoId) {
         *self.lock().entry(id).or_insert(0) += 1;
     }
 
@@ -37,7 +37,7 @@ impl ViewCounter {
         failed.map_or(Ok(()), Err)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, u64>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<VideoId, u64>> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -1,15 +1,16 @@
 //! The seed's account routes: sign-up, login, user info and logout.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
+use streamvault_core::accounts::User;
 use streamvault_core::accounts::{Issued, username_key};
-use streamvault_core::ports::User;
 use streamvault_http::auth::LoginClient;
 use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
 use streamvault_http::{ApiError, Auth, JsonBody, schema};
 
 use crate::ApiState;

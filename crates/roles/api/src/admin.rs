@@ -2,13 +2,14 @@
 //! Guarded by `STREAMVAULT_ADMIN_TOKEN` as a bearer token; off when that is unset.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
-use streamvault_core::ids::parse_id;
+use streamvault_core::ids::JobId;
 use streamvault_core::ports::{JobInfo, JobState};
 use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
 use streamvault_http::{ApiError, QueryParams};
 
 use crate::ApiState;
@@ -169,8 +170,8 @@ pub async fn stats(State(st): State<ApiState>, _: Admin) -> Result<Json<Stats>, 
         (status = 403, description = "Wrong token, or the admin API is off", body = ErrorBody),
         (status = 404, description = "No such job", body = ErrorBody),
     ))]
-pub async fn get(State(st): State<ApiState>, _: Admin, Path(id): Path<String>) -> Result<Json<Job>, ApiError> {
-    let job = st.jobs.get(parse_id(&id, "job")?).await?.ok_or(ApiError(Error::NotFound("job")))?;
+pub async fn get(State(st): State<ApiState>, _: Admin, Path(id): Path<JobId>) -> Result<Json<Job>, ApiError> {
+    let job = st.jobs.get(id).await?.ok_or(ApiError(Error::NotFound("job")))?;
     Ok(Json(job.into()))
 }
 
@@ -183,8 +184,7 @@ pub async fn get(State(st): State<ApiState>, _: Admin, Path(id): Path<String>) -
         (status = 403, description = "Wrong token, or the admin API is off", body = ErrorBody),
         (status = 404, description = "No dead or queued job with this id", body = ErrorBody),
     ))]
-pub async fn retry(State(st): State<ApiState>, _: Admin, Path(id): Path<String>) -> Result<Json<Job>, ApiError> {
-    let id = parse_id(&id, "job")?;
+pub async fn retry(State(st): State<ApiState>, _: Admin, Path(id): Path<JobId>) -> Result<Json<Job>, ApiError> {
     if !st.jobs.retry(id).await? {
         return Err(ApiError(Error::NotFound("dead or queued job")));
     }

@@ -1,15 +1,16 @@
 //! The seed's comment resources under `/videos/{vid}`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
-use streamvault_core::ids::parse_id;
-use streamvault_core::ports::Comment;
+use streamvault_core::ids::{CommentId, VideoId};
+use streamvault_core::videos::Comment;
 use streamvault_http::auth::MaybeAuth;
 use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
 use streamvault_http::{ApiError, Auth, JsonBody, QueryParams, schema};
 
 use crate::ApiState;
@@ -51,11 +52,11 @@ pub struct CommentList {
 pub async fn list(
     State(st): State<ApiState>,
     MaybeAuth(viewer): MaybeAuth,
-    Path(vid): Path<String>,
+    Path(vid): Path<VideoId>,
     QueryParams(page): QueryParams<PageParams>,
 ) -> Result<Json<CommentList>, ApiError> {
     let viewer = viewer.map(|a| a.user);
-    let page = st.videos.comments(viewer.as_ref(), parse_id(&vid, "video")?, page.parse()?).await?;
+    let page = st.videos.comments(viewer.as_ref(), vid, page.parse()?).await?;
     Ok(Json(CommentList {
         next_cursor: page.next.map(|c| c.encode()),
         comments: page.items.into_iter().map(CommentJson::from).collect(),
@@ -81,11 +82,11 @@ pub struct NewComment {
 pub async fn post(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(vid): Path<String>,
+    Path(vid): Path<VideoId>,
     JsonBody(body): JsonBody<NewComment>,
 ) -> Result<impl IntoResponse, ApiError> {
     let content = body.content.ok_or_else(|| Error::missing("content"))?;
-    let comment = st.videos.post_comment(&auth.user, parse_id(&vid, "video")?, &content).await?;
+    let comment = st.videos.post_comment(&auth.user, vid, &content).await?;
     Ok((StatusCode::CREATED, Json(CommentJson::from(comment))))
 }
 
@@ -101,8 +102,8 @@ pub async fn post(
 pub async fn delete(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path((vid, cid)): Path<(String, String)>,
+    Path((vid, cid)): Path<(VideoId, CommentId)>,
 ) -> Result<StatusCode, ApiError> {
-    st.videos.delete_comment(&auth.user, parse_id(&vid, "video")?, parse_id(&cid, "comment")?).await?;
+    st.videos.delete_comment(&auth.user, vid, cid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,14 +2,15 @@
 //! The bytes themselves go through the stream role (tus, downloads).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Deserializer, Serialize};
 use streamvault_core::Error;
 use streamvault_core::drive::{Change, Instant, InstantChallenge, InstantRequest, MAX_TTL_SECS};
-use streamvault_core::ids::{Uuid, parse_id};
-use streamvault_core::ports::{FileSort, Folder};
+use streamvault_core::drive::{FileSort, Folder};
+use streamvault_core::ids::{FileId, FolderId, Id};
 use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
 use streamvault_http::resources::FileJson;
 use streamvault_http::{ApiError, Auth, Client, JsonBody, QueryParams, schema};
 
@@ -191,8 +192,8 @@ pub struct ShareLink {
 }
 
 /// A folder named by id; anything that is not one of the caller's folders is not found.
-fn folder_ref(raw: Option<&str>) -> Result<Option<Uuid>, Error> {
-    raw.map(|s| parse_id(s, "folder")).transpose()
+fn folder_ref(raw: Option<&str>) -> Result<Option<FolderId>, Error> {
+    raw.map(FolderId::parse).transpose()
 }
 
 fn sort_of(q: &ListQuery) -> (FileSort, bool) {
@@ -240,9 +241,9 @@ pub async fn list(
 pub async fn get(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<FileId>,
 ) -> Result<Json<FileJson>, ApiError> {
-    Ok(Json(st.drive.get(&auth.user, parse_id(&id, "file")?).await?.into()))
+    Ok(Json(st.drive.get(&auth.user, id).await?.into()))
 }
 
 /// Renames and/or moves a file.
@@ -253,7 +254,7 @@ pub async fn get(
 pub async fn update(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<FileId>,
     JsonBody(p): JsonBody<FilePatch>,
 ) -> Result<Json<FileJson>, ApiError> {
     if p.name.is_none() && p.folder_id.is_none() {
@@ -263,7 +264,7 @@ pub async fn update(
         None => None,
         Some(f) => Some(folder_ref(f.as_deref())?),
     };
-    let f = st.drive.change_file(&auth.user, parse_id(&id, "file")?, Change { name: p.name, folder_id }).await?;
+    let f = st.drive.change_file(&auth.user, id, Change { name: p.name, folder_id }).await?;
     Ok(Json(f.into()))
 }
 
@@ -275,9 +276,9 @@ pub async fn update(
 pub async fn delete(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<FileId>,
 ) -> Result<StatusCode, ApiError> {
-    st.drive.delete_file(&auth.user, parse_id(&id, "file")?).await?;
+    st.drive.delete_file(&auth.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -327,18 +328,18 @@ pub async fn instant(
 pub async fn share(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<FileId>,
     Client(client): Client,
     headers: HeaderMap,
     JsonBody(b): JsonBody<ShareBody>,
 ) -> Result<(StatusCode, Json<ShareLink>), ApiError> {
-    let f = st.drive.get(&auth.user, parse_id(&id, "file")?).await?;
+    let f = st.drive.get(&auth.user, id).await?;
     let ttl = b.expires_in_secs.unwrap_or(24 * 3600);
     if !(60..=MAX_TTL_SECS).contains(&ttl) {
         return Err(Error::invalid("bad_expiry", format!("expires_in_secs is 60 to {MAX_TTL_SECS}")).into());
     }
     let expires = chrono::Utc::now() + chrono::Duration::seconds(i64::try_from(ttl).unwrap_or(0));
-    let path = st.shares.path(f.id, expires);
+    let path = streamvault_http::urls::shared(&st.shares.sign(f.id, expires));
     // The origin the client reached us at (through trusted proxies: the public one).
     let base = client.and_then(|c| c.base_url()).unwrap_or_else(|| {
         let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
@@ -386,7 +387,7 @@ pub async fn create_folder(
 pub async fn update_folder(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<FolderId>,
     JsonBody(p): JsonBody<FolderPatch>,
 ) -> Result<Json<FolderJson>, ApiError> {
     if p.name.is_none() && p.parent_id.is_none() {
@@ -396,10 +397,7 @@ pub async fn update_folder(
         None => None,
         Some(f) => Some(folder_ref(f.as_deref())?),
     };
-    let f = st
-        .drive
-        .change_folder(&auth.user, parse_id(&id, "folder")?, Change { name: p.name, folder_id: parent })
-        .await?;
+    let f = st.drive.change_folder(&auth.user, id, Change { name: p.name, folder_id: parent }).await?;
     Ok(Json(f.into()))
 }
 
@@ -411,8 +409,8 @@ pub async fn update_folder(
 pub async fn delete_folder(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<FolderId>,
 ) -> Result<StatusCode, ApiError> {
-    st.drive.delete_folder(&auth.user, parse_id(&id, "folder")?).await?;
+    st.drive.delete_folder(&auth.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

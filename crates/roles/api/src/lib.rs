@@ -22,6 +22,7 @@ use streamvault_core::ports::JobAdmin;
 use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::Videos;
 use streamvault_http::HasAccounts;
+use streamvault_http::routes::at;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -46,44 +47,52 @@ impl HasAccounts for ApiState {
 /// The routes the seed defined, as `/api/v1` serves them.
 fn seed_routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .routes(routes!(accounts::signup))
-        .routes(routes!(accounts::login, accounts::get_user, accounts::logout))
-        .routes(routes!(videos::create, videos::list))
-        .routes(routes!(videos::get, videos::update, videos::delete))
-        .routes(routes!(comments::list, comments::post))
-        .routes(routes!(comments::delete))
+        .routes(at("POST", "/user", routes!(accounts::signup)))
+        .routes(at("POST, GET, DELETE", "/user/{name}", routes!(accounts::login, accounts::get_user, accounts::logout)))
+        .routes(at("POST, GET", "/user/{name}/videos", routes!(videos::create, videos::list)))
+        .routes(at(
+            "GET, PATCH, DELETE",
+            "/user/{name}/videos/{vid}",
+            routes!(videos::get, videos::update, videos::delete),
+        ))
+        .routes(at("GET, POST", "/videos/{vid}/comments", routes!(comments::list, comments::post)))
+        .routes(at("DELETE", "/videos/{vid}/comment/{cid}", routes!(comments::delete)))
 }
 
 /// The seed's routes at the root, for its own web client: the same, except the lists and the
 /// posted comment in the seed's wire format (see `seed`).
 fn root_routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .routes(routes!(accounts::signup))
-        .routes(routes!(accounts::login, accounts::get_user, accounts::logout))
-        .routes(routes!(videos::create, seed::list_videos))
-        .routes(routes!(videos::get, videos::update, videos::delete))
-        .routes(routes!(seed::list_comments, seed::post_comment))
-        .routes(routes!(comments::delete))
+        .routes(at("POST", "/user", routes!(accounts::signup)))
+        .routes(at("POST, GET, DELETE", "/user/{name}", routes!(accounts::login, accounts::get_user, accounts::logout)))
+        .routes(at("POST, GET", "/user/{name}/videos", routes!(videos::create, seed::list_videos)))
+        .routes(at(
+            "GET, PATCH, DELETE",
+            "/user/{name}/videos/{vid}",
+            routes!(videos::get, videos::update, videos::delete),
+        ))
+        .routes(at("GET, POST", "/videos/{vid}/comments", routes!(seed::list_comments, seed::post_comment)))
+        .routes(at("DELETE", "/videos/{vid}/comment/{cid}", routes!(comments::delete)))
 }
 
 /// Routes that exist only under `/api/v1`.
 fn v1_routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .routes(routes!(me::me))
-        .routes(routes!(me::sessions, me::end_other_sessions))
-        .routes(routes!(me::end_session))
-        .routes(routes!(videos::discover))
-        .routes(routes!(videos::channel))
-        .routes(routes!(files::list))
-        .routes(routes!(files::get, files::update, files::delete))
-        .routes(routes!(files::instant))
-        .routes(routes!(files::share))
-        .routes(routes!(files::folders, files::create_folder))
-        .routes(routes!(files::update_folder, files::delete_folder))
-        .routes(routes!(admin::list, admin::purge))
-        .routes(routes!(admin::stats))
-        .routes(routes!(admin::get))
-        .routes(routes!(admin::retry))
+        .routes(at("GET", "/me", routes!(me::me)))
+        .routes(at("GET, DELETE", "/me/sessions", routes!(me::sessions, me::end_other_sessions)))
+        .routes(at("DELETE", "/me/sessions/{id}", routes!(me::end_session)))
+        .routes(at("GET", "/videos", routes!(videos::discover)))
+        .routes(at("GET", "/channels/{name}", routes!(videos::channel)))
+        .routes(at("GET", "/files", routes!(files::list)))
+        .routes(at("GET, PATCH, DELETE", "/files/{id}", routes!(files::get, files::update, files::delete)))
+        .routes(at("POST", "/files/instant", routes!(files::instant)))
+        .routes(at("POST", "/files/{id}/share", routes!(files::share)))
+        .routes(at("GET, POST", "/folders", routes!(files::folders, files::create_folder)))
+        .routes(at("PATCH, DELETE", "/folders/{id}", routes!(files::update_folder, files::delete_folder)))
+        .routes(at("GET, DELETE", "/admin/jobs", routes!(admin::list, admin::purge)))
+        .routes(at("GET", "/admin/jobs/stats", routes!(admin::stats)))
+        .routes(at("GET", "/admin/jobs/{id}", routes!(admin::get)))
+        .routes(at("POST", "/admin/jobs/{id}/retry", routes!(admin::retry)))
 }
 
 /// The api role's routes, and the site's OpenAPI document at `/api/v1/openapi.json`: this

@@ -1,12 +1,13 @@
 //! The caller's own account and sessions.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
-use streamvault_core::ids::{Uuid, parse_id};
-use streamvault_core::ports::Session;
+use streamvault_core::accounts::Session;
+use streamvault_core::ids::SessionId;
 use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
 use streamvault_http::{ApiError, Auth};
 
 use crate::ApiState;
@@ -46,7 +47,7 @@ pub struct Ended {
     ended: u64,
 }
 
-fn info(s: &Session, current: Uuid) -> SessionInfo {
+fn info(s: &Session, current: SessionId) -> SessionInfo {
     SessionInfo {
         id: s.id.to_string(),
         created_at: s.created_at.to_rfc3339(),
@@ -94,9 +95,9 @@ pub async fn sessions(State(st): State<ApiState>, Auth(auth): Auth) -> Result<Js
 pub async fn end_session(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<SessionId>,
 ) -> Result<StatusCode, ApiError> {
-    st.accounts.end_session(auth.user.id, parse_id(&id, "session")?).await?;
+    st.accounts.end_session(auth.user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -5,16 +5,17 @@
 //! comment answered with the bare text `ok` (its page compares the body to it).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde::Serialize;
 use streamvault_core::Error;
-use streamvault_core::ids::parse_id;
+use streamvault_core::ids::VideoId;
 use streamvault_core::paging::{MAX_LIMIT, PageRequest};
 use streamvault_http::auth::MaybeAuth;
 use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
 use streamvault_http::{ApiError, Auth, JsonBody};
 
 use crate::ApiState;
@@ -72,10 +73,10 @@ pub async fn list_videos(
 pub async fn list_comments(
     State(st): State<ApiState>,
     MaybeAuth(viewer): MaybeAuth,
-    Path(vid): Path<String>,
+    Path(vid): Path<VideoId>,
 ) -> Result<Json<SeedCommentList>, ApiError> {
     let viewer = viewer.map(|a| a.user);
-    let comments = st.videos.latest_comments(viewer.as_ref(), parse_id(&vid, "video")?, SEED_LIST_MAX as u64).await?;
+    let comments = st.videos.latest_comments(viewer.as_ref(), vid, SEED_LIST_MAX as u64).await?;
     Ok(Json(SeedCommentList { comments: or_null(comments.into_iter().map(CommentJson::from).collect()) }))
 }
 
@@ -91,10 +92,10 @@ pub async fn list_comments(
 pub async fn post_comment(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(vid): Path<String>,
+    Path(vid): Path<VideoId>,
     JsonBody(body): JsonBody<NewComment>,
 ) -> Result<impl IntoResponse, ApiError> {
     let content = body.content.ok_or_else(|| Error::missing("content"))?;
-    st.videos.post_comment(&auth.user, parse_id(&vid, "video")?, &content).await?;
+    st.videos.post_comment(&auth.user, vid, &content).await?;
     Ok((StatusCode::CREATED, [(CONTENT_TYPE, "text/plain; charset=utf-8")], "ok"))
 }

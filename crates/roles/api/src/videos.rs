@@ -1,16 +1,18 @@
 //! The seed's video resources under `/user/{name}/videos`, plus discovery and channels.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
-use streamvault_core::ids::parse_id;
+use streamvault_core::ids::VideoId;
 use streamvault_core::paging::{Page, PageRequest};
-use streamvault_core::ports::{Video, VideoPatch, VideoSort};
+use streamvault_core::videos::{Video, VideoPatch, VideoSort};
 use streamvault_http::auth::MaybeAuth;
 use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
+use streamvault_http::urls::VideoUrls;
 use streamvault_http::{ApiError, Auth, JsonBody, QueryParams, schema};
 
 use crate::ApiState;
@@ -161,10 +163,10 @@ pub async fn list(
 pub async fn get(
     State(st): State<ApiState>,
     MaybeAuth(viewer): MaybeAuth,
-    Path((name, vid)): Path<(String, String)>,
+    Path((name, vid)): Path<(String, VideoId)>,
 ) -> Result<Json<VideoJson>, ApiError> {
     let viewer = viewer.map(|a| a.user);
-    Ok(Json(st.videos.get_by_author(viewer.as_ref(), &name, parse_id(&vid, "video")?).await?.into()))
+    Ok(Json(st.videos.get_by_author(viewer.as_ref(), &name, vid).await?.into()))
 }
 
 /// A new title and/or description: at least one of the two.
@@ -193,7 +195,7 @@ pub struct PatchVideo {
 pub async fn update(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path((name, vid)): Path<(String, String)>,
+    Path((name, vid)): Path<(String, VideoId)>,
     JsonBody(body): JsonBody<PatchVideo>,
 ) -> Result<Json<VideoJson>, ApiError> {
     crate::accounts::own_name(&auth.user, &name)?;
@@ -201,7 +203,7 @@ pub async fn update(
         return Err(Error::invalid("missing_field", "give name, description or both").into());
     }
     let patch = VideoPatch { name: body.name, description: body.description };
-    Ok(Json(st.videos.update(&auth.user, &name, parse_id(&vid, "video")?, patch).await?.into()))
+    Ok(Json(st.videos.update(&auth.user, &name, vid, patch).await?.into()))
 }
 
 /// Deletes a video: gone from every read at once; its bytes are removed later by the worker.
@@ -216,10 +218,10 @@ pub async fn update(
 pub async fn delete(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path((name, vid)): Path<(String, String)>,
+    Path((name, vid)): Path<(String, VideoId)>,
 ) -> Result<StatusCode, ApiError> {
     crate::accounts::own_name(&auth.user, &name)?;
-    st.videos.delete(&auth.user, &name, parse_id(&vid, "video")?).await?;
+    st.videos.delete(&auth.user, &name, vid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -2,16 +2,17 @@
 //! downloads it (ranges and all) with an RFC 6266 `Content-Disposition`.
 
 use axum::Json;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
+use streamvault_core::drive::DriveFile;
 use streamvault_core::drive::{Placement, validate_name};
-use streamvault_core::ids::parse_id;
-use streamvault_core::ports::DriveFile;
+use streamvault_core::ids::FileId;
 use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
 use streamvault_http::resources::FileJson;
 use streamvault_http::schema::Binary;
 use streamvault_http::{ApiError, Auth, Client, QueryParams, schema};
@@ -108,11 +109,11 @@ pub async fn download(
     State(st): State<StreamState>,
     Auth(auth): Auth,
     Client(client): Client,
-    Path(id): Path<String>,
+    Path(id): Path<FileId>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let file = st.drive.get(&auth.user, parse_id(&id, "file")?).await?;
+    let file = st.drive.get(&auth.user, id).await?;
     Ok(serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, as_download(&file))
         .await?
         .response)
@@ -160,12 +161,11 @@ pub struct SharedQuery {
 pub async fn shared(
     State(st): State<StreamState>,
     Client(client): Client,
-    Path(id): Path<String>,
+    Path(id): Path<FileId>,
     QueryParams(q): QueryParams<SharedQuery>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "file")?;
     let (Some(expires), Some(sig)) = (q.expires, q.sig) else {
         return Err(streamvault_core::Error::Forbidden("the link is not signed").into());
     };

@@ -22,6 +22,7 @@ use streamvault_core::storage::Storage;
 use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_http::HasAccounts;
+use streamvault_http::routes::at;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -61,26 +62,26 @@ impl HasAccounts for StreamState {
 fn routes() -> OpenApiRouter<StreamState> {
     // Uploads stream to staging with their own limit, checked while reading.
     let uploads = OpenApiRouter::new()
-        .routes(routes!(upload::seed))
-        .routes(routes!(upload::upload))
-        .routes(routes!(files::upload))
+        .routes(at("POST", "/upload/{vid}", routes!(upload::seed)))
+        .routes(at("POST", "/stream/v1/videos/{vid}/upload", routes!(upload::upload)))
+        .routes(at("POST", "/stream/v1/files", routes!(files::upload)))
         .layer(DefaultBodyLimit::disable());
     let tus = OpenApiRouter::new()
-        .routes(routes!(tus::options, tus::create))
-        .routes(routes!(tus::head, tus::patch, tus::terminate))
+        .routes(at("OPTIONS, POST", "/stream/v1/tus/", routes!(tus::options, tus::create)))
+        .routes(at("HEAD, PATCH, DELETE", "/stream/v1/tus/{id}", routes!(tus::head, tus::patch, tus::terminate)))
         // tus clients given the endpoint without its slash.
         .route("/stream/v1/tus", options(tus::options).post(tus::create))
         .route("/stream/v1/tus/{id}", options(tus::options))
         .layer(axum::middleware::from_fn(tus::protocol))
         .layer(DefaultBodyLimit::disable());
     OpenApiRouter::new()
-        .routes(routes!(playback::seed_play))
-        .routes(routes!(playback::play))
-        .routes(routes!(playback::still))
-        .routes(routes!(playback::hls_master))
-        .routes(routes!(playback::hls_part))
-        .routes(routes!(files::download))
-        .routes(routes!(files::shared))
+        .routes(at("GET", "/videos/{vid}", routes!(playback::seed_play)))
+        .routes(at("GET", "/stream/v1/videos/{vid}", routes!(playback::play)))
+        .routes(at("GET", "/stream/v1/videos/{vid}/media/{file}", routes!(playback::still)))
+        .routes(at("GET", "/stream/v1/videos/{vid}/media/hls/master.m3u8", routes!(playback::hls_master)))
+        .routes(at("GET", "/stream/v1/videos/{vid}/media/hls/{rendition}/{file}", routes!(playback::hls_part)))
+        .routes(at("GET", "/stream/v1/files/{id}", routes!(files::download)))
+        .routes(at("GET", "/stream/v1/shared/{id}", routes!(files::shared)))
         .merge(uploads)
         .merge(tus)
 }

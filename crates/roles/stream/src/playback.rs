@@ -1,15 +1,16 @@
 //! Playback: `GET`/`HEAD /stream/v1/videos/{vid}` and the seed's `GET /videos/{vid}` (the
 //! original), and the derived media the worker made of it.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use streamvault_core::Error;
-use streamvault_core::ids::parse_id;
+use streamvault_core::ids::VideoId;
 use streamvault_core::media;
 use streamvault_core::ports::media_prefix;
 use streamvault_http::auth::{MaybeAuth, SeedAuth};
 use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
 use streamvault_http::schema::Binary;
 use streamvault_http::{ApiError, Client};
 
@@ -36,7 +37,7 @@ pub async fn play(
     st: State<StreamState>,
     MaybeAuth(viewer): MaybeAuth,
     client: Client,
-    vid: Path<String>,
+    vid: Path<VideoId>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -63,7 +64,7 @@ pub async fn seed_play(
     st: State<StreamState>,
     SeedAuth(viewer): SeedAuth,
     client: Client,
-    vid: Path<String>,
+    vid: Path<VideoId>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -74,12 +75,12 @@ async fn play_as(
     State(st): State<StreamState>,
     viewer: Option<streamvault_core::accounts::Authenticated>,
     Client(client): Client,
-    Path(vid): Path<String>,
+    Path(vid): Path<VideoId>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let viewer = viewer.map(|a| a.user);
-    let (video, src) = st.videos.playable(viewer.as_ref(), parse_id(&vid, "video")?).await?;
+    let (video, src) = st.videos.playable(viewer.as_ref(), vid).await?;
     let rep = Representation {
         stored: Stored::Blob(&src.sha256),
         size: src.size,
@@ -116,7 +117,7 @@ pub async fn still(
     st: State<StreamState>,
     viewer: MaybeAuth,
     client: Client,
-    Path((vid, file)): Path<(String, String)>,
+    Path((vid, file)): Path<(VideoId, String)>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -141,7 +142,7 @@ pub async fn hls_master(
     st: State<StreamState>,
     viewer: MaybeAuth,
     client: Client,
-    Path(vid): Path<String>,
+    Path(vid): Path<VideoId>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -170,7 +171,7 @@ pub async fn hls_part(
     st: State<StreamState>,
     viewer: MaybeAuth,
     client: Client,
-    Path((vid, rendition, file)): Path<(String, String, String)>,
+    Path((vid, rendition, file)): Path<(VideoId, String, String)>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -199,13 +200,13 @@ async fn media(
     State(st): State<StreamState>,
     MaybeAuth(viewer): MaybeAuth,
     Client(client): Client,
-    vid: String,
+    vid: VideoId,
     name: String,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let viewer = viewer.map(|a| a.user);
-    let (video, _) = st.videos.playable(viewer.as_ref(), parse_id(&vid, "video")?).await?;
+    let (video, _) = st.videos.playable(viewer.as_ref(), vid).await?;
     let made = if name.starts_with("hls/") { !video.outputs.renditions.is_empty() } else { video.outputs.has_stills };
     if !media::is_media_name(&name) || !made {
         return Err(ApiError(Error::NotFound("media file")));

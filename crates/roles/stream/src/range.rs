@@ -85,13 +85,16 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &axum::http::HeaderName) -> Opti
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only format a server sends.
+/// An HTTP date in any of the three forms RFC 9110 (5.6.7) says a recipient must accept:
+/// IMF-fixdate, RFC 850 and asctime.
 pub fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc2822(s.trim()).ok().map(|d| d.with_timezone(&Utc))
+    httpdate::parse_http_date(s.trim()).ok().map(DateTime::<Utc>::from)
 }
 
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form a server sends. Before 1970
+/// (which no stored file is) it is the epoch.
 pub fn http_date(t: DateTime<Utc>) -> String {
-    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    httpdate::fmt_http_date(std::time::SystemTime::from(t.max(DateTime::UNIX_EPOCH)))
 }
 
 #[cfg(test)]

@@ -5,20 +5,21 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use streamvault_core::ids::parse_id;
-use streamvault_core::ports::{Concat, Upload, UploadResult, User};
+use streamvault_core::accounts::User;
+use streamvault_core::ids::{Id, UploadId};
 use streamvault_core::uploads::{ALGORITHMS, Append, Appended, Checksum, NewUpload, parse_metadata};
+use streamvault_core::uploads::{Concat, Upload, UploadResult};
 use streamvault_core::{Error, Result};
 use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
 use streamvault_http::schema::Binary;
 use streamvault_http::{ApiError, Auth};
-use uuid::Uuid;
 
 use crate::StreamState;
 use crate::range::http_date;
@@ -132,26 +133,24 @@ fn number(h: &HeaderMap, name: &'static str) -> Result<Option<u64>> {
 }
 
 /// An id in the upload's metadata (`video_id`, `folder_id`), if given.
-fn id_in(meta: &HashMap<String, String>, key: &str) -> Result<Option<Uuid>> {
+fn id_in<T: Id>(meta: &HashMap<String, String>, key: &str) -> Result<Option<T>> {
     match meta.get(key).filter(|v| !v.is_empty()) {
-        Some(v) => {
-            Uuid::parse_str(v).map(Some).map_err(|_| Error::invalid("bad_metadata", format!("{key} is not an id")))
-        }
+        Some(v) => T::parse(v).map(Some).map_err(|_| Error::invalid("bad_metadata", format!("{key} is not an id"))),
         None => Ok(None),
     }
 }
 
 /// The upload id at the end of a tus URL (absolute or a path), for `Upload-Concat: final;…`.
-fn id_from_url(url: &str) -> Result<Uuid> {
+fn id_from_url(url: &str) -> Result<UploadId> {
     let path = url.split_once("://").map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
     let id = path
         .strip_prefix(BASE)
         .ok_or_else(|| Error::invalid("bad_concat", format!("{url:?} is not an upload of this server")))?;
-    Uuid::parse_str(id.trim_end_matches('/'))
+    UploadId::parse(id.trim_end_matches('/'))
         .map_err(|_| Error::invalid("bad_concat", format!("{url:?} is not an upload")))
 }
 
-fn header_id(id: Uuid) -> HeaderValue {
+fn header_id(id: impl std::fmt::Display) -> HeaderValue {
     HeaderValue::from_str(&id.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
@@ -310,9 +309,9 @@ pub async fn head(
     _: Resumable,
     State(st): State<StreamState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<UploadId>,
 ) -> Result<Response, ApiError> {
-    let up = st.uploads.get(&auth.user, parse_id(&id, "upload")?).await?;
+    let up = st.uploads.get(&auth.user, id).await?;
     let mut h = HeaderMap::new();
     state_headers(&up, &mut h);
     if !up.metadata.is_empty()
@@ -369,10 +368,9 @@ pub async fn patch(
     _: Resumable,
     State(st): State<StreamState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<UploadId>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "upload")?;
     let h = req.headers();
     if h.get(CONTENT_TYPE).is_none_or(|v| v != PATCH_TYPE) {
         return Err(Error::UnsupportedMediaType(format!("PATCH bodies are {PATCH_TYPE}")).into());
@@ -389,7 +387,7 @@ pub async fn patch(
 
 /// Runs the append in its own task: if the client goes away, the connection's future is
 /// dropped, but the bytes that arrived must still be recorded and the lock released.
-async fn run_append(st: &StreamState, user: User, id: Uuid, req: Append, body: Body) -> Result<Upload> {
+async fn run_append(st: &StreamState, user: User, id: UploadId, req: Append, body: Body) -> Result<Upload> {
     let uploads = st.uploads.clone();
     let task = tokio::spawn(async move { uploads.append(&user, id, req, body.into_data_stream()).await });
     match task.await.map_err(Error::internal)?? {
@@ -415,15 +413,16 @@ pub async fn terminate(
     _: Resumable,
     State(st): State<StreamState>,
     Auth(auth): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<UploadId>,
 ) -> Result<StatusCode, ApiError> {
-    st.uploads.terminate(&auth.user, parse_id(&id, "upload")?).await?;
+    st.uploads.terminate(&auth.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use streamvault_core::ids::Id;
 
     #[test]
     fn metadata_and_urls() {
@@ -432,7 +431,7 @@ mod tests {
         assert_eq!(m["is_confidential"], "");
         assert_eq!(m["note"], "");
         assert!(parse_metadata("filename !!!").is_err());
-        let id = Uuid::now_v7();
+        let id = UploadId::new();
         assert_eq!(id_from_url(&format!("http://h:1{BASE}{id}")).unwrap(), id);
         assert_eq!(id_from_url(&format!("{BASE}{id}")).unwrap(), id);
         assert!(id_from_url(&format!("http://h/other/{id}")).is_err());
@@ -445,10 +444,10 @@ mod fuzz {
     use chrono::DateTime;
     use proptest::prelude::*;
     use streamvault_core::Error;
-    use streamvault_core::ports::{Concat, Upload};
+    use streamvault_core::uploads::{Concat, Upload};
     use uuid::Uuid;
 
-    use super::{BASE, created, header, id_from_url, number};
+    use super::{BASE, UploadId, created, header, id_from_url, number};
 
     /// Any value a header can carry: tab, visible ASCII and space, and obs-text (not text).
     fn header_value() -> impl Strategy<Value = HeaderValue> {
@@ -479,11 +478,11 @@ mod fuzz {
         text.iter().try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
     }
 
-    fn upload(id: Uuid, parts: Vec<Uuid>) -> Upload {
+    fn upload(id: UploadId, parts: Vec<UploadId>) -> Upload {
         let t = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
         Upload {
             id,
-            owner_id: Uuid::nil(),
+            owner_id: Uuid::nil().into(),
             length: Some(0),
             offset: 0,
             metadata: String::new(),
@@ -553,7 +552,7 @@ mod fuzz {
                 _ => id.hyphenated().to_string().to_uppercase(),
             };
             let url = format!("{}{BASE}{text}{}", origin.unwrap_or_default(), "/".repeat(slashes));
-            prop_assert_eq!(id_from_url(&url).ok(), Some(id), "{}", url);
+            prop_assert_eq!(id_from_url(&url).ok(), Some(id.into()), "{}", url);
         }
 
         /// An id under any other path is not an upload of this server.
@@ -589,16 +588,16 @@ mod fuzz {
             id in any::<u128>(),
             parts in prop::collection::vec(any::<u128>(), 0..5),
         ) {
-            let parts: Vec<Uuid> = parts.into_iter().map(Uuid::from_u128).collect();
-            let res = created(&upload(Uuid::from_u128(id), parts.clone()));
+            let parts: Vec<UploadId> = parts.into_iter().map(|p| Uuid::from_u128(p).into()).collect();
+            let res = created(&upload(Uuid::from_u128(id).into(), parts.clone()));
             let location = res.headers().get("location").and_then(|v| v.to_str().ok());
-            prop_assert_eq!(location.map(|l| id_from_url(l).ok()), Some(Some(Uuid::from_u128(id))));
+            prop_assert_eq!(location.map(|l| id_from_url(l).ok()), Some(Some(Uuid::from_u128(id).into())));
             let concat = res.headers().get("upload-concat").and_then(|v| v.to_str().ok());
             if parts.is_empty() {
                 prop_assert!(concat.is_none());
             } else {
                 let list = concat.and_then(|c| c.strip_prefix("final;"));
-                let back: Option<Vec<Uuid>> =
+                let back: Option<Vec<UploadId>> =
                     list.map(|l| l.split_whitespace().filter_map(|u| id_from_url(u).ok()).collect());
                 prop_assert_eq!(back, Some(parts));
             }

@@ -8,17 +8,18 @@ use std::task::{Context, Poll};
 use axum::Json;
 use axum::body::{Body, BodyDataStream, Bytes};
 use axum::extract::multipart::Multipart;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use serde::Serialize;
 use streamvault_core::Error;
-use streamvault_core::ids::parse_id;
+use streamvault_core::ids::VideoId;
 use streamvault_core::storage::Staging;
 use streamvault_http::auth::SeedAuth;
 use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
 use streamvault_http::schema::Binary;
 use streamvault_http::{ApiError, Auth};
 
@@ -67,7 +68,7 @@ pub struct FilePart {
 pub async fn seed(
     st: State<StreamState>,
     auth: Result<SeedAuth, ApiError>,
-    vid: Path<String>,
+    vid: Result<Path<VideoId>, ApiError>,
     req: Request,
 ) -> Response {
     guarded(req, |req| async move {
@@ -78,7 +79,7 @@ pub async fn seed(
             )
             .into());
         }
-        receive(st, Auth(auth), vid, req).await
+        receive(st, Auth(auth), vid?, req).await
     })
     .await
 }
@@ -99,8 +100,13 @@ pub async fn seed(
         (status = 415, description = "Not a video container this server takes", body = ErrorBody),
         (status = 503, description = "Storage is down; see Retry-After", body = ErrorBody),
     ))]
-pub async fn upload(st: State<StreamState>, auth: Result<Auth, ApiError>, vid: Path<String>, req: Request) -> Response {
-    guarded(req, |req| async move { receive(st, auth?, vid, req).await }).await
+pub async fn upload(
+    st: State<StreamState>,
+    auth: Result<Auth, ApiError>,
+    vid: Result<Path<VideoId>, ApiError>,
+    req: Request,
+) -> Response {
+    guarded(req, |req| async move { receive(st, auth?, vid?, req).await }).await
 }
 
 /// Runs `f` on the request; when it fails before the body was read to its end, the rest of the
@@ -139,10 +145,10 @@ impl Stream for SharedBody {
 async fn receive(
     State(st): State<StreamState>,
     Auth(auth): Auth,
-    Path(vid): Path<String>,
+    Path(vid): Path<VideoId>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&vid, "video")?;
+    let id = vid;
     // Ownership and state first, so a refused upload costs no bytes.
     st.videos.upload_target(&auth.user, id).await?;
     let max = st.storage.max_upload();

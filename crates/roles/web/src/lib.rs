@@ -18,6 +18,7 @@ use axum::routing::get;
 use streamvault_core::accounts::Accounts;
 use streamvault_core::drive::Drive;
 use streamvault_core::videos::Videos;
+use streamvault_http::routes::at;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -33,7 +34,13 @@ pub struct WebState {
 /// The pages and assets. `gateway` (split mode) forwards `/api/` and `/stream/` to the pools
 /// it was given; the not-found page covers every other unknown path.
 pub fn router(state: WebState, gateway: Option<Gateway>) -> Router {
-    let pages = Router::from(page_routes().with_state(state)).layer(middleware::from_fn(security::headers));
+    let pages = Router::from(
+        page_routes()
+            // Any page request that may change something carries the form's CSRF token.
+            .layer(middleware::from_fn_with_state(state.clone(), csrf::require))
+            .with_state(state),
+    )
+    .layer(middleware::from_fn(security::headers));
     let mut router = Router::new().merge(pages).route("/assets/{*path}", get(assets::serve));
     if let Some(gw) = gateway {
         router = router.merge(gw.router());
@@ -45,19 +52,19 @@ pub fn router(state: WebState, gateway: Option<Gateway>) -> Router {
 /// OpenAPI document.
 fn page_routes() -> OpenApiRouter<WebState> {
     OpenApiRouter::new()
-        .routes(routes!(pages::home::home))
-        .routes(routes!(pages::watch::watch))
-        .routes(routes!(pages::watch::comment))
-        .routes(routes!(pages::upload::upload))
-        .routes(routes!(pages::channel::channel))
-        .routes(routes!(pages::drive::root))
-        .routes(routes!(pages::drive::folder))
-        .routes(routes!(pages::auth::signup_page, pages::auth::signup))
-        .routes(routes!(pages::auth::signin_page, pages::auth::signin))
-        .routes(routes!(pages::auth::signout))
-        .routes(routes!(pages::settings::settings))
-        .routes(routes!(pages::settings::password))
-        .routes(routes!(pages::settings::end_others))
+        .routes(at("GET", "/", routes!(pages::home::home)))
+        .routes(at("GET", "/watch/{id}", routes!(pages::watch::watch)))
+        .routes(at("POST", "/watch/{id}/comments", routes!(pages::watch::comment)))
+        .routes(at("GET", "/upload", routes!(pages::upload::upload)))
+        .routes(at("GET", "/u/{name}", routes!(pages::channel::channel)))
+        .routes(at("GET", "/drive", routes!(pages::drive::root)))
+        .routes(at("GET", "/drive/{folder}", routes!(pages::drive::folder)))
+        .routes(at("GET, POST", "/signup", routes!(pages::auth::signup_page, pages::auth::signup)))
+        .routes(at("GET, POST", "/signin", routes!(pages::auth::signin_page, pages::auth::signin)))
+        .routes(at("POST", "/signout", routes!(pages::auth::signout)))
+        .routes(at("GET", "/settings", routes!(pages::settings::settings)))
+        .routes(at("POST", "/settings/password", routes!(pages::settings::password)))
+        .routes(at("POST", "/settings/sessions/end-others", routes!(pages::settings::end_others)))
 }
 
 /// The assets' route is a wildcard (`/assets/{*path}`), which OpenAPI writes as a plain

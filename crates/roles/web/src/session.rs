@@ -2,9 +2,11 @@
 //! cookies a page sets.
 
 use axum::http::HeaderMap;
+use cookie::{Cookie, CookieBuilder, SameSite};
 use streamvault_core::Error;
 use streamvault_core::accounts::{Accounts, Authenticated};
 use streamvault_http::auth::cookie;
+use streamvault_http::client::ClientOrigin;
 use streamvault_http::{CSRF_COOKIE, SESSION_COOKIE};
 
 /// The signed-in user, if the session cookie names a live session. Only the cookie counts:
@@ -18,23 +20,25 @@ pub async fn viewer(accounts: &Accounts, headers: &HeaderMap) -> Result<Option<A
     }
 }
 
-/// Behind TLS (the proxy says so) cookies are `Secure`.
-fn secure(headers: &HeaderMap) -> &'static str {
-    let tls =
-        headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"));
-    if tls { "; Secure" } else { "" }
+/// A cookie of ours: site-wide, HttpOnly (scripts never see it), `Secure` when the client came
+/// over TLS (as the trusted proxy reports, see `streamvault_http::client`).
+fn ours(origin: Option<&ClientOrigin>, name: &'static str, value: &str, same_site: SameSite) -> CookieBuilder<'static> {
+    let tls = origin.is_some_and(|o| o.scheme == "https");
+    Cookie::build((name, value.to_owned())).path("/").http_only(true).same_site(same_site).secure(tls)
 }
 
-/// The session cookie: HttpOnly (scripts never see the token), SameSite=Lax (sent on top-level
-/// navigations from other sites, so links into the site keep you signed in).
-pub fn session_cookie(headers: &HeaderMap, token: &str, max_age_secs: u64) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}", secure(headers))
+/// The session cookie: SameSite=Lax (sent on top-level navigations from other sites, so links
+/// into the site keep you signed in).
+pub fn session_cookie(origin: Option<&ClientOrigin>, token: &str, max_age_secs: u64) -> String {
+    let max_age = cookie::time::Duration::seconds(i64::try_from(max_age_secs).unwrap_or(i64::MAX));
+    ours(origin, SESSION_COOKIE, token, SameSite::Lax).max_age(max_age).build().to_string()
 }
 
-pub fn clear_session_cookie(headers: &HeaderMap) -> String {
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", secure(headers))
+pub fn clear_session_cookie(origin: Option<&ClientOrigin>) -> String {
+    ours(origin, SESSION_COOKIE, "", SameSite::Lax).max_age(cookie::time::Duration::ZERO).build().to_string()
 }
 
-pub fn csrf_cookie(headers: &HeaderMap, token: &str) -> String {
-    format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}", secure(headers))
+/// The CSRF token's cookie: SameSite=Strict, for the session of the browser.
+pub fn csrf_cookie(origin: Option<&ClientOrigin>, token: &str) -> String {
+    ours(origin, CSRF_COOKIE, token, SameSite::Strict).build().to_string()
 }

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
+use streamvault_core::Error;
 use streamvault_core::cleanup::Cleanup;
 use streamvault_core::media::Media;
-use streamvault_core::ports::{JobAdmin, JobQueue, LeasedJob};
+use streamvault_core::ports::{Job, JobAdmin, JobQueue, LeasedJob};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -69,14 +70,32 @@ impl JobRunner {
         })
     }
 
+    async fn dispatch(&self, job: &Job) -> streamvault_core::Result<()> {
+        match job {
+            Job::ProbeVideo { video_id } => self.media.probe(*video_id).await,
+            Job::VideoStills { video_id } => self.media.stills(*video_id).await,
+            Job::TranscodeVideo { video_id } => self.media.transcode(*video_id).await,
+            Job::DeleteVideo { video_id, sha256 } => self.cleanup.delete_video(*video_id, sha256.as_deref()).await,
+            Job::DeleteFile { file_id, sha256 } => self.cleanup.delete_file(*file_id, sha256).await,
+            Job::CollectBlob { sha256 } => self.cleanup.collect(sha256).await,
+        }
+    }
+
     async fn run(&self, job: LeasedJob, mut stop: watch::Receiver<bool>) {
         let start = Instant::now();
-        let kind = job.kind.clone();
+        let parsed = job.job();
+        let kind = parsed.as_ref().map_or("unknown", Job::kind);
         let outcome = {
             // A heartbeat keeps the lease short (a dead worker's job is taken over soon) however
             // long the job runs.
             let work = async {
-                if Media::handles(&job.kind) { self.media.run(&job).await } else { self.cleanup.run(&job).await }
+                match &parsed {
+                    Ok(work) => self.dispatch(work).await,
+                    // Written by a newer build (a rolling upgrade): it fails and is retried with
+                    // backoff, so that a worker that knows it takes it, and is dead-lettered
+                    // if none does.
+                    Err(e) => Err(Error::internal(format!("job kind {:?} is not understood here: {e}", job.kind))),
+                }
             };
             tokio::pin!(work);
             let mut beat = tokio::time::interval(self.lease / 3);
@@ -101,21 +120,21 @@ impl JobRunner {
                 }
             }
         };
-        metrics::histogram!("job_duration_seconds", "kind" => kind.clone()).record(start.elapsed().as_secs_f64());
+        metrics::histogram!("job_duration_seconds", "kind" => kind).record(start.elapsed().as_secs_f64());
         let recorded = match outcome {
             Ok(()) => {
-                metrics::counter!("jobs_completed_total", "kind" => kind.clone()).increment(1);
+                metrics::counter!("jobs_completed_total", "kind" => kind).increment(1);
                 self.queue.complete(&job).await
             }
             Err(e) if job.attempt >= job.max_attempts => {
                 tracing::error!(job_id = %job.id, kind, attempt = job.attempt, error = %e, "job failed for the last time: dead-lettered");
-                metrics::counter!("jobs_dead_total", "kind" => kind.clone()).increment(1);
+                metrics::counter!("jobs_dead_total", "kind" => kind).increment(1);
                 self.queue.fail(&job, &e.to_string(), None).await
             }
             Err(e) => {
                 let delay = self.backoff(job.attempt);
                 tracing::warn!(job_id = %job.id, kind, attempt = job.attempt, retry_in_s = delay.as_secs_f64(), error = %e, "job failed; will retry");
-                metrics::counter!("jobs_failed_total", "kind" => kind.clone()).increment(1);
+                metrics::counter!("jobs_failed_total", "kind" => kind).increment(1);
                 let at = chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
                 self.queue.fail(&job, &e.to_string(), Some(at)).await
             }

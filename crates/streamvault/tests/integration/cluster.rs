@@ -8,11 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::common::poll::eventually;
+use crate::common::s3::{bucket, objects};
 use crate::common::{fake_mp4, sha256_hex};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use streamvault_core::ports::JobQueue;
-use streamvault_testkit::{http_client, in_ci, unique_name};
+use streamvault_testkit::{S3Target, http_client, in_ci, unique_name};
 
 const ADMIN: &str = "cluster-test-admin-token-0123456789abcdef";
 
@@ -61,14 +63,15 @@ impl Cluster {
     fn s3(&self) -> opendal::Operator {
         streamvault_blobs::install_http_transport();
         let s3 = &self.desc["s3"];
-        let b = opendal::services::S3::default()
-            .bucket(s3["bucket"].as_str().unwrap())
-            .endpoint(s3["endpoint"].as_str().unwrap())
-            .region(s3["region"].as_str().unwrap())
-            .root(s3["root"].as_str().unwrap())
-            .access_key_id(s3["access_key_id"].as_str().unwrap())
-            .secret_access_key(s3["secret_access_key"].as_str().unwrap());
-        opendal::Operator::new(b).unwrap()
+        let field = |k: &str| s3[k].as_str().unwrap().to_owned();
+        let target = S3Target {
+            endpoint: field("endpoint"),
+            region: field("region"),
+            bucket: field("bucket"),
+            access_key_id: field("access_key_id"),
+            secret_access_key: field("secret_access_key"),
+        };
+        bucket(&target, s3["root"].as_str().unwrap())
     }
 }
 
@@ -80,28 +83,10 @@ impl Drop for Cluster {
     }
 }
 
-async fn objects(op: &opendal::Operator, prefix: &str) -> Vec<String> {
-    match op.list_with(prefix).recursive(true).await {
-        Ok(entries) => entries.into_iter().filter(|e| e.metadata().is_file()).map(|e| e.path().to_owned()).collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    // A job whose worker was killed mid-run waits out its 30 s lease before another takes it.
-    while start.elapsed() < Duration::from_secs(75) {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("not within 75 s: {what}");
-}
+/// How long [`eventually`] waits here, 75 s in all: a job whose worker was killed mid-run waits
+/// out its 30 s lease before another takes it.
+const SETTLE_CHECKS: u32 = 375;
+const SETTLE_EVERY: Duration = Duration::from_millis(200);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn split_deployment_survives_and_scales() {
@@ -168,13 +153,13 @@ async fn split_deployment_survives_and_scales() {
     let op = cluster.s3();
     let sha = sha256_hex(&data);
     let key = format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]);
-    eventually("the blob reached the bucket", || {
+    eventually("the blob reached the bucket", SETTLE_CHECKS, SETTLE_EVERY, || {
         let op = op.clone();
         let key = key.clone();
         async move { op.exists(&key).await.unwrap_or(false) }
     })
     .await;
-    assert!(objects(&op, "uploads/").await.is_empty(), "tus segments are gone once assembled");
+    assert!(objects(&op, "uploads/").await.unwrap_or_default().is_empty(), "tus segments are gone once assembled");
     let res = http
         .delete(format!("{lb}/api/v1/files/{file_id}"))
         .header("authorization", bearer(&token))
@@ -182,7 +167,7 @@ async fn split_deployment_survives_and_scales() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    eventually("the blob left the bucket", || {
+    eventually("the blob left the bucket", SETTLE_CHECKS, SETTLE_EVERY, || {
         let op = op.clone();
         let key = key.clone();
         async move { !op.exists(&key).await.unwrap_or(true) }
@@ -317,7 +302,7 @@ async fn split_deployment_survives_and_scales() {
 
     // The surviving worker finishes the deletions; their blobs leave the bucket. (Each stored
     // blob's own collection job waits an hour: it is not one of these.)
-    eventually("every job is done", || {
+    eventually("every job is done", SETTLE_CHECKS, SETTLE_EVERY, || {
         let (http, lb) = (http.clone(), lb.clone());
         async move {
             let jobs: Value =
@@ -358,7 +343,7 @@ async fn split_deployment_survives_and_scales() {
     let held = held.expect("the doomed worker got the delete job");
     doomed.close().await;
     let _ = Command::new("kill").args(["-CONT", &survivor.to_string()]).status();
-    eventually("the surviving worker took the dead worker's job over", || {
+    eventually("the surviving worker took the dead worker's job over", SETTLE_CHECKS, SETTLE_EVERY, || {
         let sql = sql.clone();
         let id = held.id;
         async move {
@@ -376,7 +361,7 @@ async fn split_deployment_survives_and_scales() {
     for i in 0..4u64 {
         let sha = sha256_hex(&fake_mp4(300_000, 100 + i));
         let key = format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]);
-        eventually("deleted videos' blobs left the bucket", || {
+        eventually("deleted videos' blobs left the bucket", SETTLE_CHECKS, SETTLE_EVERY, || {
             let op = op.clone();
             let key = key.clone();
             async move { !op.exists(&key).await.unwrap_or(true) }

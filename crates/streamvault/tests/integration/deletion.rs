@@ -3,30 +3,16 @@
 
 use std::time::Duration;
 
-use crate::common::{TestServer, body, fake_mp4, sha256_hex, user};
+use crate::common::poll::poll;
+use crate::common::{TestServer, body, count, fake_mp4, sha256_hex, user};
 use reqwest::{Method, StatusCode};
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use streamvault_testkit::{Backend, TestDb, per_backend};
 
-async fn count(db: &TestDb, sql: &str) -> i64 {
-    let conn = db.connect().await;
-    let be = conn.get_database_backend();
-    let row = conn.query_one_raw(Statement::from_string(be, sql.to_owned())).await.unwrap().unwrap();
-    let n: i64 = row.try_get_by_index(0).unwrap();
-    conn.close().await.ok();
-    n
-}
-
 /// Waits for the worker: until `sql` counts `want`, for up to 10 s.
-async fn eventually(db: &TestDb, sql: &str, want: i64) {
-    for _ in 0..100 {
-        if count(db, sql).await == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{sql} never counted {want} (now {})", count(db, sql).await);
+async fn until_counts(db: &TestDb, sql: &str, want: i64) {
+    let counted = poll(100, Duration::from_millis(100), || async { count(&db.url, sql).await == want }).await;
+    assert!(counted, "{sql} never counted {want} (now {})", count(&db.url, sql).await);
 }
 
 async fn shared_blobs_go_with_their_last_reference(backend: Backend) {
@@ -53,9 +39,9 @@ async fn shared_blobs_go_with_their_last_reference(backend: Backend) {
     // Delete A: hidden at once; the worker removes the row and its comments, not the shared blob.
     let res = srv.authed(Method::DELETE, &format!("/user/{name}/videos/{a}"), &token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    eventually(&db, "SELECT COUNT(*) FROM videos", 1).await;
-    eventually(&db, "SELECT COUNT(*) FROM comments", 0).await;
-    eventually(&db, "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND kind = 'delete_video'", 1).await;
+    until_counts(&db, "SELECT COUNT(*) FROM videos", 1).await;
+    until_counts(&db, "SELECT COUNT(*) FROM comments", 0).await;
+    until_counts(&db, "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND kind = 'delete_video'", 1).await;
     assert!(blob_file.is_file(), "B still needs the blob");
     let played = srv.req(Method::GET, &format!("/stream/v1/videos/{b}")).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(played.as_ref(), &data[..]);
@@ -66,25 +52,25 @@ async fn shared_blobs_go_with_their_last_reference(backend: Backend) {
     assert_eq!(res.status(), StatusCode::CREATED);
     let file = body(res).await["id"].as_str().unwrap().to_owned();
     srv.authed(Method::DELETE, &format!("/user/{name}/videos/{b}"), &token).send().await.unwrap();
-    eventually(&db, "SELECT COUNT(*) FROM videos", 0).await;
-    eventually(&db, "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND kind = 'delete_video'", 2).await;
+    until_counts(&db, "SELECT COUNT(*) FROM videos", 0).await;
+    until_counts(&db, "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND kind = 'delete_video'", 2).await;
     assert!(blob_file.is_file(), "the file still needs the blob");
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM blobs").await, 1);
+    assert_eq!(count(&db.url, "SELECT COUNT(*) FROM blobs").await, 1);
 
     // The file's deletion takes the blob with it: nothing else needs it any more.
     let res = srv.authed(Method::DELETE, &format!("/api/v1/files/{file}"), &token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    eventually(&db, "SELECT COUNT(*) FROM blobs", 0).await;
+    until_counts(&db, "SELECT COUNT(*) FROM blobs", 0).await;
     assert!(!blob_file.exists(), "the last reference took the bytes");
 
     // Stored again, the next deletion of a video with these bytes takes the blob again.
     let c = srv.create_video(&name, &token, "c").await["id"].as_str().unwrap().to_owned();
     assert_eq!(srv.upload_raw(&c, &token, data.clone()).await.status(), StatusCode::CREATED);
     srv.authed(Method::DELETE, &format!("/user/{name}/videos/{c}"), &token).send().await.unwrap();
-    eventually(&db, "SELECT COUNT(*) FROM blobs", 0).await;
+    until_counts(&db, "SELECT COUNT(*) FROM blobs", 0).await;
     assert!(!blob_file.exists(), "no orphaned object");
     // No dangling job: the media jobs of the deleted videos end too (as no-ops).
-    eventually(&db, "SELECT COUNT(*) FROM jobs WHERE state <> 'done' AND kind <> 'collect_blob'", 0).await;
+    until_counts(&db, "SELECT COUNT(*) FROM jobs WHERE state <> 'done' AND kind <> 'collect_blob'", 0).await;
     srv.stop().await;
     db.drop_db().await;
 }
@@ -99,10 +85,10 @@ async fn the_grace_period_is_honoured(backend: Backend) {
     srv.upload_raw(&v, &token, fake_mp4(100_000, 32)).await;
     srv.authed(Method::DELETE, &format!("/user/{name}/videos/{v}"), &token).send().await.unwrap();
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM videos").await, 1, "not before the grace period");
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM blobs").await, 1);
-    eventually(&db, "SELECT COUNT(*) FROM blobs", 0).await;
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM videos").await, 0);
+    assert_eq!(count(&db.url, "SELECT COUNT(*) FROM videos").await, 1, "not before the grace period");
+    assert_eq!(count(&db.url, "SELECT COUNT(*) FROM blobs").await, 1);
+    until_counts(&db, "SELECT COUNT(*) FROM blobs", 0).await;
+    assert_eq!(count(&db.url, "SELECT COUNT(*) FROM videos").await, 0);
     srv.stop().await;
     db.drop_db().await;
 }

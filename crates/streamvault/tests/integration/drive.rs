@@ -1,6 +1,9 @@
 //! The cloud drive's API: listing and ordering, folders, rename and move, deletion with the
 //! bytes going later, quotas in `/me`, instant upload with proof, and share links.
 
+use std::time::Duration;
+
+use crate::common::poll::poll;
 use crate::common::{TestServer, body, expect_error, fake_mp4, files_under, sha256_hex, user};
 use reqwest::{Method, StatusCode};
 use sea_orm::ConnectionTrait;
@@ -19,10 +22,7 @@ impl Drive<'_> {
     }
 
     async fn put(&self, name: &str, data: &[u8]) -> Value {
-        let res =
-            self.req(Method::POST, &format!("/stream/v1/files?name={name}")).body(data.to_vec()).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
-        body(res).await
+        self.srv.new_file(&self.token, name, data.to_vec()).await
     }
 
     async fn json(&self, m: Method, path: &str, b: Value) -> (StatusCode, Value) {
@@ -53,17 +53,28 @@ impl Drive<'_> {
     }
 }
 
-async fn files_and_folders(backend: Backend) {
-    let Some(db) = TestDb::create(backend).await else { return };
+/// A server for the files-and-folders scenarios, or `None` (skip) without `backend`.
+async fn drive_server(backend: Backend) -> Option<(TestDb, TestServer)> {
+    let db = TestDb::create(backend).await?;
     let srv = TestServer::start(&db, json!({"delete_grace_secs": 1, "quota_bytes": 10_000_000})).await;
-    let me = Drive { token: srv.signup(&user()).await, srv: &srv };
-    let other = Drive { token: srv.signup(&user()).await, srv: &srv };
+    Some((db, srv))
+}
 
-    // Listing in each order, page by page.
+/// Puts the four files the listing scenarios order: `b.txt` (300 bytes), `a.txt` (100),
+/// `d.txt` (200) and `c.txt` (200), in that order.
+async fn put_four(me: &Drive<'_>) {
     let sizes = [("b.txt", 300), ("a.txt", 100), ("d.txt", 200), ("c.txt", 200)];
     for (i, (name, size)) in sizes.iter().enumerate() {
         me.put(name, &fake_mp4(*size, i as u64)).await;
     }
+}
+
+/// Listing in each order, page by page; files are private; bad queries are refused.
+async fn listing_and_paging(backend: Backend) {
+    let Some((db, srv)) = drive_server(backend).await else { return };
+    let me = Drive { token: srv.signup(&user()).await, srv: &srv };
+    let other = Drive { token: srv.signup(&user()).await, srv: &srv };
+    put_four(&me).await;
     assert_eq!(me.all("sort=name", 3).await, ["a.txt", "b.txt", "c.txt", "d.txt"]);
     assert_eq!(me.all("sort=name&order=desc", 3).await, ["d.txt", "c.txt", "b.txt", "a.txt"]);
     assert_eq!(me.all("sort=date", 1).await, ["c.txt", "d.txt", "a.txt", "b.txt"], "newest first");
@@ -83,6 +94,16 @@ async fn files_and_folders(backend: Backend) {
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{q}");
     }
     assert_eq!(srv.req(Method::GET, "/api/v1/files").send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+/// Folders, renames and moves of files, usage in `/me`, and deletion with the bytes going later.
+async fn files_and_folders(backend: Backend) {
+    let Some((db, srv)) = drive_server(backend).await else { return };
+    let me = Drive { token: srv.signup(&user()).await, srv: &srv };
+    let other = Drive { token: srv.signup(&user()).await, srv: &srv };
+    put_four(&me).await;
 
     // Folders: create, nest, rename, move, never into themselves.
     let (s, docs) = me.json(Method::POST, "/api/v1/folders", json!({"name": "Docs"})).await;
@@ -174,14 +195,7 @@ async fn files_and_folders(backend: Backend) {
     let blobs = srv.data_dir().join("blobs/sha256");
     let report_sha = report["sha256"].as_str().unwrap().to_owned();
     let gone = |sha: &str| !files_under(&blobs).iter().any(|p| p.ends_with(sha));
-    let mut collected = false;
-    for _ in 0..100 {
-        if gone(&report_sha) {
-            collected = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let collected = poll(100, Duration::from_millis(100), || async { gone(&report_sha) }).await;
     assert!(collected, "the deleted file's bytes were collected");
     assert!(!gone(&sha256_hex(&keep)), "bytes another file uses stay");
     let res = me.req(Method::GET, &format!("/stream/v1/files/{}", f2["id"].as_str().unwrap())).send().await.unwrap();
@@ -194,14 +208,7 @@ async fn files_and_folders(backend: Backend) {
         me.req(Method::DELETE, &format!("/api/v1/files/{}", f2["id"].as_str().unwrap())).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
     );
-    let mut collected = false;
-    for _ in 0..100 {
-        if gone(&sha256_hex(&keep)) {
-            collected = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let collected = poll(100, Duration::from_millis(100), || async { gone(&sha256_hex(&keep)) }).await;
     assert!(collected, "the last reference took the bytes with it");
     srv.stop().await;
     db.drop_db().await;
@@ -318,7 +325,9 @@ async fn share_links(backend: Backend) {
     let key: String = row.try_get_by_index(0).unwrap();
     conn.close().await.ok();
     let links = streamvault_core::drive::ShareLinks::new(key.as_bytes());
-    let old = links.path(uuid::Uuid::parse_str(&id).unwrap(), chrono::Utc::now() - chrono::Duration::seconds(10));
+    let old = streamvault_http::urls::shared(
+        &links.sign(id.parse().unwrap(), chrono::Utc::now() - chrono::Duration::seconds(10)),
+    );
     assert_eq!(srv.req(Method::GET, &old).send().await.unwrap().status(), StatusCode::GONE);
 
     for bad in [json!({"expires_in_secs": 10}), json!({"expires_in_secs": 999_999_999})] {
@@ -342,4 +351,4 @@ async fn share_links(backend: Backend) {
     db.drop_db().await;
 }
 
-per_backend!(files_and_folders, instant_upload, share_links);
+per_backend!(listing_and_paging, files_and_folders, instant_upload, share_links);

@@ -18,7 +18,8 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use streamvault_testkit::{Backend, S3Target, TcpProxy, TestDb, amqp_url, redis_url, unique_name};
 
-use crate::common::{TestServer, body, fake_mp4, files_under, user};
+use crate::common::s3::{bucket, transferred};
+use crate::common::{TestServer, body, fake_mp4, user};
 
 /// Client loops per probe: each probe is asked all the time, whatever the others wait for.
 const CLIENTS_PER_PROBE: usize = 2;
@@ -557,18 +558,6 @@ fn file_bytes(tag: &str) -> Vec<u8> {
     v
 }
 
-/// Waits until the node holds no bytes for transfer; `false` after `within`.
-async fn transferred(srv: &TestServer, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if files_under(&srv.data_dir().join("holding")).is_empty() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
-
 /// Object storage (Garage) cut for 10 s, playback proxied: reading a file that is in the bucket
 /// succeeds or answers a clean 503; uploads keep succeeding (held on the node's disk, moved
 /// later), as do metadata reads and writes; afterwards every file acknowledged meanwhile reaches
@@ -591,7 +580,7 @@ async fn object_storage_outage_under_load() {
         srv.authed(Method::POST, "/stream/v1/files?name=first.bin", &token).body(first.clone()).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let first_id = body(res).await["id"].as_str().unwrap().to_owned();
-    assert!(transferred(&srv, Duration::from_secs(10)).await, "the first file reached the bucket");
+    assert!(transferred(&srv, 100, Duration::from_millis(100)).await, "the first file reached the bucket");
 
     let (acked, uploads) = (&Mutex::new(Vec::new()), &Mutex::new(Vec::<(String, Vec<u8>)>::new()));
     let (s, t, tag) = (&srv, token.as_str(), run_tag.as_str());
@@ -620,7 +609,10 @@ async fn object_storage_outage_under_load() {
     ];
     let run = outage("object storage outage (Garage, proxied playback)", &srv, &proxy, probes).await;
 
-    assert!(transferred(&srv, Duration::from_secs(30)).await, "held uploads reached the bucket after the outage");
+    assert!(
+        transferred(&srv, 300, Duration::from_millis(100)).await,
+        "held uploads reached the bucket after the outage"
+    );
     let moved = run.restored.elapsed();
     let uploads = taken(uploads);
     let mut wrong = Vec::new();
@@ -642,12 +634,5 @@ async fn object_storage_outage_under_load() {
     assert_kept(&srv, &vid, &token, &taken(acked)).await;
     srv.stop().await;
 
-    let b = opendal::services::S3::default()
-        .bucket(&s3.bucket)
-        .endpoint(&s3.endpoint)
-        .region(&s3.region)
-        .root(&root)
-        .access_key_id(&s3.access_key_id)
-        .secret_access_key(&s3.secret_access_key);
-    let _ = opendal::Operator::new(b).unwrap().delete_with("/").recursive(true).await;
+    let _ = bucket(&s3, &root).delete_with("/").recursive(true).await;
 }

@@ -1,6 +1,9 @@
 //! `/healthz`, `/readyz` and `/metrics`, the request id, and what clients see while a backend
 //! is down.
 
+use std::time::Duration;
+
+use crate::common::poll::poll;
 use crate::common::{TestServer, body, expect_error, user};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -77,14 +80,10 @@ async fn database_outage(backend: Backend) {
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
 
     proxy.restore().await;
-    let mut ready = false;
-    for _ in 0..50 {
-        if srv.operator(Method::GET, "/readyz").send().await.unwrap().status() == StatusCode::OK {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let ready = poll(50, Duration::from_millis(200), || async {
+        srv.operator(Method::GET, "/readyz").send().await.unwrap().status() == StatusCode::OK
+    })
+    .await;
     assert!(ready, "ready again after the database came back");
     assert_eq!(srv.me_status(&token).await, StatusCode::OK, "sessions survived the outage");
     srv.stop().await;
@@ -117,14 +116,7 @@ async fn redis_outage() {
     assert_eq!(expect_error(res, StatusCode::SERVICE_UNAVAILABLE).await, "backend_unavailable");
 
     proxy.restore().await;
-    let mut ok = false;
-    for _ in 0..50 {
-        if srv.me_status(&token).await == StatusCode::OK {
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let ok = poll(50, Duration::from_millis(200), || async { srv.me_status(&token).await == StatusCode::OK }).await;
     assert!(ok, "sessions work again once Redis is back");
     srv.stop().await;
 }

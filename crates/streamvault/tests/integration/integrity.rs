@@ -6,13 +6,13 @@
 use std::time::Duration;
 
 use futures::channel::mpsc;
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use streamvault_testkit::{Backend, S3Target, TestDb, per_backend};
 
+use crate::common::tus::{PATCH_TYPE, Tus, b64, file_id};
 use crate::common::{TestServer, body, fake_mp4, files_under, sha256_hex, user};
 
-const PATCH_TYPE: &str = "application/offset+octet-stream";
 /// The tests' upload lock lease: a stall of twice this is a lost lock.
 const LEASE_SECS: u64 = 1;
 
@@ -36,80 +36,20 @@ async fn server(db: &TestDb, extra: Value) -> TestServer {
     TestServer::start(db, settings).await
 }
 
-struct Client<'a> {
-    srv: &'a TestServer,
-    token: String,
-}
-
-impl Client<'_> {
-    async fn new(srv: &TestServer) -> Client<'_> {
-        Client { srv, token: srv.signup(&user()).await }
-    }
-
-    fn tus(&self, m: Method, path: &str) -> reqwest::RequestBuilder {
-        self.srv.req(m, path).header("tus-resumable", "1.0.0").bearer_auth(&self.token)
-    }
-
-    async fn create(&self, length: usize) -> String {
-        let res = self.tus(Method::POST, "/stream/v1/tus/").header("upload-length", length).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
-        res.headers()["location"].to_str().unwrap().to_owned()
-    }
-
-    async fn offset(&self, url: &str) -> u64 {
-        let res = self.tus(Method::HEAD, url).send().await.unwrap();
-        res.headers()["upload-offset"].to_str().unwrap().parse().unwrap()
-    }
-
-    async fn patch(&self, url: &str, offset: u64, data: Vec<u8>) -> Response {
-        self.tus(Method::PATCH, url)
-            .header("upload-offset", offset)
-            .header("content-type", PATCH_TYPE)
-            .body(data)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn download(&self, file_id: &str) -> (Vec<u8>, String) {
-        let res =
-            self.srv.authed(Method::GET, &format!("/stream/v1/files/{file_id}"), &self.token).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        let etag = res.headers()["etag"].to_str().unwrap().trim_matches('"').to_owned();
-        (res.bytes().await.unwrap().to_vec(), etag)
-    }
-
-    async fn upload(&self, name: &str, data: Vec<u8>) -> Value {
-        let res = self
-            .srv
-            .authed(Method::POST, &format!("/stream/v1/files?name={name}"), &self.token)
-            .body(data)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
-        body(res).await
-    }
-}
-
-fn file_id(res: &Response) -> String {
-    res.headers()["streamvault-file-id"].to_str().unwrap().to_owned()
-}
-
 /// A writer streams part of an append, stalls past its lease, and resumes with other bytes
 /// after a second writer took the upload over and completed it: the published content stays
 /// the genuine one, and every later upload of it deduplicates onto the genuine bytes.
 async fn stalled_writer(srv: &TestServer) {
-    let c = Client::new(srv).await;
+    let c = Tus::signup(srv).await;
     let len = 256 * 1024;
     let genuine = noise(len, 7);
-    let url = c.create(len).await;
+    let url = c.create_bare(len as u64).await;
 
     // Writer A: 64 KiB of the genuine bytes, then a stall.
     let (tx, rx) = mpsc::unbounded::<Result<Vec<u8>, std::io::Error>>();
     tx.unbounded_send(Ok(genuine[..64 * 1024].to_vec())).unwrap();
     let stalled = c
-        .tus(Method::PATCH, &url)
+        .req(Method::PATCH, &url)
         .header("upload-offset", 0)
         .header("content-type", PATCH_TYPE)
         .body(reqwest::Body::wrap_stream(rx))
@@ -119,7 +59,7 @@ async fn stalled_writer(srv: &TestServer) {
 
     // Writer B takes the upload over (A never recorded anything) and completes it.
     assert_eq!(c.offset(&url).await, 0);
-    let done = c.patch(&url, 0, genuine.clone()).await;
+    let done = c.patch(&url, 0, &genuine).await;
     assert_eq!(done.status(), StatusCode::NO_CONTENT, "the takeover completes the upload");
     let fid = file_id(&done);
 
@@ -137,13 +77,13 @@ async fn stalled_writer(srv: &TestServer) {
     }
 
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (bytes, etag) = c.download(&fid).await;
+    let (bytes, etag) = c.download_tagged(&fid).await;
     assert_eq!(sha256_hex(&bytes), sha256_hex(&genuine), "the published bytes are the genuine ones");
     assert_eq!(etag, sha256_hex(&genuine));
     // The same content uploaded again deduplicates onto bytes that match their address.
-    let again = c.upload("again.bin", genuine.clone()).await;
+    let again = c.srv.new_file(&c.token, "again.bin", genuine.clone()).await;
     assert_eq!(again["deduplicated"], true);
-    let (bytes, etag) = c.download(again["id"].as_str().unwrap()).await;
+    let (bytes, etag) = c.download_tagged(again["id"].as_str().unwrap()).await;
     assert_eq!(sha256_hex(&bytes), etag, "the stored blob's bytes hash to its address");
     // On a local store, every blob file's name is the hash of its bytes.
     for f in files_under(&srv.data_dir().join("blobs").join("sha256")) {
@@ -155,10 +95,10 @@ async fn stalled_writer(srv: &TestServer) {
 /// Writers race appends to one upload, some of them stalling mid-body and then sending
 /// garbage: whatever interleaving, the finished file is the genuine content.
 async fn racing_appends(srv: &TestServer) {
-    let c = Client::new(srv).await;
+    let c = Tus::signup(srv).await;
     let len = 768 * 1024;
     let genuine = noise(len, 99);
-    let url = c.create(len).await;
+    let url = c.create_bare(len as u64).await;
     let chunk = 64 * 1024;
     let mut tasks = Vec::new();
     for w in 0..6u64 {
@@ -207,9 +147,9 @@ async fn racing_appends(srv: &TestServer) {
     assert_eq!(c.offset(&url).await, len as u64, "the upload completed");
     let fid = match file {
         Some(f) => f,
-        None => file_id(&c.tus(Method::HEAD, &url).send().await.unwrap()),
+        None => file_id(&c.req(Method::HEAD, &url).send().await.unwrap()),
     };
-    let (bytes, etag) = c.download(&fid).await;
+    let (bytes, etag) = c.download_tagged(&fid).await;
     assert_eq!(bytes.len(), len);
     assert_eq!(sha256_hex(&bytes), sha256_hex(&genuine), "racing writers never mix in garbage");
     assert_eq!(etag, sha256_hex(&genuine));
@@ -218,20 +158,18 @@ async fn racing_appends(srv: &TestServer) {
 /// A deferred-length upload is terminated while an append of it stalls past its lease: when the
 /// stalled append ends, the upload's quota hold stays gone (it once came back, for good).
 async fn terminated_under_a_stalled_append(srv: &TestServer) {
-    let c = Client::new(srv).await;
-    let usage = || async {
-        body(c.srv.authed(Method::GET, "/api/v1/me", &c.token).send().await.unwrap()).await["usage_bytes"].as_u64()
-    };
-    let res = c.tus(Method::POST, "/stream/v1/tus/").header("upload-defer-length", "1").send().await.unwrap();
+    let c = Tus::signup(srv).await;
+    let usage = || c.srv.usage_bytes(&c.token);
+    let res = c.req(Method::POST, "/stream/v1/tus/").header("upload-defer-length", "1").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let url = res.headers()["location"].to_str().unwrap().to_owned();
-    assert_eq!(c.patch(&url, 0, noise(64 * 1024, 3)).await.status(), StatusCode::NO_CONTENT);
-    assert_eq!(usage().await, Some(64 * 1024));
+    assert_eq!(c.patch(&url, 0, &noise(64 * 1024, 3)).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(usage().await, 64 * 1024);
 
     let (tx, rx) = mpsc::unbounded::<Result<Vec<u8>, std::io::Error>>();
     tx.unbounded_send(Ok(vec![1; 100])).unwrap();
     let stalled = c
-        .tus(Method::PATCH, &url)
+        .req(Method::PATCH, &url)
         .header("upload-offset", 64 * 1024)
         .header("content-type", PATCH_TYPE)
         .header("content-length", 100_000)
@@ -239,12 +177,12 @@ async fn terminated_under_a_stalled_append(srv: &TestServer) {
         .send();
     let stalled = tokio::spawn(stalled);
     tokio::time::sleep(Duration::from_millis(LEASE_SECS * 1000 * 3 / 2)).await;
-    assert_eq!(c.tus(Method::DELETE, &url).send().await.unwrap().status(), StatusCode::NO_CONTENT);
-    assert_eq!(usage().await, Some(0));
+    assert_eq!(c.req(Method::DELETE, &url).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(usage().await, 0);
     drop(tx); // the stalled client goes away
     let _ = stalled.await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(usage().await, Some(0), "the terminated upload's hold stays gone");
+    assert_eq!(usage().await, 0, "the terminated upload's hold stays gone");
 }
 
 async fn tus_writers(backend: Backend) {
@@ -272,27 +210,20 @@ async fn tus_writers_on_object_storage() {
 async fn collection_races_new_references(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else { return };
     let srv = server(&db, json!({"delete_grace_secs": 3600})).await;
-    let c = Client::new(&srv).await;
+    let c = Tus::signup(&srv).await;
     for round in 0..12u64 {
         let data = noise(8 * 1024 + round as usize, 1000 + round);
-        let first = c.upload("first.bin", data.clone()).await;
+        let first = srv.new_file(&c.token, "first.bin", data.clone()).await;
         let fid = first["id"].as_str().unwrap().to_owned();
         let res = srv.authed(Method::DELETE, &format!("/api/v1/files/{fid}"), &c.token).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         // The delayed deletion job, run now, races a new upload of the same bytes.
-        let job = streamvault_core::ports::LeasedJob {
-            id: uuid::Uuid::now_v7(),
-            kind: streamvault_core::ports::jobs::kind::DELETE_FILE.into(),
-            payload: json!({"file_id": fid, "sha256": sha256_hex(&data)}).to_string(),
-            attempt: 1,
-            max_attempts: 1,
-            worker: "test".into(),
-        };
         let cleanup = srv.app().cleanup.clone();
-        let collect = tokio::spawn(async move { cleanup.run(&job).await });
-        let again = c.upload("again.bin", data.clone()).await;
+        let (file_id, sha256) = (fid.parse().unwrap(), sha256_hex(&data));
+        let collect = tokio::spawn(async move { cleanup.delete_file(file_id, &sha256).await });
+        let again = srv.new_file(&c.token, "again.bin", data.clone()).await;
         collect.await.unwrap().unwrap();
-        let (bytes, _) = c.download(again["id"].as_str().unwrap()).await;
+        let (bytes, _) = c.download_tagged(again["id"].as_str().unwrap()).await;
         assert_eq!(bytes, data, "round {round}: the new file's bytes are all there");
     }
     srv.stop().await;
@@ -362,17 +293,17 @@ async fn racing_folder_moves(backend: Backend) {
 async fn uploads_race_folder_deletion(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else { return };
     let srv = server(&db, json!({})).await;
-    let c = Client::new(&srv).await;
+    let c = Tus::signup(&srv).await;
     for round in 0..8u64 {
         let res = srv.authed(Method::POST, "/api/v1/folders", &c.token).json(&json!({"name": "doomed"})).send().await;
         let folder = body(res.unwrap()).await["id"].as_str().unwrap().to_owned();
         let meta = format!("filename {},folder_id {}", b64("f.bin"), b64(&folder));
         let data = noise(32 * 1024, round);
         let res =
-            c.tus(Method::POST, "/stream/v1/tus/").header("upload-length", data.len()).header("upload-metadata", meta);
+            c.req(Method::POST, "/stream/v1/tus/").header("upload-length", data.len()).header("upload-metadata", meta);
         let url = res.send().await.unwrap().headers()["location"].to_str().unwrap().to_owned();
         let del = srv.authed(Method::DELETE, &format!("/api/v1/folders/{folder}"), &c.token).send();
-        let (done, del) = tokio::join!(c.patch(&url, 0, data.clone()), del);
+        let (done, del) = tokio::join!(c.patch(&url, 0, &data), del);
         assert_eq!(done.status(), StatusCode::NO_CONTENT);
         assert_eq!(del.unwrap().status(), StatusCode::NO_CONTENT);
         let fid = file_id(&done);
@@ -393,11 +324,6 @@ async fn uploads_race_folder_deletion(backend: Backend) {
     assert_eq!(me["usage_bytes"], shown);
     srv.stop().await;
     db.drop_db().await;
-}
-
-fn b64(s: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 per_backend!(

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use streamvault_amqp::AmqpJobQueue;
 use streamvault_core::cleanup::Cleanup;
+use streamvault_core::ids::{Id, VideoId};
 use streamvault_core::media::{Media, MediaLimits};
-use streamvault_core::ports::{JobAdmin, JobQueue, NewJob};
+use streamvault_core::ports::{Job, JobAdmin, JobQueue, NewJob};
 use streamvault_core::storage::Storage;
 use streamvault_metadata::{MetadataStore, SqlBlobIndex, SqlFileRepo, SqlJobQueue, SqlVideoRepo};
 use streamvault_testkit::{Backend, TestDb, amqp_url, per_backend};
@@ -18,7 +19,7 @@ const BASE: Duration = Duration::from_millis(4);
 async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>) {
     let admin = Arc::new(SqlJobQueue::new(store.clone()));
     let dir = tempfile::tempdir().unwrap();
-    let (blobs, _) = streamvault_blobs::open(&format!("fs://{}", dir.path().display())).unwrap();
+    let (blobs, _) = streamvault_blobs::open(&format!("fs://{}", dir.path().join("blobs").display())).unwrap();
     let videos = Arc::new(SqlVideoRepo::new(store.clone()));
     let index = Arc::new(SqlBlobIndex::new(store.clone()));
     let storage = Storage::new(blobs.clone(), index.clone(), dir.path().join("staging"), 1 << 20, None).unwrap();
@@ -38,12 +39,13 @@ async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>
     }
     .spawn(stop);
 
-    // No handler knows this kind: every attempt fails.
+    // The blob store cannot remove a video's media (a file stands where a directory should):
+    // every attempt fails.
+    std::fs::create_dir_all(dir.path().join("blobs")).unwrap();
+    std::fs::write(dir.path().join("blobs/media"), b"not a directory").unwrap();
     let start = Instant::now();
-    queue
-        .enqueue(&NewJob { kind: "explode", payload: "{}".into(), run_at: chrono::Utc::now(), dedup_key: None })
-        .await
-        .unwrap();
+    let job = Job::DeleteVideo { video_id: VideoId::new(), sha256: None };
+    queue.enqueue(&NewJob { job, run_at: chrono::Utc::now(), dedup_key: None }).await.unwrap();
     let mut dead = None;
     while start.elapsed() < Duration::from_secs(30) && dead.is_none() {
         dead = admin.list(Some(streamvault_core::ports::JobState::Dead), 10).await.unwrap().into_iter().next();
@@ -53,7 +55,7 @@ async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>
     runner.await.unwrap();
     let dead = dead.expect("dead-lettered within 30 s");
     assert_eq!(dead.attempts, dead.max_attempts, "every attempt was made");
-    assert!(dead.last_error.as_deref().unwrap_or_default().contains("no handler"), "{dead:?}");
+    assert!(dead.last_error.as_deref().unwrap_or_default().contains("delete"), "{dead:?}");
     // Nine retries waiting BASE·2^(n-1) each, less a quarter of jitter at most.
     let least = BASE.mul_f64(0.75 * f64::from((1u32 << (dead.max_attempts - 1)) - 1));
     assert!(start.elapsed() >= least, "retries did not back off: {:?} < {least:?}", start.elapsed());

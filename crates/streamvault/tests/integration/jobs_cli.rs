@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use crate::common::poll::poll;
 use crate::common::{TestServer, body, user};
 use reqwest::{Method, StatusCode};
 use sea_orm::ConnectionTrait;
@@ -124,15 +125,10 @@ async fn admin_api_sees_and_steers_jobs() {
     conn.execute_unprepared("UPDATE jobs SET state = 'dead', attempts = 10, last_error = 'boom'").await.unwrap();
     let res = admin(Method::POST, &format!("/api/v1/admin/jobs/{id}/retry")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let mut done = false;
-    for _ in 0..100 {
-        let shown = body(admin(Method::GET, &format!("/api/v1/admin/jobs/{id}")).send().await.unwrap()).await;
-        if shown["state"] == "done" {
-            done = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let done = poll(100, std::time::Duration::from_millis(50), || async {
+        body(admin(Method::GET, &format!("/api/v1/admin/jobs/{id}")).send().await.unwrap()).await["state"] == "done"
+    })
+    .await;
     assert!(done, "the retried job ran");
     let res = admin(Method::POST, &format!("/api/v1/admin/jobs/{id}/retry")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND, "a done job is not retried");

@@ -11,24 +11,11 @@ use serde_json::{Value, json};
 use streamvault_testkit::{Backend, TestDb, per_backend, redis_url, unique_name};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::common::tus::{PATCH_TYPE, request as tus};
 use crate::common::{PWD, TestServer, body, fake_mp4, user};
-
-const PATCH_TYPE: &str = "application/offset+octet-stream";
 
 fn bytes(len: usize, seed: u8) -> Vec<u8> {
     (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
-}
-
-async fn usage(srv: &TestServer, token: &str) -> u64 {
-    body(srv.authed(Method::GET, "/api/v1/me", token).send().await.unwrap()).await["usage_bytes"].as_u64().unwrap()
-}
-
-async fn put(srv: &TestServer, token: &str, name: &str, data: Vec<u8>) -> reqwest::Response {
-    srv.authed(Method::POST, &format!("/stream/v1/files?name={name}"), token).body(data).send().await.unwrap()
-}
-
-fn tus(srv: &TestServer, token: &str, m: Method, path: &str) -> reqwest::RequestBuilder {
-    srv.req(m, path).header("tus-resumable", "1.0.0").bearer_auth(token)
 }
 
 /// Every way of storing bytes for a user counts against one quota, checked as the bytes
@@ -40,9 +27,9 @@ async fn quota_on_every_path(backend: Backend) {
     let token = srv.signup(&name).await;
 
     // Simple uploads.
-    assert_eq!(put(&srv, &token, "a", bytes(600_000, 1)).await.status(), StatusCode::CREATED);
-    assert_eq!(put(&srv, &token, "b", bytes(600_000, 2)).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(usage(&srv, &token).await, 600_000, "a refused upload counts nothing");
+    assert_eq!(srv.post_file(&token, "a", bytes(600_000, 1)).await.status(), StatusCode::CREATED);
+    assert_eq!(srv.post_file(&token, "b", bytes(600_000, 2)).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(srv.usage_bytes(&token).await, 600_000, "a refused upload counts nothing");
 
     // tus with a deferred length: counted while its bytes arrive.
     let res =
@@ -56,12 +43,12 @@ async fn quota_on_every_path(backend: Backend) {
             .body(data)
     };
     assert_eq!(patch(0, bytes(300_000, 3)).send().await.unwrap().status(), StatusCode::NO_CONTENT);
-    assert_eq!(usage(&srv, &token).await, 900_000, "an unfinished upload's bytes count");
+    assert_eq!(srv.usage_bytes(&token).await, 900_000, "an unfinished upload's bytes count");
     let over = patch(300_000, bytes(300_000, 4)).send().await.unwrap();
     assert_eq!(over.status(), StatusCode::PAYLOAD_TOO_LARGE, "past the quota mid-upload");
-    assert_eq!(usage(&srv, &token).await, 900_000);
+    assert_eq!(srv.usage_bytes(&token).await, 900_000);
     assert_eq!(tus(&srv, &token, Method::DELETE, &url).send().await.unwrap().status(), StatusCode::NO_CONTENT);
-    assert_eq!(usage(&srv, &token).await, 600_000, "a terminated upload gives its bytes back");
+    assert_eq!(srv.usage_bytes(&token).await, 600_000, "a terminated upload gives its bytes back");
 
     // tus with a known length: refused at creation.
     let res = tus(&srv, &token, Method::POST, "/stream/v1/tus/").header("upload-length", 500_000).send().await.unwrap();
@@ -87,19 +74,19 @@ async fn quota_on_every_path(backend: Backend) {
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         parts.push(part);
     }
-    assert_eq!(usage(&srv, &token).await, 900_000);
+    assert_eq!(srv.usage_bytes(&token).await, 900_000);
     let res = tus(&srv, &token, Method::POST, "/stream/v1/tus/")
         .header("upload-concat", format!("final;{}", parts.join(" ")))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    assert_eq!(usage(&srv, &token).await, 900_000, "joined, the bytes count once");
+    assert_eq!(srv.usage_bytes(&token).await, 900_000, "joined, the bytes count once");
 
     // Instant upload of content someone else stored: it counts, and is refused past the quota.
     let other = srv.signup(&user()).await;
     let shared = bytes(200_000, 42);
-    assert_eq!(put(&srv, &other, "s", shared.clone()).await.status(), StatusCode::CREATED);
+    assert_eq!(srv.post_file(&other, "s", shared.clone()).await.status(), StatusCode::CREATED);
     let sha = crate::common::sha256_hex(&shared);
     let res = srv
         .authed(Method::POST, "/api/v1/files/instant", &token)
@@ -117,12 +104,12 @@ async fn quota_on_every_path(backend: Backend) {
     let first = files["files"].as_array().unwrap().iter().find(|f| f["size"] == 600_000).unwrap()["id"].clone();
     let res = srv.authed(Method::DELETE, &format!("/api/v1/files/{}", first.as_str().unwrap()), &token).send().await;
     assert_eq!(res.unwrap().status(), StatusCode::NO_CONTENT);
-    assert_eq!(usage(&srv, &token).await, 300_000, "a deleted file's bytes no longer count");
+    assert_eq!(srv.usage_bytes(&token).await, 300_000, "a deleted file's bytes no longer count");
     assert_eq!(srv.upload_raw(&vid, &token, fake_mp4(200_000, 3)).await.status(), StatusCode::CREATED);
-    assert_eq!(usage(&srv, &token).await, 500_000);
+    assert_eq!(srv.usage_bytes(&token).await, 500_000);
     let res = srv.authed(Method::DELETE, &format!("/api/v1/user/{name}/videos/{vid}"), &token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(usage(&srv, &token).await, 300_000, "so does a deleted video's original");
+    assert_eq!(srv.usage_bytes(&token).await, 300_000, "so does a deleted video's original");
 
     // Concurrent uploads cannot take more than the quota between them.
     let racer = srv.signup(&user()).await;
@@ -142,7 +129,7 @@ async fn quota_on_every_path(backend: Backend) {
         }
     }
     assert_eq!(stored, 900_000, "exactly as many as fit");
-    assert_eq!(usage(&srv, &racer).await, 900_000);
+    assert_eq!(srv.usage_bytes(&racer).await, 900_000);
     srv.stop().await;
     db.drop_db().await;
 }
@@ -308,7 +295,7 @@ async fn stalled_downloads_lose_their_slots() {
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
     let srv = TestServer::start(&db, json!({"max_streams_per_client": 2, "write_timeout_secs": 2})).await;
     let token = srv.signup(&user()).await;
-    let res = put(&srv, &token, "big.bin", bytes(16 * 1024 * 1024, 9)).await;
+    let res = srv.post_file(&token, "big.bin", bytes(16 * 1024 * 1024, 9)).await;
     let id = body(res).await["id"].as_str().unwrap().to_owned();
     let addr = srv.url.trim_start_matches("http://").to_owned();
     let path = format!("/stream/v1/files/{id}");

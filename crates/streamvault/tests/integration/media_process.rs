@@ -3,11 +3,11 @@
 //! job is taken over and the video ends ready; a server without ffmpeg says so once and still
 //! plays originals.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use crate::common::serve::{sigterm, spawn_serve};
 use crate::common::{api_signup, api_video, encoders_running, lavfi_video};
 use serde_json::Value;
 use streamvault_testkit::{http_client, unique_name};
@@ -16,23 +16,19 @@ use streamvault_testkit::{http_client, unique_name};
 /// as its `PATH`, and the URL it printed; stderr goes to `dir/stderr-{n}.log`.
 fn start(dir: &Path, path: &str, n: u32) -> (Child, String) {
     let log = std::fs::File::create(dir.join(format!("stderr-{n}.log"))).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_streamvault"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("PATH", path)
-        .env("STREAMVAULT_LOG", "warn")
-        .env("STREAMVAULT_LOG_FORMAT", "text")
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (child, line.split_whitespace().last().unwrap().to_owned())
+    spawn_serve(
+        Command::new(env!("CARGO_BIN_EXE_streamvault"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("PATH", path)
+            .env("STREAMVAULT_LOG", "warn")
+            .env("STREAMVAULT_LOG_FORMAT", "text")
+            .current_dir(dir)
+            .stderr(log),
+    )
 }
 
 fn stop(mut child: Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    sigterm(&child);
     child.wait().unwrap();
 }
 
@@ -40,6 +36,20 @@ async fn video(base: &str, name: &str, token: &str, vid: &str) -> Value {
     let http = http_client();
     let res = http.get(format!("{base}/api/v1/user/{name}/videos/{vid}")).bearer_auth(token).send().await.unwrap();
     res.json().await.unwrap()
+}
+
+/// The video once its processing ended (`ready` or `failed`), asked every `every`; the test
+/// fails if that takes longer than `within`.
+async fn processed(base: &str, name: &str, token: &str, vid: &str, within: Duration, every: Duration) -> Value {
+    let start_at = Instant::now();
+    loop {
+        let v = video(base, name, token, vid).await;
+        if v["status"] == "ready" || v["status"] == "failed" {
+            return v;
+        }
+        assert!(start_at.elapsed() < within, "not processed within {within:?}: {v}");
+        tokio::time::sleep(every).await;
+    }
 }
 
 async fn upload(base: &str, token: &str, vid: &str, data: Vec<u8>) {
@@ -91,15 +101,7 @@ async fn kill_9_mid_transcode_recovers() {
 
     // Restarted: once the dead run's lease is out, the job runs again from a clean directory.
     let (child, base) = start(dir.path(), &path, 2);
-    let start_at = Instant::now();
-    let v = loop {
-        let v = video(&base, &name, &token, &vid).await;
-        if v["status"] == "ready" || v["status"] == "failed" {
-            break v;
-        }
-        assert!(start_at.elapsed() < Duration::from_secs(180), "not recovered: {v}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let v = processed(&base, &name, &token, &vid, Duration::from_secs(180), Duration::from_millis(500)).await;
     assert_eq!(v["status"], "ready", "{v}");
     assert_eq!(v["progress"], 100);
     let hls = format!("{base}{}", v["hls_url"].as_str().unwrap());
@@ -151,15 +153,7 @@ async fn without_ffmpeg_originals_play_and_start_up_says_so_once() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "queued 1 videos for processing");
     let (child, base) = start(dir.path(), &std::env::var("PATH").unwrap(), 2);
-    let start_at = Instant::now();
-    let v = loop {
-        let v = video(&base, &name, &token, &vid).await;
-        if v["status"] == "ready" || v["status"] == "failed" {
-            break v;
-        }
-        assert!(start_at.elapsed() < Duration::from_secs(60), "not processed: {v}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let v = processed(&base, &name, &token, &vid, Duration::from_secs(60), Duration::from_millis(200)).await;
     assert_eq!(v["status"], "ready", "{v}");
     assert!(v["hls_url"].is_string() && v["thumbnail_url"].is_string(), "{v}");
     stop(child);

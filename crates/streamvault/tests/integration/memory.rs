@@ -2,13 +2,13 @@
 //! slow clients streaming (each connection costs about one read chunk, and nothing grows while
 //! they dawdle), 150 uploads stalled mid-body, and a burst of a thousand failed logins.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::common::{PWD, fake_mp4};
+use crate::common::serve::{sigterm, spawn_serve};
+use crate::common::{api_signup, fake_mp4};
 use serde_json::json;
 use streamvault_testkit::{http_client, unique_name};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -40,15 +40,11 @@ impl Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamvault"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--roles", "api,stream"])
             .env("STREAMVAULT_LOG", "warn")
-            .current_dir(dir.path())
-            .stdout(Stdio::piped());
+            .current_dir(dir.path());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base = line.split_whitespace().last().unwrap().to_owned();
+        let (child, base) = spawn_serve(&mut cmd);
         let addr = base.trim_start_matches("http://").to_owned();
         Server { child, base, addr, _dir: dir }
     }
@@ -59,13 +55,12 @@ impl Server {
 
     async fn signup(&self) -> (String, String) {
         let name = unique_name("m_");
-        let res = http_client().post(format!("{}/user", self.base)).json(&json!({"user_name": name, "pwd": PWD}));
-        let token = res.send().await.unwrap().json::<serde_json::Value>().await.unwrap()["session_id"].clone();
-        (name, token.as_str().unwrap().to_owned())
+        let token = api_signup(&http_client(), &self.base, &name).await;
+        (name, token)
     }
 
     fn stop(mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        sigterm(&self.child);
         let _ = self.child.wait();
     }
 }

@@ -1,12 +1,12 @@
 //! The real binary: start-up errors, `config check`, `migrate`, the printed URL, role subsets,
 //! per-request log lines and draining on SIGTERM.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::PWD;
+use crate::common::serve::{first_line, sigterm};
 use reqwest::StatusCode;
 use serde_json::json;
 use streamvault_testkit::unique_name;
@@ -162,16 +162,10 @@ fn serve(dir: &Path, args: &[&str]) -> Served {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let stderr = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let line = first_line(&mut child);
     let url = line.split_whitespace().last().unwrap_or_default().to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "printed: {line:?}");
     Served { child, url, stderr }
-}
-
-fn sigterm(child: &Child) {
-    let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success();
-    assert!(ok);
 }
 
 fn wait_exit(child: &mut Child, within: Duration) -> i32 {
@@ -202,7 +196,7 @@ async fn sigterm_drains_in_flight_requests_then_exits() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(40)).await;
-    sigterm(&s.child);
+    assert!(sigterm(&s.child));
     for r in requests {
         let res = r.await.unwrap().expect("an in-flight request is answered, not cut");
         assert_eq!(res.status(), StatusCode::CREATED);
@@ -236,7 +230,7 @@ async fn roles_choose_the_routes() {
     assert_eq!(http.get(format!("{}/api/v1/me", api.url)).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
     assert_eq!(http.get(format!("{}/", api.url)).send().await.unwrap().status(), StatusCode::NOT_FOUND, "no web role");
     assert_eq!(http.get(format!("{}/readyz", api.url)).send().await.unwrap().status(), StatusCode::OK);
-    sigterm(&api.child);
+    assert!(sigterm(&api.child));
     assert_eq!(wait_exit(&mut api.child, Duration::from_secs(10)), 0);
     assert!(dir.path().join("api-data/streamvault.db").is_file(), "--data-dir is honoured");
 
@@ -252,6 +246,6 @@ async fn roles_choose_the_routes() {
         StatusCode::OK,
         "every role has /metrics"
     );
-    sigterm(&web.child);
+    assert!(sigterm(&web.child));
     assert_eq!(wait_exit(&mut web.child, Duration::from_secs(10)), 0);
 }

@@ -2,16 +2,14 @@
 
 use std::process::Command;
 
-use crate::common::{TestServer, body, expect_error, sha256_hex, user};
+use crate::common::{TestServer, body, expect_error, have_ffmpeg, sha256_hex, user};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use streamvault_testkit::{Backend, TestDb};
 
 /// A one-second test pattern in the given container, or `None` (skip) without ffmpeg outside CI.
 fn generate(dir: &std::path::Path, file: &str, codec_args: &[&str]) -> Option<Vec<u8>> {
-    if Command::new("ffmpeg").arg("-version").output().is_err() {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "ffmpeg is required under CI (.ci/run installs it)");
-        eprintln!("SKIP: ffmpeg not found");
+    if !have_ffmpeg() {
         return None;
     }
     let out = dir.join(file);

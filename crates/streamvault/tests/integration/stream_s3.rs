@@ -1,47 +1,14 @@
 //! The stream role on S3-compatible object storage (a real Garage node): uploads land in the
 //! bucket once per content, and playback works both by presigned redirect and proxied.
 
+use std::time::Duration;
+
+use crate::common::poll::poll;
+use crate::common::s3::{bucket, objects, transferred};
 use crate::common::{TestServer, body, fake_mp4, files_under, sha256_hex, user};
-use opendal::Operator;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use streamvault_testkit::{Backend, S3Target, TestDb};
-
-fn operator(s3: &S3Target, root: &str) -> Operator {
-    let b = opendal::services::S3::default()
-        .bucket(&s3.bucket)
-        .endpoint(&s3.endpoint)
-        .region(&s3.region)
-        .root(root)
-        .access_key_id(&s3.access_key_id)
-        .secret_access_key(&s3.secret_access_key);
-    Operator::new(b).unwrap()
-}
-
-async fn objects(op: &Operator) -> Vec<String> {
-    let mut keys: Vec<String> = op
-        .list_with("/")
-        .recursive(true)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.metadata().is_file())
-        .map(|e| e.path().to_owned())
-        .collect();
-    keys.sort();
-    keys
-}
-
-/// Waits until the node holds no bytes for transfer.
-async fn transferred(srv: &TestServer) -> bool {
-    for _ in 0..200 {
-        if files_under(&srv.data_dir().join("holding")).is_empty() {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    false
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_land_in_the_bucket_and_play_by_redirect_and_proxy() {
@@ -61,7 +28,7 @@ async fn uploads_land_in_the_bucket_and_play_by_redirect_and_proxy() {
         let up = body(res).await;
         assert_eq!(up["sha256"], sha256_hex(&data));
         assert_eq!(up["deduplicated"], playback == "proxy", "the second run uploads the same bytes");
-        assert!(transferred(&srv).await, "the bytes reached the bucket");
+        assert!(transferred(&srv, 200, Duration::from_millis(50)).await, "the bytes reached the bucket");
 
         let url = format!("/stream/v1/videos/{vid}");
         let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -90,11 +57,11 @@ async fn uploads_land_in_the_bucket_and_play_by_redirect_and_proxy() {
     }
     // One object for the two uploads of the same bytes, keyed by content, not by any name
     // (what the media jobs made of the videos lives under `media/`).
-    let keys = objects(&operator(&s3, &root)).await;
+    let keys = objects(&bucket(&s3, &root), "/").await.unwrap();
     let originals: Vec<&String> = keys.iter().filter(|k| !k.starts_with("media/")).collect();
     let sha = sha256_hex(&fake_mp4(9 * 1024 * 1024 + 3, 11));
     assert_eq!(originals, vec![&format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4])]);
-    operator(&s3, &root).delete_with("/").recursive(true).await.unwrap();
+    bucket(&s3, &root).delete_with("/").recursive(true).await.unwrap();
 }
 
 /// Uploads are acknowledged once on the node's disk; the transfer to object storage follows.
@@ -129,13 +96,16 @@ async fn transfer_moves_bytes_to_the_bucket_while_playback_goes_on() {
     assert_eq!(during.bytes().await.unwrap().as_ref(), &data[1000..2000]);
     let holding = srv.data_dir().join("holding");
     assert_eq!(files_under(&holding).len(), 1, "held on the node's disk");
-    assert!(objects(&operator(&s3, &root)).await.is_empty(), "nothing reached the bucket yet");
+    assert!(objects(&bucket(&s3, &root), "/").await.unwrap().is_empty(), "nothing reached the bucket yet");
 
     proxy.restore().await;
-    assert!(transferred(&srv).await, "the transfer finished once object storage was back");
+    assert!(
+        transferred(&srv, 200, Duration::from_millis(50)).await,
+        "the transfer finished once object storage was back"
+    );
     let sha = sha256_hex(&data);
     let originals: Vec<String> =
-        objects(&operator(&s3, &root)).await.into_iter().filter(|k| !k.starts_with("media/")).collect();
+        objects(&bucket(&s3, &root), "/").await.unwrap().into_iter().filter(|k| !k.starts_with("media/")).collect();
     assert_eq!(originals, vec![format!("sha256/{}/{}/{sha}", &sha[..2], &sha[2..4])]);
     let after = no_redirects.get(&url).header("range", "bytes=1000-1999").send().await.unwrap();
     assert_eq!(after.status(), StatusCode::FOUND, "played from the bucket after the move");
@@ -146,14 +116,8 @@ async fn transfer_moves_bytes_to_the_bucket_while_playback_goes_on() {
     // Deleting the video takes the object out of the bucket again.
     let res = srv.authed(Method::DELETE, &format!("/user/{name}/videos/{vid}"), &token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let mut gone = false;
-    for _ in 0..100 {
-        if objects(&operator(&s3, &root)).await.is_empty() {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let empty = || async { objects(&bucket(&s3, &root), "/").await.unwrap().is_empty() };
+    let gone = poll(100, Duration::from_millis(100), empty).await;
     assert!(gone, "the blob left the bucket after the delete");
     srv.stop().await;
 }
@@ -208,9 +172,9 @@ async fn media_outputs_live_in_the_bucket_and_play_through_redirects() {
         .unwrap();
     assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let op = operator(&s3, &root);
+    let op = bucket(&s3, &root);
     let prefix = format!("media/{}/", vid.replace('-', ""));
-    let made: Vec<String> = objects(&op).await.into_iter().filter(|k| k.starts_with(&prefix)).collect();
+    let made: Vec<String> = objects(&op, "/").await.unwrap().into_iter().filter(|k| k.starts_with(&prefix)).collect();
     for want in
         ["poster.jpg", "storyboard.jpg", "storyboard.vtt", "hls/master.m3u8", "hls/v0/index.m3u8", "hls/v0/init_0.mp4"]
     {
@@ -220,7 +184,7 @@ async fn media_outputs_live_in_the_bucket_and_play_through_redirects() {
     assert!(res.status().is_success());
     let mut left = made;
     for _ in 0..200 {
-        left = objects(&op).await;
+        left = objects(&op, "/").await.unwrap();
         if left.is_empty() {
             break;
         }

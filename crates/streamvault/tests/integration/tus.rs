@@ -1,90 +1,39 @@
 //! tus 1.0 at `/stream/v1/tus/`: every status of the protocol and its extensions, on each
 //! metadata backend, over real HTTP.
 
+use crate::common::poll::poll;
+use crate::common::tus::{PATCH_TYPE, Tus, b64, file_id, location};
 use crate::common::{TestServer, body, fake_mp4, files_under, sha256_hex, user};
 use base64::Engine;
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sha2::Digest;
 use streamvault_testkit::{Backend, TestDb, per_backend};
 
 const MAX: u64 = 4 * 1024 * 1024;
-const PATCH_TYPE: &str = "application/offset+octet-stream";
 
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-struct Tus<'a> {
-    srv: &'a TestServer,
-    token: String,
-}
-
-impl Tus<'_> {
-    fn req(&self, m: Method, path: &str) -> RequestBuilder {
-        self.srv.req(m, path).header("tus-resumable", "1.0.0").bearer_auth(&self.token)
-    }
-
-    async fn create(&self, length: u64, metadata: &str) -> String {
-        let res = self
-            .req(Method::POST, "/stream/v1/tus/")
-            .header("upload-length", length)
-            .header("upload-metadata", metadata)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
-        assert_eq!(res.headers()["upload-offset"], "0");
-        assert!(res.headers().contains_key("upload-expires"));
-        res.headers()["location"].to_str().unwrap().to_owned()
-    }
-
-    async fn patch(&self, url: &str, offset: u64, data: &[u8]) -> Response {
-        self.req(Method::PATCH, url)
-            .header("upload-offset", offset)
-            .header("content-type", PATCH_TYPE)
-            .body(data.to_vec())
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn offset(&self, url: &str) -> u64 {
-        let res = self.req(Method::HEAD, url).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK, "HEAD {url}");
-        res.headers()["upload-offset"].to_str().unwrap().parse().unwrap()
-    }
-
-    async fn download(&self, file_id: &str) -> Vec<u8> {
-        let res = self
-            .srv
-            .req(Method::GET, &format!("/stream/v1/files/{file_id}"))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        res.bytes().await.unwrap().to_vec()
-    }
-}
-
-fn file_id(res: &Response) -> String {
-    res.headers()
-        .get("streamvault-file-id")
-        .unwrap_or_else(|| panic!("no file id: {:?}", res.headers()))
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn protocol(backend: Backend) {
-    let Some(db) = TestDb::create(backend).await else { return };
+/// The server the protocol scenarios run against, or `None` (skip) without `backend`.
+async fn protocol_server(backend: Backend) -> Option<(TestDb, TestServer)> {
+    let db = TestDb::create(backend).await?;
     let srv = TestServer::start(&db, json!({"max_upload_bytes": MAX, "delete_grace_secs": 1})).await;
-    let name = user();
-    let tus = Tus { token: srv.signup(&name).await, srv: &srv };
-    let other = Tus { token: srv.signup(&user()).await, srv: &srv };
+    Some((db, srv))
+}
 
-    // Discovery, and the protocol version.
+async fn finish(db: TestDb, srv: TestServer) {
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+/// The file the protocol scenarios upload.
+fn sample() -> Vec<u8> {
+    fake_mp4(1_000_000, 7)
+}
+
+/// Discovery, the protocol version, and a session on every request.
+async fn discovery(backend: Backend) {
+    let Some((db, srv)) = protocol_server(backend).await else { return };
+    let tus = Tus::signup(&srv).await;
+
     let res = srv.req(Method::OPTIONS, "/stream/v1/tus/").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let h = res.headers();
@@ -120,8 +69,13 @@ async fn protocol(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    finish(db, srv).await;
+}
 
-    // A browser on another site (Uppy, tus-js-client): a CORS preflight, then the request.
+/// A browser on another site (Uppy, tus-js-client): a CORS preflight, then the request.
+async fn cors(backend: Backend) {
+    let Some((db, srv)) = protocol_server(backend).await else { return };
+    let tus = Tus::signup(&srv).await;
     let res = srv
         .req(Method::OPTIONS, "/stream/v1/tus/")
         .header("origin", "https://elsewhere.example")
@@ -147,8 +101,13 @@ async fn protocol(backend: Backend) {
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
     assert!(res.headers()["access-control-expose-headers"].to_str().unwrap().contains("Location"));
+    finish(db, srv).await;
+}
 
-    // Creation: a length, or a deferred one, and within limits.
+/// Creation: a length, or a deferred one, and within limits.
+async fn creation_checks(backend: Backend) {
+    let Some((db, srv)) = protocol_server(backend).await else { return };
+    let tus = Tus::signup(&srv).await;
     let res = tus.req(Method::POST, "/stream/v1/tus/").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST, "no length");
     let res = tus.req(Method::POST, "/stream/v1/tus/").header("upload-length", "-1").send().await.unwrap();
@@ -171,9 +130,15 @@ async fn protocol(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a file name with a slash");
+    finish(db, srv).await;
+}
 
-    // Appends, with every way to get one wrong.
-    let data = fake_mp4(1_000_000, 7);
+/// Appends, with every way to get one wrong, up to the finished file.
+async fn appends_and_offsets(backend: Backend) {
+    let Some((db, srv)) = protocol_server(backend).await else { return };
+    let tus = Tus::signup(&srv).await;
+    let other = Tus::signup(&srv).await;
+    let data = sample();
     let meta = format!("filename {},note", b64("holiday ünï.bin"));
     let url = tus.create(data.len() as u64, &meta).await;
     let head = tus.req(Method::HEAD, &url).send().await.unwrap();
@@ -197,6 +162,33 @@ async fn protocol(backend: Backend) {
     assert_eq!(other.req(Method::HEAD, &url).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(other.req(Method::DELETE, &url).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 
+    // The first part (with a checksum in `checksums`), then past the length, then the rest.
+    assert_eq!(tus.patch(&url, 0, &data[..300_000]).await.status(), StatusCode::NO_CONTENT);
+    let mut past = data[300_000..].to_vec();
+    past.push(0);
+    assert_eq!(tus.patch(&url, 300_000, &past).await.status(), StatusCode::PAYLOAD_TOO_LARGE, "past the length");
+    assert_eq!(tus.offset(&url).await, 300_000);
+    let res = tus.patch(&url, 300_000, &data[300_000..]).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let fid = file_id(&res);
+    assert_eq!(tus.download(&fid).await, data, "byte-exact");
+    let got = srv.req(Method::HEAD, &format!("/stream/v1/files/{fid}")).bearer_auth(&tus.token).send().await.unwrap();
+    let disposition = got.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.contains("holiday%20%C3%BCn%C3%AF.bin"), "named from the metadata: {disposition}");
+    let done = tus.req(Method::HEAD, &url).send().await.unwrap();
+    assert_eq!(done.headers()["upload-offset"], "1000000");
+    assert_eq!(done.headers()["streamvault-file-id"], fid.as_str(), "a finished upload says what it became");
+    assert_eq!(tus.patch(&url, 1_000_000, b"x").await.status(), StatusCode::CONFLICT, "complete");
+    finish(db, srv).await;
+}
+
+/// `Upload-Checksum`: a mismatch keeps nothing, an algorithm not offered is refused, a match
+/// appends.
+async fn checksums(backend: Backend) {
+    let Some((db, srv)) = protocol_server(backend).await else { return };
+    let tus = Tus::signup(&srv).await;
+    let data = sample();
+    let url = tus.create(data.len() as u64, "").await;
     let part = &data[..300_000];
     let wrong = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(b"something else"));
     let res = tus
@@ -233,26 +225,17 @@ async fn protocol(backend: Backend) {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(res.headers()["upload-offset"], "300000");
     assert!(res.headers().contains_key("upload-expires"));
-    let mut past = data[300_000..].to_vec();
-    past.push(0);
-    assert_eq!(tus.patch(&url, 300_000, &past).await.status(), StatusCode::PAYLOAD_TOO_LARGE, "past the length");
-    assert_eq!(tus.offset(&url).await, 300_000);
-    let res = tus.patch(&url, 300_000, &data[300_000..]).await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let fid = file_id(&res);
-    assert_eq!(tus.download(&fid).await, data, "byte-exact");
-    let got = srv.req(Method::HEAD, &format!("/stream/v1/files/{fid}")).bearer_auth(&tus.token).send().await.unwrap();
-    let disposition = got.headers()["content-disposition"].to_str().unwrap().to_owned();
-    assert!(disposition.contains("holiday%20%C3%BCn%C3%AF.bin"), "named from the metadata: {disposition}");
-    let done = tus.req(Method::HEAD, &url).send().await.unwrap();
-    assert_eq!(done.headers()["upload-offset"], "1000000");
-    assert_eq!(done.headers()["streamvault-file-id"], fid.as_str(), "a finished upload says what it became");
-    assert_eq!(tus.patch(&url, 1_000_000, b"x").await.status(), StatusCode::CONFLICT, "complete");
+    finish(db, srv).await;
+}
 
-    // creation-defer-length, and creation-with-upload.
+/// creation-defer-length, and creation-with-upload.
+async fn deferred_length(backend: Backend) {
+    let Some((db, srv)) = protocol_server(backend).await else { return };
+    let tus = Tus::signup(&srv).await;
+    let data = sample();
     let res = tus.req(Method::POST, "/stream/v1/tus/").header("upload-defer-length", "1").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    let deferred = res.headers()["location"].to_str().unwrap().to_owned();
+    let deferred = location(&res);
     assert_eq!(tus.req(Method::HEAD, &deferred).send().await.unwrap().headers()["upload-defer-length"], "1");
     assert_eq!(tus.patch(&deferred, 0, &data[..1000]).await.status(), StatusCode::NO_CONTENT);
     let res = tus
@@ -276,14 +259,26 @@ async fn protocol(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers()["upload-offset"], "1200", "bytes with the creation");
+    finish(db, srv).await;
+}
 
-    // Termination.
+/// Termination: a terminated upload is gone.
+async fn termination(backend: Backend) {
+    let Some((db, srv)) = protocol_server(backend).await else { return };
+    let tus = Tus::signup(&srv).await;
     let doomed = tus.create(10, "").await;
     assert_eq!(tus.patch(&doomed, 0, b"01234").await.status(), StatusCode::NO_CONTENT);
     assert_eq!(tus.req(Method::DELETE, &doomed).send().await.unwrap().status(), StatusCode::NO_CONTENT);
     assert_eq!(tus.req(Method::HEAD, &doomed).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    finish(db, srv).await;
+}
 
-    // Concatenation: two partial uploads joined into one file.
+/// Concatenation: two partial uploads joined into one file.
+async fn concatenation(backend: Backend) {
+    let Some((db, srv)) = protocol_server(backend).await else { return };
+    let tus = Tus::signup(&srv).await;
+    let other = Tus::signup(&srv).await;
+    let data = sample();
     let mut parts = Vec::new();
     for chunk in [&data[..400_000], &data[400_000..]] {
         let res = tus
@@ -294,7 +289,7 @@ async fn protocol(backend: Backend) {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
-        let u = res.headers()["location"].to_str().unwrap().to_owned();
+        let u = location(&res);
         let res = tus
             .req(Method::PATCH, &u)
             .header("upload-offset", 0)
@@ -315,7 +310,7 @@ async fn protocol(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let incomplete = incomplete.headers()["location"].to_str().unwrap().to_owned();
+    let incomplete = location(&incomplete);
     let res = tus
         .req(Method::POST, "/stream/v1/tus/")
         .header("upload-concat", format!("final;{} {incomplete}", parts[0]))
@@ -338,7 +333,7 @@ async fn protocol(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    let joined = res.headers()["location"].to_str().unwrap().to_owned();
+    let joined = location(&res);
     assert_eq!(tus.download(&file_id(&res)).await, data);
     assert_eq!(
         tus.patch(&joined, 1_000_000, b"x").await.status(),
@@ -347,6 +342,16 @@ async fn protocol(backend: Backend) {
     );
     let head = tus.req(Method::HEAD, &joined).send().await.unwrap();
     assert!(head.headers()["upload-concat"].to_str().unwrap().starts_with("final;"));
+    finish(db, srv).await;
+}
+
+/// `video_id` in the metadata makes the upload a video's source; `folder_id` puts the finished
+/// file in one of the uploader's folders.
+async fn video_and_folder_targets(backend: Backend) {
+    let Some((db, srv)) = protocol_server(backend).await else { return };
+    let name = user();
+    let tus = Tus { token: srv.signup(&name).await, srv: &srv };
+    let other = Tus::signup(&srv).await;
 
     // A video's source through tus.
     let vid = srv.create_video(&name, &tus.token, "by tus").await["id"].as_str().unwrap().to_owned();
@@ -399,19 +404,27 @@ async fn protocol(backend: Backend) {
             .unwrap();
         assert_eq!(res.status(), status);
     }
-
-    srv.stop().await;
-    db.drop_db().await;
+    finish(db, srv).await;
 }
 
-per_backend!(protocol);
+per_backend!(
+    discovery,
+    cors,
+    creation_checks,
+    appends_and_offsets,
+    checksums,
+    deferred_length,
+    termination,
+    concatenation,
+    video_and_folder_targets
+);
 
 /// Two PATCHes racing for one upload: one wins (204), the other is turned away (423 while the
 /// first holds the lock, or 409 once the offset moved), and the file is not corrupted.
 async fn concurrent_patches(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else { return };
     let srv = TestServer::start(&db, json!({"max_upload_bytes": MAX})).await;
-    let tus = Tus { token: srv.signup(&user()).await, srv: &srv };
+    let tus = Tus::signup(&srv).await;
     let a = fake_mp4(2_000_000, 1);
     let b = fake_mp4(2_000_000, 2);
     let url = tus.create(a.len() as u64, "").await;
@@ -433,7 +446,7 @@ async fn concurrent_patches(backend: Backend) {
 async fn disconnect_keeps_bytes(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else { return };
     let srv = TestServer::start(&db, json!({"max_upload_bytes": MAX})).await;
-    let tus = Tus { token: srv.signup(&user()).await, srv: &srv };
+    let tus = Tus::signup(&srv).await;
     let data = fake_mp4(1_500_000, 3);
     let url = tus.create(data.len() as u64, "").await;
     // 600 KB, then the connection breaks.
@@ -474,14 +487,14 @@ async fn quota_and_expiry(backend: Backend) {
     let srv =
         TestServer::start(&db, json!({"max_upload_bytes": MAX, "quota_bytes": 1_000_000, "upload_expiry_secs": 2}))
             .await;
-    let tus = Tus { token: srv.signup(&user()).await, srv: &srv };
+    let tus = Tus::signup(&srv).await;
     let data = fake_mp4(600_000, 4);
     let url = tus.create(data.len() as u64, "").await;
     let res = tus.req(Method::POST, "/stream/v1/tus/").header("upload-length", 500_000).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "600 KB pending + 500 KB > 1 MB");
     assert_eq!(tus.patch(&url, 0, &data).await.status(), StatusCode::NO_CONTENT);
     let res = tus.req(Method::POST, "/stream/v1/tus/").header("upload-defer-length", "1").send().await.unwrap();
-    let deferred = res.headers()["location"].to_str().unwrap().to_owned();
+    let deferred = location(&res);
     let res = tus
         .req(Method::PATCH, &deferred)
         .header("upload-offset", 0)
@@ -492,7 +505,7 @@ async fn quota_and_expiry(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "a deferred length is checked when it comes");
-    let other = Tus { token: srv.signup(&user()).await, srv: &srv };
+    let other = Tus::signup(&srv).await;
     let res = other.req(Method::POST, "/stream/v1/tus/").header("upload-length", 900_000).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED, "quotas are per user");
 
@@ -503,14 +516,8 @@ async fn quota_and_expiry(backend: Backend) {
     assert!(!files_under(&segments).is_empty());
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(tus.req(Method::HEAD, &stale).send().await.unwrap().status(), StatusCode::NOT_FOUND, "expired");
-    let mut reclaimed = false;
-    for _ in 0..100 {
-        if files_under(&segments).is_empty() {
-            reclaimed = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let reclaimed =
+        poll(100, std::time::Duration::from_millis(100), || async { files_under(&segments).is_empty() }).await;
     assert!(reclaimed, "expired uploads' bytes are reclaimed: {:?}", files_under(&segments));
     srv.stop().await;
     db.drop_db().await;

@@ -1,7 +1,6 @@
 //! Jobs survive crashes: a delete queued just before `kill -9` still happens after a restart,
 //! and a job whose worker died mid-run is taken over when its lease runs out.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -9,9 +8,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use crate::common::{api_signup, api_video, fake_mp4, files_under};
+use crate::common::poll::poll;
+use crate::common::serve::{sigterm, spawn_serve};
+use crate::common::{api_signup, api_video, count, fake_mp4, files_under};
 use sea_orm::{ConnectionTrait, Statement};
-use serde_json::json;
 use streamvault_amqp::AmqpJobQueue;
 use streamvault_core::ports::{JobAdmin, JobQueue};
 use streamvault_testkit::{http_client, unique_name};
@@ -21,26 +21,11 @@ fn start(dir: &Path, grace: &str, queue_url: Option<&str>) -> (Child, String) {
     if let Some(url) = queue_url {
         cmd.env("STREAMVAULT_QUEUE_URL", url);
     }
-    let mut child = cmd
-        .args(["serve", "--listen", "127.0.0.1:0"])
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .env("STREAMVAULT_DELETE_GRACE_SECS", grace)
         .env("STREAMVAULT_LOG", "warn")
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (child, line.split_whitespace().last().unwrap().to_owned())
-}
-
-async fn count(url: &str, sql: &str) -> i64 {
-    let conn = sea_orm::Database::connect(url).await.unwrap();
-    let be = conn.get_database_backend();
-    let rows = conn.query_all_raw(Statement::from_string(be, sql.to_owned())).await.unwrap();
-    let n = rows.first().unwrap_or_else(|| panic!("{sql}: no row")).try_get_by_index::<i64>(0).unwrap();
-    conn.close().await.ok();
-    n
+        .current_dir(dir);
+    spawn_serve(&mut cmd)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,8 +88,7 @@ async fn survive_kill_9(queue_url: Option<&str>) {
     };
     queue
         .enqueue(&streamvault_core::ports::NewJob {
-            kind: "delete_video",
-            payload: json!({"video_id": vids[1]}).to_string(),
+            job: streamvault_core::ports::Job::DeleteVideo { video_id: vids[1].parse().unwrap(), sha256: None },
             run_at: chrono::Utc::now(),
             dedup_key: None,
         })
@@ -128,19 +112,14 @@ async fn survive_kill_9(queue_url: Option<&str>) {
 
     // Restart: both deletions complete, both blobs go, nothing is left pending.
     let (mut child, _) = start(dir.path(), "1", queue_url);
-    let mut done = false;
-    for _ in 0..200 {
-        // Every job, the uploads' probes included, ends.
-        if count(&db_url, "SELECT COUNT(*) FROM videos").await == 0
+    // Every job, the uploads' probes included, ends.
+    let done = poll(200, Duration::from_millis(100), || async {
+        count(&db_url, "SELECT COUNT(*) FROM videos").await == 0
             && count(&db_url, "SELECT COUNT(*) FROM blobs").await == 0
             && count(&db_url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done' AND kind <> 'collect_blob'").await == 0
-        {
-            done = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    })
+    .await;
+    sigterm(&child);
     child.wait().unwrap();
     assert!(done, "deletions did not finish after the restart");
     assert_eq!(count(&db_url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done' AND kind <> 'collect_blob'").await, 0);
@@ -180,14 +159,10 @@ async fn abandoned_uploads_are_reclaimed() {
         async move { http.post(url).header("X-Session-Id", token).body(reqwest::Body::wrap_stream(stalled)).send().await }
     });
     let staging = dir.path().join("data/staging");
-    let mut staged = false;
-    for _ in 0..100 {
-        if std::fs::read_dir(&staging).map(|d| d.count() > 0).unwrap_or(false) {
-            staged = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let staged = poll(100, Duration::from_millis(50), || async {
+        std::fs::read_dir(&staging).map(|d| d.count() > 0).unwrap_or(false)
+    })
+    .await;
     assert!(staged, "the upload reached staging");
     child.kill().unwrap();
     child.wait().unwrap();
@@ -203,15 +178,9 @@ async fn abandoned_uploads_are_reclaimed() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let mut gone = false;
-    for _ in 0..100 {
-        if std::fs::read_dir(&staging).unwrap().count() == 0 {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let gone =
+        poll(100, Duration::from_millis(50), || async { std::fs::read_dir(&staging).unwrap().count() == 0 }).await;
+    sigterm(&child);
     child.wait().unwrap();
     assert!(gone, "the abandoned upload's bytes were reclaimed");
 }
@@ -255,12 +224,10 @@ async fn tus_upload_resumes_after_kill_9() {
             .send(),
     );
     let staging = dir.path().join("data/staging");
-    for _ in 0..100 {
-        if files_under(&staging).iter().any(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false)) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    poll(100, Duration::from_millis(50), || async {
+        files_under(&staging).iter().any(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
+    })
+    .await;
     child.kill().unwrap();
     child.wait().unwrap();
     cut.abort();
@@ -298,6 +265,6 @@ async fn tus_upload_resumes_after_kill_9() {
         .await
         .unwrap();
     assert!(got.as_ref() == &data[..], "byte-exact after kill -9 and resume");
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    sigterm(&child);
     child.wait().unwrap();
 }

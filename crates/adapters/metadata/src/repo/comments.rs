@@ -4,8 +4,10 @@ use sea_orm::{
     RelationTrait, Select, Set,
 };
 use streamvault_core::Result;
+use streamvault_core::ids::{CommentId, VideoId};
 use streamvault_core::paging::{Cursor, Page, PageRequest};
-use streamvault_core::ports::{Comment, CommentRepo};
+use streamvault_core::ports::CommentRepo;
+use streamvault_core::videos::Comment;
 use uuid::Uuid;
 
 use super::{from_ms, to_ms};
@@ -37,9 +39,9 @@ struct Row {
 impl From<Row> for Comment {
     fn from(r: Row) -> Self {
         Comment {
-            id: r.id,
-            video_id: r.video_id,
-            author_id: r.author_id,
+            id: r.id.into(),
+            video_id: r.video_id.into(),
+            author_id: r.author_id.into(),
             author_name: r.author_name,
             content: r.content,
             created_at: from_ms(r.created_at),
@@ -70,9 +72,9 @@ async fn fetch(store: &MetadataStore, q: Select<comment::Entity>) -> Result<Vec<
 impl CommentRepo for SqlCommentRepo {
     async fn insert(&self, c: &Comment) -> Result<()> {
         comment::ActiveModel {
-            id: Set(c.id),
-            video_id: Set(c.video_id),
-            author_id: Set(c.author_id),
+            id: Set(c.id.into()),
+            video_id: Set(c.video_id.into()),
+            author_id: Set(c.author_id.into()),
             content: Set(c.content.clone()),
             created_at: Set(to_ms(c.created_at)),
         }
@@ -82,25 +84,29 @@ impl CommentRepo for SqlCommentRepo {
         Ok(())
     }
 
-    async fn get(&self, id: Uuid) -> Result<Option<Comment>> {
+    async fn get(&self, id: CommentId) -> Result<Option<Comment>> {
+        let id: Uuid = id.into();
         Ok(fetch(&self.store, with_author().filter(comment::Column::Id.eq(id))).await?.pop())
     }
 
-    async fn list(&self, video_id: Uuid, page: PageRequest) -> Result<Page<Comment>> {
+    async fn list(&self, video_id: VideoId, page: PageRequest) -> Result<Page<Comment>> {
+        let video_id: Uuid = video_id.into();
         let mut q = with_author().filter(comment::Column::VideoId.eq(video_id));
         if let Some(after) = page.after {
             q = q.filter(comment::Column::Id.gt(after.id));
         }
         let rows = fetch(&self.store, q.order_by_asc(comment::Column::Id).limit(page.limit + 1)).await?;
-        Ok(Page::from_rows(rows, page.limit, |c| Cursor { id: c.id, rank: None }))
+        Ok(Page::from_rows(rows, page.limit, |c| Cursor { id: c.id.into(), rank: None }))
     }
 
-    async fn latest(&self, video_id: Uuid, limit: u64) -> Result<Vec<Comment>> {
+    async fn latest(&self, video_id: VideoId, limit: u64) -> Result<Vec<Comment>> {
+        let video_id: Uuid = video_id.into();
         let q = with_author().filter(comment::Column::VideoId.eq(video_id));
         fetch(&self.store, q.order_by_desc(comment::Column::Id).limit(limit)).await
     }
 
-    async fn delete(&self, id: Uuid) -> Result<bool> {
+    async fn delete(&self, id: CommentId) -> Result<bool> {
+        let id: Uuid = id.into();
         let res = comment::Entity::delete_by_id(id).exec(self.store.connection()).await.map_err(db_err)?;
         Ok(res.rows_affected > 0)
     }

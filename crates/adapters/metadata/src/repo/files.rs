@@ -4,7 +4,9 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use streamvault_core::ports::{Charge, DriveFile, FileQuery, FileRepo, FileSort, NewJob, Referenced};
+use streamvault_core::drive::{DriveFile, FileQuery, FileSort};
+use streamvault_core::ids::{FileId, FolderId, UserId};
+use streamvault_core::ports::{Charge, FileRepo, NewJob, Referenced};
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
@@ -26,9 +28,9 @@ impl SqlFileRepo {
 
 pub(crate) fn to_domain(m: file::Model) -> DriveFile {
     DriveFile {
-        id: m.id,
-        owner_id: m.owner_id,
-        folder_id: m.folder_id,
+        id: m.id.into(),
+        owner_id: m.owner_id.into(),
+        folder_id: m.folder_id.map(Into::into),
         name: m.name,
         sha256: m.sha256,
         size: u64::try_from(m.size).unwrap_or(0),
@@ -56,20 +58,20 @@ impl FileRepo for SqlFileRepo {
         match f.folder_id {
             // The tree lock: the folder cannot be deleted between the check and the insert.
             Some(folder_id) => {
-                quota::lock_tree(&txn, f.owner_id).await?;
-                check_folder(&txn, f.owner_id, folder_id).await?;
+                quota::lock_tree(&txn, f.owner_id.into()).await?;
+                check_folder(&txn, f.owner_id.into(), folder_id.into()).await?;
             }
-            None => quota::lock_user(&txn, f.owner_id).await?,
+            None => quota::lock_user(&txn, f.owner_id.into()).await?,
         }
-        quota::charge(&txn, f.owner_id, charge, f.size).await?;
+        quota::charge(&txn, f.owner_id.into(), charge, f.size).await?;
         if !quota::add_ref(&txn, &f.sha256).await? {
             txn.rollback().await.map_err(db_err)?;
             return Ok(Referenced::BlobGone);
         }
         file::ActiveModel {
-            id: Set(f.id),
-            owner_id: Set(f.owner_id),
-            folder_id: Set(f.folder_id),
+            id: Set(f.id.into()),
+            owner_id: Set(f.owner_id.into()),
+            folder_id: Set(f.folder_id.map(Into::into)),
             name: Set(f.name.clone()),
             sha256: Set(f.sha256.clone()),
             size: Set(i64_of(f.size)),
@@ -85,7 +87,8 @@ impl FileRepo for SqlFileRepo {
         Ok(Referenced::Made(()))
     }
 
-    async fn get(&self, id: Uuid) -> Result<Option<DriveFile>> {
+    async fn get(&self, id: FileId) -> Result<Option<DriveFile>> {
+        let id: Uuid = id.into();
         let row = file::Entity::find_by_id(id)
             .filter(file::Column::DeletedAt.is_null())
             .one(self.store.connection())
@@ -95,16 +98,18 @@ impl FileRepo for SqlFileRepo {
     }
 
     async fn list(&self, q: &FileQuery) -> Result<Vec<DriveFile>> {
-        let mut sel =
-            file::Entity::find().filter(file::Column::OwnerId.eq(q.owner_id)).filter(file::Column::DeletedAt.is_null());
+        let mut sel = file::Entity::find()
+            .filter(file::Column::OwnerId.eq(q.owner_id.uuid()))
+            .filter(file::Column::DeletedAt.is_null());
         sel = match q.folder_id {
-            Some(f) => sel.filter(file::Column::FolderId.eq(f)),
+            Some(f) => sel.filter(file::Column::FolderId.eq(f.uuid())),
             None => sel.filter(file::Column::FolderId.is_null()),
         };
         let order = if q.descending { Order::Desc } else { Order::Asc };
         // Keyset: after (key, id) in the listing's order; the id breaks ties.
         if let Some(after) = &q.after {
-            let past_id = if q.descending { file::Column::Id.lt(after.id) } else { file::Column::Id.gt(after.id) };
+            let past_id =
+                if q.descending { file::Column::Id.lt(after.id.uuid()) } else { file::Column::Id.gt(after.id.uuid()) };
             let cond = match (q.sort, &after.name, after.size) {
                 (FileSort::Name, Some(name), _) => {
                     let past = if q.descending {
@@ -135,7 +140,10 @@ impl FileRepo for SqlFileRepo {
         Ok(rows.into_iter().map(to_domain).collect())
     }
 
-    async fn update(&self, owner_id: Uuid, id: Uuid, name: &str, folder_id: Option<Uuid>) -> Result<bool> {
+    async fn update(&self, owner_id: UserId, id: FileId, name: &str, folder_id: Option<FolderId>) -> Result<bool> {
+        let owner_id: Uuid = owner_id.into();
+        let id: Uuid = id.into();
+        let folder_id: Option<Uuid> = folder_id.map(Uuid::from);
         let txn = self.store.begin().await?;
         if let Some(f) = folder_id {
             quota::lock_tree(&txn, owner_id).await?;
@@ -155,7 +163,9 @@ impl FileRepo for SqlFileRepo {
         Ok(res.rows_affected == 1)
     }
 
-    async fn delete(&self, owner_id: Uuid, id: Uuid, job: &NewJob) -> Result<bool> {
+    async fn delete(&self, owner_id: UserId, id: FileId, job: &NewJob) -> Result<bool> {
+        let owner_id: Uuid = owner_id.into();
+        let id: Uuid = id.into();
         let txn = self.store.begin().await?;
         quota::lock_user(&txn, owner_id).await?;
         let hidden = hide(&txn, owner_id, &[id]).await?;
@@ -168,7 +178,8 @@ impl FileRepo for SqlFileRepo {
         Ok(true)
     }
 
-    async fn purge_deleted(&self, id: Uuid) -> Result<Option<String>> {
+    async fn purge_deleted(&self, id: FileId) -> Result<Option<String>> {
+        let id: Uuid = id.into();
         let conn = self.store.connection();
         let Some(row) = file::Entity::find_by_id(id)
             .filter(file::Column::DeletedAt.is_not_null())

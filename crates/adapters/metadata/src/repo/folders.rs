@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use streamvault_core::drive::tree;
-use streamvault_core::ports::{Challenge, ChallengeRepo, DeleteJob, Folder, FolderRepo, SecretStore};
+use streamvault_core::drive::{Challenge, Folder};
+use streamvault_core::ids::{FolderId, UserId};
+use streamvault_core::ports::{ChallengeRepo, DeleteJob, FolderRepo, SecretStore};
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
@@ -26,9 +28,9 @@ impl SqlFolderRepo {
 
 fn to_domain(m: folder::Model) -> Folder {
     Folder {
-        id: m.id,
-        owner_id: m.owner_id,
-        parent_id: m.parent_id,
+        id: m.id.into(),
+        owner_id: m.owner_id.into(),
+        parent_id: m.parent_id.map(Into::into),
         name: m.name,
         created_at: from_ms(m.created_at),
         updated_at: from_ms(m.updated_at),
@@ -39,14 +41,14 @@ fn to_domain(m: folder::Model) -> Folder {
 impl FolderRepo for SqlFolderRepo {
     async fn insert(&self, f: &Folder) -> Result<()> {
         let txn = self.store.begin().await?;
-        quota::lock_tree(&txn, f.owner_id).await?;
+        quota::lock_tree(&txn, f.owner_id.into()).await?;
         if let Some(parent) = f.parent_id {
-            files::check_folder(&txn, f.owner_id, parent).await?;
+            files::check_folder(&txn, f.owner_id.into(), parent.into()).await?;
         }
         let row = folder::ActiveModel {
-            id: Set(f.id),
-            owner_id: Set(f.owner_id),
-            parent_id: Set(f.parent_id),
+            id: Set(f.id.into()),
+            owner_id: Set(f.owner_id.into()),
+            parent_id: Set(f.parent_id.map(Into::into)),
             name: Set(f.name.clone()),
             created_at: Set(to_ms(f.created_at)),
             updated_at: Set(to_ms(f.updated_at)),
@@ -56,27 +58,32 @@ impl FolderRepo for SqlFolderRepo {
         Ok(())
     }
 
-    async fn get(&self, id: Uuid) -> Result<Option<Folder>> {
+    async fn get(&self, id: FolderId) -> Result<Option<Folder>> {
+        let id: Uuid = id.into();
         Ok(folder::Entity::find_by_id(id).one(self.store.connection()).await.map_err(db_err)?.map(to_domain))
     }
 
-    async fn all_of(&self, owner_id: Uuid) -> Result<Vec<Folder>> {
+    async fn all_of(&self, owner_id: UserId) -> Result<Vec<Folder>> {
+        let owner_id: Uuid = owner_id.into();
         all_of(self.store.connection(), owner_id).await
     }
 
-    async fn update(&self, owner_id: Uuid, id: Uuid, name: &str, parent_id: Option<Uuid>) -> Result<()> {
+    async fn update(&self, owner_id: UserId, id: FolderId, name: &str, parent_id: Option<FolderId>) -> Result<()> {
+        let owner_id: Uuid = owner_id.into();
+        let id: Uuid = id.into();
+        let parent_id: Option<Uuid> = parent_id.map(Uuid::from);
         let txn = self.store.begin().await?;
         quota::lock_tree(&txn, owner_id).await?;
         // Checked under the lock: no other move of this owner's folders runs meanwhile.
         let all = all_of(&txn, owner_id).await?;
-        if !all.iter().any(|f| f.id == id) {
+        if !all.iter().any(|f| f.id == id.into()) {
             return Err(Error::NotFound("folder"));
         }
         if let Some(p) = parent_id {
-            if !all.iter().any(|f| f.id == p) {
+            if !all.iter().any(|f| f.id == p.into()) {
                 return Err(Error::NotFound("folder"));
             }
-            if tree::would_cycle(&all, id, p) {
+            if tree::would_cycle(&all, id.into(), p.into()) {
                 return Err(Error::Conflict {
                     code: "folder_cycle",
                     message: "a folder cannot move into itself or one of its subfolders".into(),
@@ -95,31 +102,33 @@ impl FolderRepo for SqlFolderRepo {
         Ok(())
     }
 
-    async fn delete_tree(&self, owner_id: Uuid, id: Uuid, delete_job: DeleteJob<'_>) -> Result<u64> {
+    async fn delete_tree(&self, owner_id: UserId, id: FolderId, delete_job: DeleteJob<'_>) -> Result<u64> {
+        let owner_id: Uuid = owner_id.into();
+        let id: Uuid = id.into();
         let txn = self.store.begin().await?;
         quota::lock_tree(&txn, owner_id).await?;
         let all = all_of(&txn, owner_id).await?;
-        if !all.iter().any(|f| f.id == id) {
+        if !all.iter().any(|f| f.id == id.into()) {
             return Err(Error::NotFound("folder"));
         }
-        let folders = tree::subtree(&all, id);
+        let folders = tree::subtree(&all, id.into());
         let mut doomed = Vec::new();
         for chunk in folders.chunks(500) {
             let rows = file::Entity::find()
                 .filter(file::Column::OwnerId.eq(owner_id))
-                .filter(file::Column::FolderId.is_in(chunk.to_vec()))
+                .filter(file::Column::FolderId.is_in(chunk.iter().map(|f| f.uuid())))
                 .filter(file::Column::DeletedAt.is_null())
                 .all(&txn)
                 .await
                 .map_err(db_err)?;
             doomed.extend(rows.into_iter().map(files::to_domain));
         }
-        let ids: Vec<Uuid> = doomed.iter().map(|f| f.id).collect();
+        let ids: Vec<Uuid> = doomed.iter().map(|f| f.id.uuid()).collect();
         let hidden = files::hide(&txn, owner_id, &ids).await?;
         for chunk in folders.chunks(500) {
             folder::Entity::delete_many()
                 .filter(folder::Column::OwnerId.eq(owner_id))
-                .filter(folder::Column::Id.is_in(chunk.to_vec()))
+                .filter(folder::Column::Id.is_in(chunk.iter().map(|f| f.uuid())))
                 .exec(&txn)
                 .await
                 .map_err(db_err)?;
@@ -161,7 +170,7 @@ impl ChallengeRepo for SqlChallengeRepo {
         let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let row = challenge::ActiveModel {
             nonce: Set(c.nonce.clone()),
-            owner_id: Set(c.owner_id),
+            owner_id: Set(c.owner_id.into()),
             sha256: Set(c.sha256.clone()),
             size: Set(i(c.size)),
             offset: Set(i(c.offset)),
@@ -185,7 +194,7 @@ impl ChallengeRepo for SqlChallengeRepo {
         let u = |v: i64| u64::try_from(v).unwrap_or(0);
         Ok(Some(Challenge {
             nonce: row.nonce,
-            owner_id: row.owner_id,
+            owner_id: row.owner_id.into(),
             sha256: row.sha256,
             size: u(row.size),
             offset: u(row.offset),

@@ -7,6 +7,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use streamvault_core::Result;
+use streamvault_core::ids::JobId;
 use streamvault_core::ports::{
     Claim, JobAdmin, JobInfo, JobOutbox, JobQueue, JobState, LeasedJob, NewJob, OutboxJob, QueueStats,
 };
@@ -25,8 +26,8 @@ pub(crate) async fn enqueue(conn: &impl ConnectionTrait, new: &NewJob) -> Result
     let now = to_ms(chrono::Utc::now());
     let row = job::ActiveModel {
         id: Set(streamvault_core::ids::new_id()),
-        kind: Set(new.kind.to_owned()),
-        payload: Set(new.payload.clone()),
+        kind: Set(new.job.kind().to_owned()),
+        payload: Set(new.job.payload()),
         dedup_key: Set(new.dedup_key.clone()),
         state: Set(JobState::Queued.as_str().into()),
         run_at: Set(to_ms(new.run_at)),
@@ -119,7 +120,7 @@ impl JobQueue for SqlJobQueue {
         let res = job::Entity::update_many()
             .col_expr(job::Column::LeaseUntil, Expr::value(now.saturating_add(ms(lease))))
             .col_expr(job::Column::UpdatedAt, Expr::value(now))
-            .filter(job::Column::Id.eq(j.id))
+            .filter(job::Column::Id.eq(j.id.uuid()))
             .filter(job::Column::State.eq(JobState::Running.as_str()))
             .filter(job::Column::LeasedBy.eq(j.worker.as_str()))
             .filter(job::Column::Attempts.eq(i32::try_from(j.attempt).unwrap_or(i32::MAX)))
@@ -136,7 +137,7 @@ impl JobQueue for SqlJobQueue {
             .col_expr(job::Column::DedupKey, Expr::value(Option::<String>::None))
             .col_expr(job::Column::LeaseUntil, Expr::value(Option::<i64>::None))
             .col_expr(job::Column::UpdatedAt, Expr::value(now))
-            .filter(job::Column::Id.eq(j.id))
+            .filter(job::Column::Id.eq(j.id.uuid()))
             .filter(job::Column::LeasedBy.eq(j.worker.as_str()))
             .filter(job::Column::Attempts.eq(i32::try_from(j.attempt).unwrap_or(i32::MAX)))
             .exec(self.store.connection())
@@ -161,7 +162,7 @@ impl JobQueue for SqlJobQueue {
                 .col_expr(job::Column::State, Expr::value(JobState::Dead.as_str()))
                 .col_expr(job::Column::DedupKey, Expr::value(Option::<String>::None)),
         };
-        q.filter(job::Column::Id.eq(j.id))
+        q.filter(job::Column::Id.eq(j.id.uuid()))
             .filter(job::Column::LeasedBy.eq(j.worker.as_str()))
             .filter(job::Column::Attempts.eq(i32::try_from(j.attempt).unwrap_or(i32::MAX)))
             .exec(self.store.connection())
@@ -173,7 +174,7 @@ impl JobQueue for SqlJobQueue {
 
 fn leased(m: job::Model, attempt: i32, worker: &str) -> LeasedJob {
     LeasedJob {
-        id: m.id,
+        id: m.id.into(),
         kind: m.kind,
         payload: m.payload,
         attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
@@ -227,13 +228,14 @@ impl JobOutbox for SqlJobQueue {
                 .rows_affected
                 == 1;
             if won {
-                taken.push(OutboxJob { id: c.id, run_at: from_ms(c.run_at) });
+                taken.push(OutboxJob { id: c.id.into(), run_at: from_ms(c.run_at) });
             }
         }
         Ok(taken)
     }
 
-    async fn mark_sent(&self, id: uuid::Uuid) -> Result<()> {
+    async fn mark_sent(&self, id: JobId) -> Result<()> {
+        let id: uuid::Uuid = id.into();
         job::Entity::update_many()
             .col_expr(job::Column::State, Expr::value(JobState::Sent.as_str()))
             .col_expr(job::Column::LeaseUntil, Expr::value(Option::<i64>::None))
@@ -247,7 +249,8 @@ impl JobOutbox for SqlJobQueue {
         Ok(())
     }
 
-    async fn claim(&self, id: uuid::Uuid, worker: &str, lease: Duration) -> Result<Claim> {
+    async fn claim(&self, id: JobId, worker: &str, lease: Duration) -> Result<Claim> {
+        let id: uuid::Uuid = id.into();
         let conn = self.store.connection();
         for _ in 0..3 {
             let now = to_ms(Utc::now());
@@ -291,7 +294,7 @@ impl JobOutbox for SqlJobQueue {
             .col_expr(job::Column::LastError, Expr::value(error))
             .col_expr(job::Column::LeaseUntil, Expr::value(Option::<i64>::None))
             .col_expr(job::Column::UpdatedAt, Expr::value(to_ms(Utc::now())))
-            .filter(job::Column::Id.eq(j.id))
+            .filter(job::Column::Id.eq(j.id.uuid()))
             .filter(job::Column::LeasedBy.eq(j.worker.as_str()))
             .filter(job::Column::Attempts.eq(i32::try_from(j.attempt).unwrap_or(i32::MAX)))
             .exec(self.store.connection())
@@ -305,7 +308,7 @@ fn info(m: job::Model) -> Result<JobInfo> {
     let state = JobState::parse(&m.state)
         .ok_or_else(|| streamvault_core::Error::Internal(format!("job {} has unknown state {:?}", m.id, m.state)))?;
     Ok(JobInfo {
-        id: m.id,
+        id: m.id.into(),
         kind: m.kind,
         state,
         payload: m.payload,
@@ -330,11 +333,13 @@ impl JobAdmin for SqlJobQueue {
         rows.into_iter().map(info).collect()
     }
 
-    async fn get(&self, id: uuid::Uuid) -> Result<Option<JobInfo>> {
+    async fn get(&self, id: JobId) -> Result<Option<JobInfo>> {
+        let id: uuid::Uuid = id.into();
         job::Entity::find_by_id(id).one(self.store.connection()).await.map_err(db_err)?.map(info).transpose()
     }
 
-    async fn retry(&self, id: uuid::Uuid) -> Result<bool> {
+    async fn retry(&self, id: JobId) -> Result<bool> {
+        let id: uuid::Uuid = id.into();
         let now = to_ms(Utc::now());
         let res = job::Entity::update_many()
             .col_expr(job::Column::State, Expr::value(JobState::Queued.as_str()))

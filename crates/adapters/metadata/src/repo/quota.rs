@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use streamvault_core::ids::UserId;
 use streamvault_core::ports::{Charge, QuotaLedger};
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
@@ -156,11 +157,12 @@ impl QuotaLedger for SqlQuotaLedger {
     async fn reserve(
         &self,
         hold: Uuid,
-        owner: Uuid,
+        owner: UserId,
         bytes: u64,
         limit: Option<u64>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<bool> {
+        let owner: Uuid = owner.into();
         let txn = self.store.begin().await?;
         lock_user(&txn, owner).await?;
         let existing = quota_hold::Entity::find_by_id(hold).one(&txn).await.map_err(db_err)?;
@@ -195,7 +197,8 @@ impl QuotaLedger for SqlQuotaLedger {
         Ok(true)
     }
 
-    async fn settle(&self, hold: Uuid, owner: Uuid, bytes: u64) -> Result<()> {
+    async fn settle(&self, hold: Uuid, owner: UserId, bytes: u64) -> Result<()> {
+        let owner: Uuid = owner.into();
         if bytes == 0 {
             return self.let_go(hold, None).await.map(|_| ());
         }
@@ -238,7 +241,8 @@ impl QuotaLedger for SqlQuotaLedger {
         Ok(n)
     }
 
-    async fn used(&self, owner: Uuid) -> Result<u64> {
+    async fn used(&self, owner: UserId) -> Result<u64> {
+        let owner: Uuid = owner.into();
         let used: Option<i64> = user::Entity::find_by_id(owner)
             .select_only()
             .column(user::Column::UsedBytes)

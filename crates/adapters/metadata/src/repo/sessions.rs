@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 use streamvault_core::Result;
-use streamvault_core::ports::{Session, SessionStore};
+use streamvault_core::accounts::Session;
+use streamvault_core::ids::{SessionId, UserId};
+use streamvault_core::ports::SessionStore;
 use uuid::Uuid;
 
 use super::{from_ms, to_ms};
@@ -28,9 +30,9 @@ impl SqlSessionStore {
 
 fn to_domain(m: session::Model) -> Session {
     Session {
-        id: m.id,
+        id: m.id.into(),
         token_hash: m.token_hash,
-        user_id: m.user_id,
+        user_id: m.user_id.into(),
         created_at: from_ms(m.created_at),
         last_seen_at: from_ms(m.last_seen_at),
         expires_at: from_ms(m.expires_at),
@@ -42,9 +44,9 @@ fn to_domain(m: session::Model) -> Session {
 impl SessionStore for SqlSessionStore {
     async fn create(&self, s: &Session, _idle: Duration) -> Result<()> {
         session::ActiveModel {
-            id: Set(s.id),
+            id: Set(s.id.into()),
             token_hash: Set(s.token_hash.clone()),
-            user_id: Set(s.user_id),
+            user_id: Set(s.user_id.into()),
             created_at: Set(to_ms(s.created_at)),
             last_seen_at: Set(to_ms(s.last_seen_at)),
             expires_at: Set(to_ms(s.expires_at)),
@@ -68,14 +70,15 @@ impl SessionStore for SqlSessionStore {
     async fn touch(&self, s: &Session, at: DateTime<Utc>, _idle: Duration) -> Result<()> {
         session::Entity::update_many()
             .col_expr(session::Column::LastSeenAt, Expr::value(to_ms(at)))
-            .filter(session::Column::Id.eq(s.id))
+            .filter(session::Column::Id.eq(s.id.uuid()))
             .exec(self.store.connection())
             .await
             .map_err(db_err)?;
         Ok(())
     }
 
-    async fn list_for_user(&self, user_id: Uuid) -> Result<Vec<Session>> {
+    async fn list_for_user(&self, user_id: UserId) -> Result<Vec<Session>> {
+        let user_id: Uuid = user_id.into();
         let rows = session::Entity::find()
             .filter(session::Column::UserId.eq(user_id))
             .all(self.store.connection())
@@ -84,7 +87,9 @@ impl SessionStore for SqlSessionStore {
         Ok(rows.into_iter().map(to_domain).collect())
     }
 
-    async fn delete(&self, user_id: Uuid, session_id: Uuid) -> Result<bool> {
+    async fn delete(&self, user_id: UserId, session_id: SessionId) -> Result<bool> {
+        let user_id: Uuid = user_id.into();
+        let session_id: Uuid = session_id.into();
         let res = session::Entity::delete_many()
             .filter(session::Column::Id.eq(session_id))
             .filter(session::Column::UserId.eq(user_id))
@@ -94,7 +99,9 @@ impl SessionStore for SqlSessionStore {
         Ok(res.rows_affected > 0)
     }
 
-    async fn delete_all_for_user(&self, user_id: Uuid, keep: Option<Uuid>) -> Result<u64> {
+    async fn delete_all_for_user(&self, user_id: UserId, keep: Option<SessionId>) -> Result<u64> {
+        let user_id: Uuid = user_id.into();
+        let keep: Option<Uuid> = keep.map(Uuid::from);
         let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
         if let Some(keep) = keep {
             q = q.filter(session::Column::Id.ne(keep));

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
-use streamvault_core::ports::{Acquired, AppendRecord, Concat, Segment, Upload, UploadRepo, UploadResult};
+use streamvault_core::ids::UploadId;
+use streamvault_core::ports::{Acquired, AppendRecord, AppendedBytes, UploadRepo};
+use streamvault_core::uploads::{Concat, Segment, Upload, UploadResult};
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
@@ -35,8 +37,8 @@ fn parts(s: &str) -> Vec<&str> {
 fn to_domain(m: upload::Model) -> Result<Upload> {
     let corrupt = |what: &str| Error::Internal(format!("upload {} has a corrupt {what}", m.id));
     Ok(Upload {
-        id: m.id,
-        owner_id: m.owner_id,
+        id: m.id.into(),
+        owner_id: m.owner_id.into(),
         length: m.length.and_then(|l| u64::try_from(l).ok()),
         offset: u64::try_from(m.offset).unwrap_or(0),
         concat: Concat::parse(&m.concat).ok_or_else(|| corrupt("concat"))?,
@@ -47,13 +49,13 @@ fn to_domain(m: upload::Model) -> Result<Upload> {
             .ok_or_else(|| corrupt("segment"))?,
         parts: parts(&m.parts)
             .into_iter()
-            .map(Uuid::parse_str)
+            .map(|p| p.parse::<UploadId>())
             .collect::<Result<_, _>>()
             .map_err(|_| corrupt("part"))?,
         result: m.result.as_deref().map(|r| UploadResult::decode(r).ok_or_else(|| corrupt("result"))).transpose()?,
         metadata: m.metadata,
         filename: m.filename,
-        video_id: m.video_id,
+        video_id: m.video_id.map(Into::into),
         data_file: m.data_file,
         hash_state: m.hash_state,
         expires_at: from_ms(m.expires_at),
@@ -66,13 +68,13 @@ impl UploadRepo for SqlUploadRepo {
     async fn insert(&self, u: &Upload) -> Result<()> {
         let now = to_ms(Utc::now());
         let row = upload::ActiveModel {
-            id: Set(u.id),
-            owner_id: Set(u.owner_id),
+            id: Set(u.id.into()),
+            owner_id: Set(u.owner_id.into()),
             length: Set(u.length.map(i64_of)),
             offset: Set(i64_of(u.offset)),
             metadata: Set(u.metadata.clone()),
             filename: Set(u.filename.clone()),
-            video_id: Set(u.video_id),
+            video_id: Set(u.video_id.map(Into::into)),
             concat: Set(u.concat.as_str().to_owned()),
             segments: Set(join(&u.segments.iter().map(Segment::name).collect::<Vec<_>>())),
             parts: Set(join(&u.parts)),
@@ -89,12 +91,14 @@ impl UploadRepo for SqlUploadRepo {
         Ok(())
     }
 
-    async fn get(&self, id: Uuid) -> Result<Option<Upload>> {
+    async fn get(&self, id: UploadId) -> Result<Option<Upload>> {
+        let id: Uuid = id.into();
         let row = upload::Entity::find_by_id(id).one(self.store.connection()).await.map_err(db_err)?;
         row.map(to_domain).transpose()
     }
 
-    async fn acquire(&self, id: Uuid, holder: &str, lease: Duration) -> Result<Option<Acquired>> {
+    async fn acquire(&self, id: UploadId, holder: &str, lease: Duration) -> Result<Option<Acquired>> {
+        let id: Uuid = id.into();
         let now = to_ms(Utc::now());
         let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
         let take = |cond: Condition| {
@@ -117,7 +121,8 @@ impl UploadRepo for SqlUploadRepo {
         Ok(None)
     }
 
-    async fn renew(&self, id: Uuid, holder: &str, lease: Duration) -> Result<bool> {
+    async fn renew(&self, id: UploadId, holder: &str, lease: Duration) -> Result<bool> {
+        let id: Uuid = id.into();
         let now = to_ms(Utc::now());
         let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
         let res = upload::Entity::update_many()
@@ -131,7 +136,8 @@ impl UploadRepo for SqlUploadRepo {
         Ok(res.rows_affected == 1)
     }
 
-    async fn release(&self, id: Uuid, holder: &str) -> Result<()> {
+    async fn release(&self, id: UploadId, holder: &str) -> Result<()> {
+        let id: Uuid = id.into();
         upload::Entity::update_many()
             .col_expr(upload::Column::LockHolder, Expr::value(Option::<String>::None))
             .col_expr(upload::Column::LockUntil, Expr::value(Option::<i64>::None))
@@ -152,14 +158,17 @@ impl UploadRepo for SqlUploadRepo {
             .col_expr(upload::Column::Offset, Expr::value(i64_of(a.to)))
             .col_expr(upload::Column::ExpiresAt, Expr::value(to_ms(a.expires_at)))
             .col_expr(upload::Column::UpdatedAt, Expr::value(to_ms(Utc::now())));
-        if let Some(seg) = &a.segment {
-            let mut segments: Vec<&str> = parts(&row.segments);
-            let name = seg.name();
-            segments.push(&name);
-            q = q.col_expr(upload::Column::Segments, Expr::value(segments.join(",")));
-        }
-        if let Some(file) = &a.data_file {
-            q = q.col_expr(upload::Column::DataFile, Expr::value(file.clone()));
+        match &a.bytes {
+            Some(AppendedBytes::Segment(seg)) => {
+                let mut segments: Vec<&str> = parts(&row.segments);
+                let name = seg.name();
+                segments.push(&name);
+                q = q.col_expr(upload::Column::Segments, Expr::value(segments.join(",")));
+            }
+            Some(AppendedBytes::File(file)) => {
+                q = q.col_expr(upload::Column::DataFile, Expr::value(file.clone()));
+            }
+            None => {}
         }
         if let Some(len) = a.length {
             q = q.col_expr(upload::Column::Length, Expr::value(i64_of(len)));
@@ -169,7 +178,7 @@ impl UploadRepo for SqlUploadRepo {
         }
         // The segment list read above is only extended by the lock's holder, which is us.
         let res = q
-            .filter(upload::Column::Id.eq(a.id))
+            .filter(upload::Column::Id.eq(a.id.uuid()))
             .filter(upload::Column::Offset.eq(i64_of(a.from)))
             .filter(upload::Column::LockHolder.eq(a.holder.as_str()))
             .exec(conn)
@@ -178,7 +187,8 @@ impl UploadRepo for SqlUploadRepo {
         Ok(res.rows_affected == 1)
     }
 
-    async fn finish(&self, id: Uuid, result: UploadResult) -> Result<()> {
+    async fn finish(&self, id: UploadId, result: UploadResult) -> Result<()> {
+        let id: Uuid = id.into();
         upload::Entity::update_many()
             .col_expr(upload::Column::Result, Expr::value(result.encode()))
             .col_expr(upload::Column::Segments, Expr::value(""))
@@ -191,7 +201,8 @@ impl UploadRepo for SqlUploadRepo {
         Ok(())
     }
 
-    async fn delete(&self, id: Uuid) -> Result<bool> {
+    async fn delete(&self, id: UploadId) -> Result<bool> {
+        let id: Uuid = id.into();
         let res = upload::Entity::delete_by_id(id).exec(self.store.connection()).await.map_err(db_err)?;
         Ok(res.rows_affected > 0)
     }

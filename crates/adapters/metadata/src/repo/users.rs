@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use streamvault_core::accounts::User;
 use streamvault_core::accounts::username_key;
-use streamvault_core::ports::{User, UserRepo};
+use streamvault_core::ids::UserId;
+use streamvault_core::ports::UserRepo;
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
@@ -22,14 +24,14 @@ impl SqlUserRepo {
 }
 
 fn to_domain(m: user::Model) -> User {
-    User { id: m.id, name: m.name, password_hash: m.password_hash, created_at: from_ms(m.created_at) }
+    User { id: m.id.into(), name: m.name, password_hash: m.password_hash, created_at: from_ms(m.created_at) }
 }
 
 #[async_trait]
 impl UserRepo for SqlUserRepo {
     async fn insert(&self, u: &User) -> Result<()> {
         let row = user::ActiveModel {
-            id: Set(u.id),
+            id: Set(u.id.into()),
             name: Set(u.name.clone()),
             name_key: Set(username_key(&u.name)),
             password_hash: Set(u.password_hash.clone()),
@@ -55,12 +57,14 @@ impl UserRepo for SqlUserRepo {
         Ok(found.map(to_domain))
     }
 
-    async fn find_by_id(&self, id: Uuid) -> Result<Option<User>> {
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>> {
+        let id: Uuid = id.into();
         let found = user::Entity::find_by_id(id).one(self.store.connection()).await.map_err(db_err)?;
         Ok(found.map(to_domain))
     }
 
-    async fn set_password_hash(&self, id: Uuid, hash: &str) -> Result<()> {
+    async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<()> {
+        let id: Uuid = id.into();
         user::Entity::update_many()
             .col_expr(user::Column::PasswordHash, sea_orm::sea_query::Expr::value(hash))
             .filter(user::Column::Id.eq(id))

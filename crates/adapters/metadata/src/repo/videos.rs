@@ -5,12 +5,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, RelationTrait, Select, Set,
 };
+use streamvault_core::ids::{UserId, VideoId};
 use streamvault_core::paging::{Cursor, Page, PageRequest};
-use streamvault_core::ports::{
-    Charge, NewJob, Referenced, RenditionInfo, Video, VideoMedia, VideoOutputs, VideoPatch, VideoRepo, VideoSort,
-    VideoSource, VideoStatus, Visibility,
-};
+use streamvault_core::ports::{Charge, NewJob, Referenced, VideoRepo};
 use streamvault_core::text::search_key;
+use streamvault_core::videos::{
+    RenditionInfo, Video, VideoMedia, VideoOutputs, VideoPatch, VideoSort, VideoSource, VideoStatus, Visibility,
+};
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
@@ -94,8 +95,8 @@ impl Row {
         let status = VideoStatus::parse(&self.status)
             .ok_or_else(|| Error::Internal(format!("video {} has unknown status {:?}", self.id, self.status)))?;
         Ok(Video {
-            id: self.id,
-            author_id: self.author_id,
+            id: self.id.into(),
+            author_id: self.author_id.into(),
             author_name: self.author_name,
             name: self.name,
             description: self.description,
@@ -185,15 +186,15 @@ async fn fetch(store: &MetadataStore, q: Select<video::Entity>) -> Result<Vec<Vi
 }
 
 fn by_id(v: &Video) -> Cursor {
-    Cursor { id: v.id, rank: None }
+    Cursor { id: v.id.into(), rank: None }
 }
 
 #[async_trait]
 impl VideoRepo for SqlVideoRepo {
     async fn insert(&self, v: &Video) -> Result<()> {
         video::ActiveModel {
-            id: Set(v.id),
-            author_id: Set(v.author_id),
+            id: Set(v.id.into()),
+            author_id: Set(v.author_id.into()),
             name: Set(v.name.clone()),
             description: Set(v.description.clone()),
             search_key: Set(search_key(&[&v.name, &v.description])),
@@ -223,11 +224,18 @@ impl VideoRepo for SqlVideoRepo {
         Ok(())
     }
 
-    async fn get(&self, id: Uuid) -> Result<Option<Video>> {
+    async fn get(&self, id: VideoId) -> Result<Option<Video>> {
+        let id: Uuid = id.into();
         Ok(fetch(&self.store, live().filter(video::Column::Id.eq(id))).await?.pop())
     }
 
-    async fn list_by_author(&self, author_id: Uuid, visibility: Visibility, page: PageRequest) -> Result<Page<Video>> {
+    async fn list_by_author(
+        &self,
+        author_id: UserId,
+        visibility: Visibility,
+        page: PageRequest,
+    ) -> Result<Page<Video>> {
+        let author_id: Uuid = author_id.into();
         let mut q = live().filter(video::Column::AuthorId.eq(author_id));
         if visibility == Visibility::PublicOnly {
             q = q.filter(public_only());
@@ -265,11 +273,14 @@ impl VideoRepo for SqlVideoRepo {
         };
         Ok(match sort {
             VideoSort::Latest => Page::from_rows(rows, page.limit, by_id),
-            VideoSort::Popular => Page::from_rows(rows, page.limit, |v| Cursor { id: v.id, rank: Some(v.views) }),
+            VideoSort::Popular => {
+                Page::from_rows(rows, page.limit, |v| Cursor { id: v.id.into(), rank: Some(v.views) })
+            }
         })
     }
 
-    async fn count_public_by_author(&self, author_id: Uuid) -> Result<u64> {
+    async fn count_public_by_author(&self, author_id: UserId) -> Result<u64> {
+        let author_id: Uuid = author_id.into();
         video::Entity::find()
             .filter(video::Column::AuthorId.eq(author_id))
             .filter(video::Column::DeletedAt.is_null())
@@ -279,7 +290,8 @@ impl VideoRepo for SqlVideoRepo {
             .map_err(db_err)
     }
 
-    async fn update(&self, id: Uuid, patch: &VideoPatch, at: DateTime<Utc>) -> Result<Option<Video>> {
+    async fn update(&self, id: VideoId, patch: &VideoPatch, at: DateTime<Utc>) -> Result<Option<Video>> {
+        let id: Uuid = id.into();
         let txn = self.store.begin().await?;
         let Some(row) =
             video::Entity::find_by_id(id).filter(video::Column::DeletedAt.is_null()).one(&txn).await.map_err(db_err)?
@@ -296,10 +308,11 @@ impl VideoRepo for SqlVideoRepo {
         am.updated_at = Set(to_ms(at));
         am.update(&txn).await.map_err(db_err)?;
         txn.commit().await.map_err(db_err)?;
-        self.get(id).await
+        self.get(id.into()).await
     }
 
-    async fn soft_delete(&self, id: Uuid, at: DateTime<Utc>, job: &NewJob) -> Result<bool> {
+    async fn soft_delete(&self, id: VideoId, at: DateTime<Utc>, job: &NewJob) -> Result<bool> {
+        let id: Uuid = id.into();
         let conn = self.store.connection();
         let Some(row) =
             video::Entity::find_by_id(id).filter(video::Column::DeletedAt.is_null()).one(conn).await.map_err(db_err)?
@@ -339,11 +352,12 @@ impl VideoRepo for SqlVideoRepo {
 
     async fn attach_source(
         &self,
-        id: Uuid,
+        id: VideoId,
         source: &VideoSource,
         charge: &Charge,
         jobs: &[NewJob],
     ) -> Result<Referenced<bool>> {
+        let id: Uuid = id.into();
         let conn = self.store.connection();
         let Some(row) =
             video::Entity::find_by_id(id).filter(video::Column::DeletedAt.is_null()).one(conn).await.map_err(db_err)?
@@ -381,7 +395,8 @@ impl VideoRepo for SqlVideoRepo {
         Ok(Referenced::Made(true))
     }
 
-    async fn set_status(&self, id: Uuid, from: VideoStatus, to: VideoStatus) -> Result<bool> {
+    async fn set_status(&self, id: VideoId, from: VideoStatus, to: VideoStatus) -> Result<bool> {
+        let id: Uuid = id.into();
         let res = video::Entity::update_many()
             .col_expr(video::Column::Status, Expr::value(to.as_str()))
             .col_expr(video::Column::UpdatedAt, Expr::value(to_ms(Utc::now())))
@@ -394,7 +409,8 @@ impl VideoRepo for SqlVideoRepo {
         Ok(res.rows_affected > 0)
     }
 
-    async fn set_media(&self, id: Uuid, status: VideoStatus, m: &VideoMedia, next: &[NewJob]) -> Result<bool> {
+    async fn set_media(&self, id: VideoId, status: VideoStatus, m: &VideoMedia, next: &[NewJob]) -> Result<bool> {
+        let id: Uuid = id.into();
         let i = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         let n = |v: Option<u32>| v.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
         let update = video::Entity::update_many()
@@ -412,7 +428,8 @@ impl VideoRepo for SqlVideoRepo {
         update_then_enqueue(&self.store, update, next).await
     }
 
-    async fn fail_processing(&self, id: Uuid, reason: &str) -> Result<bool> {
+    async fn fail_processing(&self, id: VideoId, reason: &str) -> Result<bool> {
+        let id: Uuid = id.into();
         let res = self
             .live_update(id)
             .col_expr(video::Column::Status, Expr::value(VideoStatus::Failed.as_str()))
@@ -424,7 +441,8 @@ impl VideoRepo for SqlVideoRepo {
         Ok(res.rows_affected > 0)
     }
 
-    async fn set_progress(&self, id: Uuid, progress: u8) -> Result<()> {
+    async fn set_progress(&self, id: VideoId, progress: u8) -> Result<()> {
+        let id: Uuid = id.into();
         // No `updated_at` bump: progress is not an edit (and the HTTP validators of outputs
         // hang on it).
         video::Entity::update_many()
@@ -437,12 +455,14 @@ impl VideoRepo for SqlVideoRepo {
         Ok(())
     }
 
-    async fn set_stills(&self, id: Uuid, made: bool, next: &[NewJob]) -> Result<bool> {
+    async fn set_stills(&self, id: VideoId, made: bool, next: &[NewJob]) -> Result<bool> {
+        let id: Uuid = id.into();
         let update = self.live_update(id).col_expr(video::Column::HasStills, Expr::value(made));
         update_then_enqueue(&self.store, update, next).await
     }
 
-    async fn set_renditions(&self, id: Uuid, renditions: &[RenditionInfo]) -> Result<bool> {
+    async fn set_renditions(&self, id: VideoId, renditions: &[RenditionInfo]) -> Result<bool> {
+        let id: Uuid = id.into();
         let json = serde_json::to_string(renditions).map_err(Error::internal)?;
         let txn = self.store.begin().await?;
         let res = self
@@ -462,7 +482,8 @@ impl VideoRepo for SqlVideoRepo {
         Ok(res.rows_affected > 0)
     }
 
-    async fn restart_processing(&self, id: Uuid, job: &NewJob) -> Result<bool> {
+    async fn restart_processing(&self, id: VideoId, job: &NewJob) -> Result<bool> {
+        let id: Uuid = id.into();
         let restart = self
             .live_update(id)
             .col_expr(video::Column::Status, Expr::value(VideoStatus::Uploaded.as_str()))
@@ -474,7 +495,7 @@ impl VideoRepo for SqlVideoRepo {
         update_then_enqueue(&self.store, restart, std::slice::from_ref(job)).await
     }
 
-    async fn unprocessed(&self, limit: u64) -> Result<Vec<Uuid>> {
+    async fn unprocessed(&self, limit: u64) -> Result<Vec<VideoId>> {
         let statuses = [VideoStatus::Uploaded.as_str(), VideoStatus::Ready.as_str()];
         let ids = video::Entity::find()
             .select_only()
@@ -489,10 +510,11 @@ impl VideoRepo for SqlVideoRepo {
             .all(self.store.connection())
             .await
             .map_err(db_err)?;
-        Ok(ids)
+        Ok(ids.into_iter().map(VideoId::from).collect())
     }
 
-    async fn add_views(&self, id: Uuid, n: u64) -> Result<()> {
+    async fn add_views(&self, id: VideoId, n: u64) -> Result<()> {
+        let id: Uuid = id.into();
         video::Entity::update_many()
             .col_expr(video::Column::Views, Expr::col(video::Column::Views).add(i64::try_from(n).unwrap_or(i64::MAX)))
             .filter(video::Column::Id.eq(id))
@@ -502,7 +524,8 @@ impl VideoRepo for SqlVideoRepo {
         Ok(())
     }
 
-    async fn purge_deleted(&self, id: Uuid) -> Result<Option<Option<String>>> {
+    async fn purge_deleted(&self, id: VideoId) -> Result<Option<Option<String>>> {
+        let id: Uuid = id.into();
         let txn = self.store.begin().await?;
         let Some(row) = video::Entity::find_by_id(id).one(&txn).await.map_err(db_err)? else {
             return Ok(None);

@@ -3,11 +3,12 @@
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use streamvault_core::Error;
 use streamvault_core::accounts::Issued;
+use streamvault_http::ClientOrigin;
 use streamvault_http::auth::LoginClient;
 
 use super::{Ctx, PageError, redirect, safe_next};
@@ -22,7 +23,9 @@ pub struct NextQuery {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct AuthForm {
+    /// The form's CSRF token, checked by the layer over every page (`crate::csrf::require`).
     #[serde(default)]
+    #[allow(dead_code)]
     csrf: String,
     #[serde(default)]
     username: String,
@@ -36,25 +39,19 @@ pub struct AuthForm {
 #[utoipa::path(get, path = "/signup", operation_id = "web_signup_page", tag = "web", params(NextQuery),
     security((), ("web_cookie" = [])),
     responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 303, description = "Signed in already: to `next` (a path on this site)")))]
-pub async fn signup_page(st: State<WebState>, headers: HeaderMap, q: Query<NextQuery>) -> Result<Response, PageError> {
-    page(st, headers, q, "signup").await
+pub async fn signup_page(ctx: Ctx, q: Query<NextQuery>) -> Result<Response, PageError> {
+    page(ctx, q, "signup").await
 }
 
 /// The sign-in form; signed in already, straight on to `next`.
 #[utoipa::path(get, path = "/signin", operation_id = "web_signin_page", tag = "web", params(NextQuery),
     security((), ("web_cookie" = [])),
     responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 303, description = "Signed in already: to `next` (a path on this site)")))]
-pub async fn signin_page(st: State<WebState>, headers: HeaderMap, q: Query<NextQuery>) -> Result<Response, PageError> {
-    page(st, headers, q, "signin").await
+pub async fn signin_page(ctx: Ctx, q: Query<NextQuery>) -> Result<Response, PageError> {
+    page(ctx, q, "signin").await
 }
 
-async fn page(
-    State(st): State<WebState>,
-    headers: HeaderMap,
-    Query(q): Query<NextQuery>,
-    mode: &'static str,
-) -> Result<Response, PageError> {
-    let ctx = Ctx::load(&st, headers).await?;
+async fn page(ctx: Ctx, Query(q): Query<NextQuery>, mode: &'static str) -> Result<Response, PageError> {
     let next = safe_next(&q.next);
     if ctx.viewer.is_some() {
         return Ok(redirect(&next));
@@ -88,10 +85,10 @@ fn form(
 pub async fn signup(
     st: State<WebState>,
     client: LoginClient,
-    headers: HeaderMap,
+    ctx: Ctx,
     f: Form<AuthForm>,
 ) -> Result<Response, PageError> {
-    submit(st, client, headers, f, "signup").await
+    submit(st, client, ctx, f, "signup").await
 }
 
 /// Signs in (the session in an HttpOnly cookie).
@@ -108,23 +105,19 @@ pub async fn signup(
 pub async fn signin(
     st: State<WebState>,
     client: LoginClient,
-    headers: HeaderMap,
+    ctx: Ctx,
     f: Form<AuthForm>,
 ) -> Result<Response, PageError> {
-    submit(st, client, headers, f, "signin").await
+    submit(st, client, ctx, f, "signin").await
 }
 
 async fn submit(
     State(st): State<WebState>,
     LoginClient(client): LoginClient,
-    headers: HeaderMap,
+    ctx: Ctx,
     Form(f): Form<AuthForm>,
     mode: &'static str,
 ) -> Result<Response, PageError> {
-    let ctx = Ctx::load(&st, headers).await?;
-    if !ctx.csrf_ok(&f.csrf) {
-        return Ok(ctx.csrf_failed());
-    }
     let next = safe_next(&f.next);
     let name = f.username.trim().to_owned();
     let issued = if mode == "signup" {
@@ -133,7 +126,7 @@ async fn submit(
         st.accounts.login(&name, &f.password, client).await
     };
     let (status, why) = match issued {
-        Ok(issued) => return Ok(signed_in(&ctx.headers, &st, &issued, &next)),
+        Ok(issued) => return Ok(signed_in(ctx.origin.as_ref(), &st, &issued, &next)),
         Err(Error::Invalid { message, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, message),
         Err(Error::Conflict { message, .. }) => (StatusCode::CONFLICT, message),
         Err(Error::Unauthenticated(_)) => (StatusCode::UNAUTHORIZED, "Wrong user name or password.".to_owned()),
@@ -146,9 +139,9 @@ async fn submit(
     Ok(form(&ctx, mode, name, Some(capitalise(&why)), next, status))
 }
 
-fn signed_in(headers: &HeaderMap, st: &WebState, issued: &Issued, next: &str) -> Response {
+fn signed_in(origin: Option<&ClientOrigin>, st: &WebState, issued: &Issued, next: &str) -> Response {
     let mut res = redirect(next);
-    let cookie = session::session_cookie(headers, issued.token.as_str(), st.accounts.session_lifetime().as_secs());
+    let cookie = session::session_cookie(origin, issued.token.as_str(), st.accounts.session_lifetime().as_secs());
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().append(SET_COOKIE, v);
     }
@@ -162,10 +155,11 @@ fn capitalise(s: &str) -> String {
     if rest.ends_with('.') { format!("{first}{rest}") } else { format!("{first}{rest}.") }
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+/// A form with nothing but its CSRF token (a button).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documentation only: the CSRF layer reads the token
 pub struct CsrfForm {
-    #[serde(default)]
-    pub csrf: String,
+    csrf: String,
 }
 
 /// Signs out: the session ends and its cookie is cleared.
@@ -175,20 +169,12 @@ pub struct CsrfForm {
     responses((status = 303, description = "Signed out: to `/`"), (status = 403, description = "The form's CSRF token does not match its cookie", content_type = "text/html", body = String),
         (status = 415, description = "Not a form (`application/x-www-form-urlencoded`)"),
         (status = 422, description = "A form this page cannot read")))]
-pub async fn signout(
-    State(st): State<WebState>,
-    headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
-) -> Result<Response, PageError> {
-    let ctx = Ctx::load(&st, headers).await?;
-    if !ctx.csrf_ok(&f.csrf) {
-        return Ok(ctx.csrf_failed());
-    }
+pub async fn signout(State(st): State<WebState>, ctx: Ctx) -> Result<Response, PageError> {
     if let Some(auth) = &ctx.viewer {
         st.accounts.logout(auth).await?;
     }
     let mut res = redirect("/");
-    if let Ok(v) = HeaderValue::from_str(&session::clear_session_cookie(&ctx.headers)) {
+    if let Ok(v) = HeaderValue::from_str(&session::clear_session_cookie(ctx.origin.as_ref())) {
         res.headers_mut().append(SET_COOKIE, v);
     }
     Ok(res)

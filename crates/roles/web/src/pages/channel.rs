@@ -1,7 +1,7 @@
 //! `/u/{name}`: a user's channel, their public videos newest first (all of them for the owner).
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use streamvault_core::Error;
@@ -24,11 +24,10 @@ pub struct ChannelQuery {
     responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 400, description = "A malformed query or cursor", content_type = "text/html", body = String), (status = 404, description = "Not found (the page that says so)", content_type = "text/html", body = String)))]
 pub async fn channel(
     State(st): State<WebState>,
-    headers: HeaderMap,
+    ctx: Ctx,
     Path(name): Path<String>,
     Query(p): Query<ChannelQuery>,
 ) -> Result<Response, PageError> {
-    let ctx = Ctx::load(&st, headers).await?;
     let channel = match st.videos.channel(&name).await {
         Ok(c) => c,
         Err(Error::NotFound(_)) => return Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)),

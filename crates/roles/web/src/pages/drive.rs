@@ -2,12 +2,12 @@
 //! changes themselves go through the API and tus from the page's script.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use streamvault_core::Error;
-use streamvault_core::ports::FileSort;
-use uuid::Uuid;
+use streamvault_core::drive::FileSort;
+use streamvault_core::ids::{FolderId, Id};
 
 use super::{Ctx, PageError, encode, error};
 use crate::views::{Crumb, DrivePage, FileView, FolderView};
@@ -25,8 +25,8 @@ pub struct DriveQuery {
 #[utoipa::path(get, path = "/drive", operation_id = "web_drive", tag = "web", params(DriveQuery),
     security(("web_cookie" = [])),
     responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to `/signin?next=…`"), (status = 400, description = "A malformed query or cursor", content_type = "text/html", body = String)))]
-pub async fn root(st: State<WebState>, headers: HeaderMap, q: Query<DriveQuery>) -> Result<Response, PageError> {
-    show(st, headers, None, q).await
+pub async fn root(st: State<WebState>, ctx: Ctx, q: Query<DriveQuery>) -> Result<Response, PageError> {
+    show(st, ctx, None, q).await
 }
 
 /// One of the caller's folders.
@@ -36,27 +36,26 @@ pub async fn root(st: State<WebState>, headers: HeaderMap, q: Query<DriveQuery>)
     responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to `/signin?next=…`"), (status = 400, description = "A malformed query or cursor", content_type = "text/html", body = String), (status = 404, description = "Not found (the page that says so)", content_type = "text/html", body = String)))]
 pub async fn folder(
     st: State<WebState>,
-    headers: HeaderMap,
+    ctx: Ctx,
     Path(id): Path<String>,
     q: Query<DriveQuery>,
 ) -> Result<Response, PageError> {
-    show(st, headers, Some(id), q).await
+    show(st, ctx, Some(id), q).await
 }
 
 async fn show(
     State(st): State<WebState>,
-    headers: HeaderMap,
+    ctx: Ctx,
     folder: Option<String>,
     Query(q): Query<DriveQuery>,
 ) -> Result<Response, PageError> {
-    let ctx = Ctx::load(&st, headers).await?;
     let here = folder.as_deref().map_or("/drive".to_owned(), |f| format!("/drive/{f}"));
     let auth = match ctx.user_or_signin(&here) {
         Ok(a) => a,
         Err(to_signin) => return Ok(to_signin.into_response()),
     };
     let user = &auth.user;
-    let folder_id = match folder.as_deref().map(Uuid::parse_str).transpose() {
+    let folder_id = match folder.as_deref().map(FolderId::parse).transpose() {
         Ok(f) => f,
         Err(_) => return Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)),
     };

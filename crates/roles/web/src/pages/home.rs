@@ -1,11 +1,11 @@
 //! `/`: the latest or most watched public videos, or a search through them.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use streamvault_core::paging::PageRequest;
-use streamvault_core::ports::VideoSort;
+use streamvault_core::videos::VideoSort;
 
 use super::{Ctx, PageError, card, encode};
 use crate::WebState;
@@ -27,12 +27,7 @@ pub struct HomeQuery {
 #[utoipa::path(get, path = "/", operation_id = "web_home", tag = "web", params(HomeQuery),
     security((), ("web_cookie" = [])),
     responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 400, description = "A malformed query or cursor", content_type = "text/html", body = String)))]
-pub async fn home(
-    State(st): State<WebState>,
-    headers: HeaderMap,
-    Query(p): Query<HomeQuery>,
-) -> Result<Response, PageError> {
-    let ctx = Ctx::load(&st, headers).await?;
+pub async fn home(State(st): State<WebState>, ctx: Ctx, Query(p): Query<HomeQuery>) -> Result<Response, PageError> {
     let (sort, sort_name) =
         if p.sort == "popular" { (VideoSort::Popular, "popular") } else { (VideoSort::Latest, "latest") };
     let q: String = p.q.trim().chars().take(100).collect();

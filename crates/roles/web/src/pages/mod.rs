@@ -10,29 +10,41 @@ pub mod upload;
 pub mod watch;
 
 use askama::Template;
+use axum::extract::FromRequestParts;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use streamvault_core::Error;
 use streamvault_core::accounts::Authenticated;
+use streamvault_http::client::ClientOrigin;
+use streamvault_http::urls::VideoUrls;
 
 use crate::views::{Card, Layout};
 use crate::{WebState, csrf, format, session};
 
-/// What every page handler starts from: the request's headers, the signed-in user, and the
-/// CSRF token its forms carry.
+/// What every page handler starts from, as an extractor: the signed-in user, the CSRF token
+/// its forms carry, and where the client came from.
 pub struct Ctx {
-    pub headers: HeaderMap,
     pub viewer: Option<Authenticated>,
+    pub origin: Option<ClientOrigin>,
     csrf: String,
     new_csrf: Option<String>,
 }
 
+impl FromRequestParts<WebState> for Ctx {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &WebState) -> Result<Ctx, PageError> {
+        Ctx::of(parts, st).await
+    }
+}
+
 impl Ctx {
-    pub async fn load(st: &WebState, headers: HeaderMap) -> Result<Ctx, PageError> {
-        let viewer = session::viewer(&st.accounts, &headers).await.map_err(PageError)?;
-        let (csrf, new_csrf) = csrf::token(&headers);
-        Ok(Ctx { headers, viewer, csrf, new_csrf })
+    pub async fn of(parts: &Parts, st: &WebState) -> Result<Ctx, PageError> {
+        let viewer = session::viewer(&st.accounts, &parts.headers).await.map_err(PageError)?;
+        let (csrf, new_csrf) = csrf::token(&parts.headers);
+        Ok(Ctx { viewer, origin: parts.extensions.get::<ClientOrigin>().cloned(), csrf, new_csrf })
     }
 
     pub fn layout(&self, title: impl Into<String>, nav: &'static str) -> Layout {
@@ -49,11 +61,6 @@ impl Ctx {
         self.viewer.as_ref().ok_or_else(|| ToSignin(format!("/signin?next={}", encode(here))))
     }
 
-    /// Whether a posted form's `csrf` field matches this browser's token.
-    pub fn csrf_ok(&self, field: &str) -> bool {
-        csrf::verify(&self.headers, field)
-    }
-
     pub fn render(&self, status: StatusCode, page: impl Template) -> Response {
         let html = match page.render() {
             Ok(html) => html,
@@ -66,7 +73,7 @@ impl Ctx {
         // Pages name who is signed in and carry their token: never in a shared cache.
         res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
         if let Some(t) = &self.new_csrf
-            && let Ok(v) = HeaderValue::from_str(&session::csrf_cookie(&self.headers, t))
+            && let Ok(v) = HeaderValue::from_str(&session::csrf_cookie(self.origin.as_ref(), t))
         {
             res.headers_mut().append(SET_COOKIE, v);
         }
@@ -146,7 +153,7 @@ pub fn safe_next(next: &str) -> String {
     }
 }
 
-pub fn card(v: streamvault_core::ports::Video, now: chrono::DateTime<chrono::Utc>) -> Card {
+pub fn card(v: streamvault_core::videos::Video, now: chrono::DateTime<chrono::Utc>) -> Card {
     Card {
         id: v.id.to_string(),
         thumbnail_url: v.thumbnail_url(),

@@ -2,7 +2,7 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use streamvault_core::Error;
@@ -22,12 +22,7 @@ pub struct Done {
 #[utoipa::path(get, path = "/settings", operation_id = "web_settings", tag = "web", params(Done),
     security(("web_cookie" = [])),
     responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to `/signin?next=…`")))]
-pub async fn settings(
-    State(st): State<WebState>,
-    headers: HeaderMap,
-    Query(d): Query<Done>,
-) -> Result<Response, PageError> {
-    let ctx = Ctx::load(&st, headers).await?;
+pub async fn settings(State(st): State<WebState>, ctx: Ctx, Query(d): Query<Done>) -> Result<Response, PageError> {
     let message = match d.done.as_str() {
         "password" => Some("Your password was changed. Every other session was signed out.".to_owned()),
         "sessions" => Some("Every other session was signed out.".to_owned()),
@@ -91,7 +86,9 @@ fn client_name(ua: Option<&str>) -> String {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordForm {
+    /// The form's CSRF token, checked by the layer over every page (`crate::csrf::require`).
     #[serde(default)]
+    #[allow(dead_code)]
     csrf: String,
     #[serde(default)]
     current_password: String,
@@ -112,13 +109,9 @@ pub struct PasswordForm {
     ))]
 pub async fn password(
     State(st): State<WebState>,
-    headers: HeaderMap,
+    ctx: Ctx,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
-    let ctx = Ctx::load(&st, headers).await?;
-    if !ctx.csrf_ok(&f.csrf) {
-        return Ok(ctx.csrf_failed());
-    }
     let Some(auth) = &ctx.viewer else { return Ok(redirect("/signin?next=%2Fsettings")) };
     let (status, why) = match st.accounts.change_password(auth, &f.current_password, &f.new_password).await {
         Ok(()) => return Ok(redirect("/settings?done=password")),
@@ -140,15 +133,7 @@ pub async fn password(
     responses((status = 303, description = "Done (or, signed out, to `/signin`)"), (status = 403, description = "The form's CSRF token does not match its cookie", content_type = "text/html", body = String),
         (status = 415, description = "Not a form (`application/x-www-form-urlencoded`)"),
         (status = 422, description = "A form this page cannot read")))]
-pub async fn end_others(
-    State(st): State<WebState>,
-    headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
-) -> Result<Response, PageError> {
-    let ctx = Ctx::load(&st, headers).await?;
-    if !ctx.csrf_ok(&f.csrf) {
-        return Ok(ctx.csrf_failed());
-    }
+pub async fn end_others(State(st): State<WebState>, ctx: Ctx) -> Result<Response, PageError> {
     let Some(auth) = &ctx.viewer else { return Ok(redirect("/signin?next=%2Fsettings")) };
     st.accounts.end_other_sessions(auth).await?;
     Ok(redirect("/settings?done=sessions"))

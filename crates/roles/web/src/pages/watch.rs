@@ -3,12 +3,13 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use streamvault_core::Error;
+use streamvault_core::ids::{Id, VideoId};
 use streamvault_core::paging::PageRequest;
-use uuid::Uuid;
+use streamvault_http::urls::VideoUrls;
 
 use super::{Ctx, PageError, error, redirect};
 use crate::views::{CommentView, WatchPage, WatchVideo};
@@ -19,12 +20,7 @@ use crate::{WebState, format};
     params(("id" = String, Path, description = "Video id")),
     security((), ("web_cookie" = [])),
     responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 404, description = "Not found (the page that says so)", content_type = "text/html", body = String)))]
-pub async fn watch(
-    State(st): State<WebState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    let ctx = Ctx::load(&st, headers).await?;
+pub async fn watch(State(st): State<WebState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
     render(&st, &ctx, &id, None, StatusCode::OK).await
 }
 
@@ -35,7 +31,7 @@ async fn render(
     comment_error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let Ok(id) = Uuid::parse_str(id) else { return Ok(error::for_status(ctx, StatusCode::NOT_FOUND)) };
+    let Ok(id) = VideoId::parse(id) else { return Ok(error::for_status(ctx, StatusCode::NOT_FOUND)) };
     let viewer = ctx.viewer.as_ref().map(|a| &a.user);
     let v = match st.videos.get(viewer, id).await {
         Ok(v) if v.source.is_some() => v,
@@ -77,7 +73,9 @@ async fn render(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CommentForm {
+    /// The form's CSRF token, checked by the layer over every page (`crate::csrf::require`).
     #[serde(default)]
+    #[allow(dead_code)]
     csrf: String,
     #[serde(default)]
     content: String,
@@ -99,20 +97,16 @@ pub struct CommentForm {
     ))]
 pub async fn comment(
     State(st): State<WebState>,
-    headers: HeaderMap,
+    ctx: Ctx,
     Path(id): Path<String>,
     Form(form): Form<CommentForm>,
 ) -> Result<Response, PageError> {
-    let ctx = Ctx::load(&st, headers).await?;
-    if !ctx.csrf_ok(&form.csrf) {
-        return Ok(ctx.csrf_failed());
-    }
     let here = format!("/watch/{id}");
     let user = match ctx.user_or_signin(&here) {
         Ok(a) => a.user.clone(),
         Err(to_signin) => return Ok(to_signin.into_response()),
     };
-    let Ok(video_id) = Uuid::parse_str(&id) else { return Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)) };
+    let Ok(video_id) = VideoId::parse(&id) else { return Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)) };
     match st.videos.post_comment(&user, video_id, &form.content).await {
         Ok(_) => Ok(redirect(&format!("{here}#comments"))),
         Err(Error::Invalid { message, .. }) => {

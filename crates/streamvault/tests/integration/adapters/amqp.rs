@@ -15,8 +15,13 @@ async fn queue(store: &MetadataStore, url: &str) -> AmqpJobQueue {
     AmqpJobQueue::connect(url, sql.clone(), sql).await.expect("connect to RabbitMQ")
 }
 
-fn job(kind: &'static str, dedup: Option<String>) -> NewJob {
-    NewJob { kind, payload: "{}".into(), run_at: Utc::now(), dedup_key: dedup }
+/// A job told apart from the others by `tag` (queues do not look inside).
+fn job(tag: &str, dedup: Option<String>) -> NewJob {
+    NewJob {
+        job: streamvault_core::ports::Job::CollectBlob { sha256: tag.into() },
+        run_at: Utc::now(),
+        dedup_key: dedup,
+    }
 }
 
 /// Polls until a job is delivered or `within` passes.

@@ -1,6 +1,11 @@
 //! Starts real servers over loopback for the HTTP tests.
 #![allow(dead_code)]
 
+pub mod poll;
+pub mod s3;
+pub mod serve;
+pub mod tus;
+
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use streamvault::server::{self, Running};
@@ -123,6 +128,17 @@ pub fn user() -> String {
     unique_name("u_")
 }
 
+/// The number `sql` (a `SELECT COUNT(*) ...`) counts in the database at `db_url`.
+pub async fn count(db_url: &str, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let conn = sea_orm::Database::connect(db_url).await.unwrap();
+    let be = conn.get_database_backend();
+    let rows = conn.query_all_raw(Statement::from_string(be, sql.to_owned())).await.unwrap();
+    let n = rows.first().unwrap_or_else(|| panic!("{sql}: no row")).try_get_by_index::<i64>(0).unwrap();
+    conn.close().await.ok();
+    n
+}
+
 /// Sets columns of a video row directly, standing in for the stream role and the worker (which
 /// move `status` and count `views`) in tests of the API alone.
 pub async fn set_video(db: &TestDb, id: &str, status: &str, views: i64) {
@@ -222,6 +238,26 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// A simple upload (`POST /stream/v1/files?name=`) of `data` with session `token`.
+    pub async fn post_file(&self, token: &str, name: &str, data: Vec<u8>) -> Response {
+        self.authed(Method::POST, &format!("/stream/v1/files?name={name}"), token).body(data).send().await.unwrap()
+    }
+
+    /// [`TestServer::post_file`] that must succeed (201); returns the new file's JSON.
+    pub async fn new_file(&self, token: &str, name: &str, data: Vec<u8>) -> Value {
+        let res = self.post_file(token, name, data).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        body(res).await
+    }
+
+    /// The bytes counted against the quota of the holder of `token` (`usage_bytes` in `/me`).
+    pub async fn usage_bytes(&self, token: &str) -> u64 {
+        let me = body(self.authed(Method::GET, "/api/v1/me", token).send().await.unwrap()).await;
+        me["usage_bytes"].as_u64().unwrap()
+    }
+}
+
 /// Every file below `dir` (empty when it does not exist).
 pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
@@ -252,12 +288,21 @@ pub async fn api_video(http: &Client, base: &str, token: &str, name: &str, title
     res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }
 
+/// Whether ffmpeg is on the PATH: without it a test skips (`false`), except under CI, where it
+/// fails.
+pub fn have_ffmpeg() -> bool {
+    if std::process::Command::new("ffmpeg").arg("-version").output().is_ok() {
+        return true;
+    }
+    assert!(!streamvault_testkit::in_ci(), "ffmpeg is required under CI (.ci/run installs it)");
+    eprintln!("SKIP: ffmpeg not found");
+    false
+}
+
 /// A test pattern (`testsrc2` when `moving`, for encoders to chew on) with a tone, made by
 /// ffmpeg into `dir/file`; `None` (skip) without ffmpeg outside CI.
 pub fn lavfi_video(dir: &std::path::Path, file: &str, size: &str, secs: u32, codec_args: &[&str]) -> Option<Vec<u8>> {
-    if std::process::Command::new("ffmpeg").arg("-version").output().is_err() {
-        assert!(!streamvault_testkit::in_ci(), "ffmpeg is required under CI (.ci/run installs it)");
-        eprintln!("SKIP: ffmpeg not found");
+    if !have_ffmpeg() {
         return None;
     }
     let out = dir.join(file);
