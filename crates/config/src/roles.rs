@@ -1,6 +1,6 @@
 use std::fmt;
 
-/// The roles one process can take (DESIGN.md, section 2).
+/// The roles one process can take (README, "Roles"): any set of them runs in one process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     Api,

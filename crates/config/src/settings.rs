@@ -32,7 +32,9 @@ pub struct Settings {
     /// Empty means jobs live in the metadata store.
     #[serde(deserialize_with = "lenient_string")]
     pub queue_url: String,
-    /// Empty means an in-process event bus.
+    /// The event bus of the live features (bullet comments, viewer counts), which are not
+    /// built yet: nothing uses it today. Validated so a deployment may set it ahead; empty will
+    /// mean in-process.
     #[serde(deserialize_with = "lenient_string")]
     pub bus_url: String,
     pub session_idle_secs: u64,
@@ -71,6 +73,11 @@ pub struct Settings {
     pub max_streams_per_client: u32,
     /// How long a resumable upload's append holds its lock without renewing it.
     pub upload_lock_secs: u64,
+    /// How long a worker holds a job without renewing it: a dead worker's job runs again
+    /// this long after its last heartbeat.
+    pub job_lease_secs: u64,
+    /// The first retry of a failed job waits this long; later ones double.
+    pub job_retry_secs: u64,
     /// `redirect` (to a presigned URL) or `proxy`, for blobs in object storage.
     #[serde(deserialize_with = "lenient_string")]
     pub playback: String,
@@ -128,6 +135,8 @@ impl Default for Settings {
             max_streams: 512,
             max_streams_per_client: 32,
             upload_lock_secs: 8,
+            job_lease_secs: 30,
+            job_retry_secs: 5,
             playback: "redirect".into(),
             db_max_connections: 16,
             log_format: "auto".into(),
@@ -205,6 +214,8 @@ pub struct Config {
     pub max_streams: u32,
     pub max_streams_per_client: u32,
     pub upload_lock: Duration,
+    pub job_lease: Duration,
+    pub job_retry: Duration,
     pub playback: Playback,
     pub db_max_connections: u32,
     pub log_format: LogFormat,
@@ -324,6 +335,10 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
     let positive = |field: &str, v: u64| -> Result<Duration, ConfigError> {
         if v == 0 { Err(bad(field, "must be greater than 0".into())) } else { Ok(Duration::from_secs(v)) }
     };
+    // Heartbeats come every third of the lease: under 3 s they would come too close together.
+    let job_lease = |v: u64| {
+        if v < 3 { Err(bad("job_lease_secs", "must be at least 3".into())) } else { Ok(Duration::from_secs(v)) }
+    };
     let session_idle = positive("session_idle_secs", s.session_idle_secs)?;
     let session_absolute = positive("session_absolute_secs", s.session_absolute_secs)?;
     let login_window = positive("login_window_secs", s.login_window_secs)?;
@@ -401,6 +416,8 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         max_streams: s.max_streams,
         max_streams_per_client: s.max_streams_per_client,
         upload_lock: positive("upload_lock_secs", s.upload_lock_secs)?,
+        job_lease: job_lease(s.job_lease_secs)?,
+        job_retry: positive("job_retry_secs", s.job_retry_secs)?,
         playback,
         db_max_connections: s.db_max_connections,
         log_format,
@@ -464,6 +481,8 @@ impl Config {
             (env_name("max_streams"), self.max_streams.to_string()),
             (env_name("max_streams_per_client"), self.max_streams_per_client.to_string()),
             (env_name("upload_lock_secs"), self.upload_lock.as_secs().to_string()),
+            (env_name("job_lease_secs"), self.job_lease.as_secs().to_string()),
+            (env_name("job_retry_secs"), self.job_retry.as_secs().to_string()),
             (env_name("playback"), format!("{:?}", self.playback).to_ascii_lowercase()),
             (env_name("db_max_connections"), self.db_max_connections.to_string()),
             (env_name("log_format"), format!("{:?}", self.log_format).to_ascii_lowercase()),

@@ -2,12 +2,15 @@
 //!
 //! Everything here is independent of HTTP and of any storage engine: the roles call the
 //! services in this crate, and the services reach state only through the traits in [`ports`],
-//! which the adapter crates (`streamvault-metadata`, `streamvault-redis`) implement.
+//! which the crates under `crates/adapters/` implement. Each domain folder holds its models
+//! (`model.rs`) and services; ids are typed ([`ids`]); every failure is an [`Error`], which the
+//! HTTP edge maps to one status and one public code.
 
 pub mod accounts;
 pub mod cleanup;
 pub mod drive;
 pub mod error;
+mod error_code;
 pub mod ids;
 pub mod media;
 pub mod paging;
@@ -19,4 +22,4 @@ pub mod text;
 pub mod uploads;
 pub mod videos;
 
-pub use error::{Error, Result};
+pub use error::{BoxError, Error, ErrorCode, Result};

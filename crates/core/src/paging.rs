@@ -1,6 +1,7 @@
 //! Keyset pagination with opaque cursors. A cursor names the last row of a page (its id, and
 //! for "popular" its view count), so pages neither repeat nor skip rows when new rows arrive.
 
+use crate::ErrorCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
@@ -27,7 +28,7 @@ impl Cursor {
     }
 
     pub fn decode(s: &str) -> Result<Self> {
-        let bad = || Error::invalid("bad_cursor", "cursor is not one this server issued");
+        let bad = || Error::invalid(ErrorCode::BadCursor, "cursor is not one this server issued");
         let raw = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
         let raw = String::from_utf8(raw).map_err(|_| bad())?;
         let (rank, id) = match raw.split_once(':') {
@@ -69,7 +70,12 @@ impl PageRequest {
             None => DEFAULT_LIMIT,
             Some(l) => match parse_whole(l) {
                 Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => return Err(Error::invalid("bad_limit", format!("limit must be a number from 1 to {MAX_LIMIT}"))),
+                _ => {
+                    return Err(Error::invalid(
+                        ErrorCode::BadLimit,
+                        format!("limit must be a number from 1 to {MAX_LIMIT}"),
+                    ));
+                }
             },
         };
         let after = cursor.filter(|c| !c.is_empty()).map(Cursor::decode).transpose()?;

@@ -163,7 +163,7 @@ impl Drop for Reservation {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 if let Err(e) = quota.release(hold).await {
-                    tracing::warn!(%hold, error = %e, "quota hold not released; it expires");
+                    tracing::warn!(%hold, error = %e.report(), "quota hold not released; it expires");
                 }
             });
         }

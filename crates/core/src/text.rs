@@ -1,12 +1,13 @@
 //! Validation of user-written text. Text is stored and returned verbatim (no trimming, no
 //! normalisation); only its length in characters and emptiness are checked.
 
+use crate::ErrorCode;
 use crate::{Error, Result};
 
 /// Checks that `value` has 1..=`max` characters and is not only white space.
 pub fn check(field: &'static str, value: &str, max: usize) -> Result<()> {
     if value.trim().is_empty() {
-        return Err(Error::invalid("missing_field", format!("{field} must not be empty")));
+        return Err(Error::invalid(ErrorCode::MissingField, format!("{field} must not be empty")));
     }
     check_len(field, value, max)
 }
@@ -18,10 +19,10 @@ pub fn check_optional(field: &'static str, value: &str, max: usize) -> Result<()
 
 fn check_len(field: &'static str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
-        return Err(Error::invalid("too_long", format!("{field} must be at most {max} characters")));
+        return Err(Error::invalid(ErrorCode::TooLong, format!("{field} must be at most {max} characters")));
     }
     if value.contains('\0') {
-        return Err(Error::invalid("bad_text", format!("{field} must not contain NUL characters")));
+        return Err(Error::invalid(ErrorCode::BadText, format!("{field} must not contain NUL characters")));
     }
     Ok(())
 }

@@ -2,7 +2,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use streamvault_core::Error;
+use streamvault_core::{Error, ErrorCode};
 
 /// A domain error on its way out: one status per variant, and the seed's error body
 /// `{"error": "...", "error_code": "..."}`.
@@ -28,7 +28,17 @@ pub struct ErrorBody {
     /// A human-readable message.
     pub error: String,
     /// A stable machine-readable code, e.g. `unauthenticated`, `not_found`, `username_taken`.
+    #[schema(schema_with = error_codes)]
     pub error_code: String,
+}
+
+/// Every `error_code` (`streamvault_core::ErrorCode`), as the schema's enumeration.
+fn error_codes() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+        .description(Some("A stable machine-readable code; the list only grows."))
+        .build()
 }
 
 pub fn status_of(e: &Error) -> StatusCode {
@@ -45,8 +55,8 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -54,19 +64,19 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
         let status = status_of(&e);
-        // Internal details go to the log, never to the client.
+        // Logged once, here, with every cause; never sent to the client.
         let message = match &e {
-            Error::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error");
+            Error::Internal { .. } => {
+                tracing::error!(error = %e.report(), "internal error");
                 "internal server error".to_owned()
             }
-            Error::Unavailable(detail) => {
-                tracing::warn!(error = %detail, "backend unavailable");
+            Error::Unavailable { .. } => {
+                tracing::warn!(error = %e.report(), "backend unavailable");
                 "a backend service is unavailable, try again later".to_owned()
             }
             other => other.to_string(),
         };
-        let mut res = (status, Json(Body { error: &message, error_code: e.code() })).into_response();
+        let mut res = (status, Json(Body { error: &message, error_code: e.code().as_str() })).into_response();
         match e {
             Error::TooManyRequests { retry_after } => {
                 let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
@@ -75,7 +85,7 @@ impl IntoResponse for ApiError {
             Error::Unauthenticated(_) => {
                 res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Error::Unavailable(_) => {
+            Error::Unavailable { .. } => {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
             _ => {}

@@ -2,6 +2,7 @@ use axum::extract::{FromRequest, Request};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use streamvault_core::Error;
+use streamvault_core::ErrorCode;
 
 use crate::ApiError;
 
@@ -21,7 +22,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         let mut body = req.into_body().into_data_stream();
         let mut buf = Vec::new();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| Error::invalid("bad_body", format!("the request body ended early: {e}")))?;
+            let chunk =
+                chunk.map_err(|e| Error::invalid(ErrorCode::BadBody, format!("the request body ended early: {e}")))?;
             if buf.len() + chunk.len() > MAX_JSON_BYTES {
                 crate::body::linger(body).await;
                 return Err(Error::TooLarge(format!("request body larger than {MAX_JSON_BYTES} bytes")).into());
@@ -29,7 +31,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             buf.extend_from_slice(&chunk);
         }
         serde_json::from_slice(&buf).map(JsonBody).map_err(|e| {
-            ApiError(Error::invalid("bad_json", format!("request body is not valid JSON for this call: {e}")))
+            ApiError(Error::invalid(ErrorCode::BadJson, format!("request body is not valid JSON for this call: {e}")))
         })
     }
 }
@@ -42,6 +44,7 @@ mod fuzz {
     use serde::Deserialize;
     use serde_json::{Map, Value};
     use streamvault_core::Error;
+    use streamvault_core::ErrorCode;
 
     use super::{JsonBody, MAX_JSON_BYTES};
 
@@ -147,14 +150,14 @@ mod fuzz {
             let got = rt.block_on(extract::<Value>(request(&body, &cuts, content_type.as_deref())?));
             match (got, expected) {
                 (Ok(v), Some(e)) => prop_assert_eq!(v, e),
-                (Err(Error::Invalid { code: "bad_json", .. }), None) => {}
+                (Err(Error::Invalid { code: ErrorCode::BadJson, .. }), None) => {}
                 (got, expected) => prop_assert!(false, "{got:?}, expected {expected:?}"),
             }
             // Into a struct, the same bytes are read or refused as bad JSON (the struct skips
             // fields it does not know without checking their numbers' range, so it may accept
             // what a Value refuses).
             let login = rt.block_on(extract::<Login>(request(&body, &cuts, content_type.as_deref())?));
-            prop_assert!(matches!(login, Ok(_) | Err(Error::Invalid { code: "bad_json", .. })), "{login:?}");
+            prop_assert!(matches!(login, Ok(_) | Err(Error::Invalid { code: ErrorCode::BadJson, .. })), "{login:?}");
         }
 
         /// Any JSON value (deeply nested, escapes, big numbers) reads back as itself.
@@ -193,7 +196,7 @@ mod fuzz {
             };
             match (got, expected) {
                 (Ok(l), Some((user_name, pwd))) => prop_assert_eq!(l, Login { user_name, pwd }),
-                (Err(Error::Invalid { code: "bad_json", .. }), None) => {}
+                (Err(Error::Invalid { code: ErrorCode::BadJson, .. }), None) => {}
                 (got, expected) => prop_assert!(false, "{got:?}, expected {expected:?} for {value}"),
             }
         }

@@ -6,6 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use streamvault_core::Error;
+use streamvault_core::ErrorCode;
 use streamvault_core::ids::NoSuch;
 
 use crate::ApiError;
@@ -22,7 +23,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
                 let text = e.body_text();
                 Err(ApiError(match NoSuch::parse(&text) {
                     Some(what) => Error::NotFound(what),
-                    None => Error::invalid("bad_path", text),
+                    None => Error::invalid(ErrorCode::BadPath, text),
                 }))
             }
         }

@@ -2,6 +2,7 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use streamvault_core::Error;
+use streamvault_core::ErrorCode;
 
 use crate::ApiError;
 
@@ -17,12 +18,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
         if let Some(q) = parts.uri.query()
             && q.split('&').any(|pair| percent_encoding::percent_decode_str(pair).decode_utf8().is_err())
         {
-            return Err(ApiError(Error::invalid("bad_query", "the query string is not UTF-8")));
+            return Err(ApiError(Error::invalid(ErrorCode::BadQuery, "the query string is not UTF-8")));
         }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| QueryParams(v))
-            .map_err(|e| ApiError(Error::invalid("bad_query", e.body_text())))
+            .map_err(|e| ApiError(Error::invalid(ErrorCode::BadQuery, e.body_text())))
     }
 }
 

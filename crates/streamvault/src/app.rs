@@ -268,14 +268,11 @@ fn node_id(data_dir: &std::path::Path) -> Result<String> {
     let id = uuid::Uuid::now_v7().to_string();
     std::fs::create_dir_all(data_dir)
         .and_then(|()| std::fs::write(&path, &id))
-        .map_err(|e| Error::Unavailable(format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| Error::unavailable(format!("cannot write {}", path.display()), e))?;
     Ok(id)
 }
 
 /// For `main`: a start-up failure as one line.
 pub fn describe_start_error(e: &Error) -> String {
-    match e {
-        Error::Unavailable(m) | Error::Internal(m) => m.clone(),
-        other => other.to_string(),
-    }
+    e.report()
 }

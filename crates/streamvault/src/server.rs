@@ -17,12 +17,8 @@ use crate::app::App;
 
 /// How often the worker purges expired sessions.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
-/// A job is ours for this long before another worker may take it over.
-const JOB_LEASE: Duration = Duration::from_secs(30);
 /// How often an idle worker looks for due jobs.
 const JOB_POLL: Duration = Duration::from_millis(500);
-/// The first retry of a failed job waits this long; later ones double.
-const JOB_BACKOFF: Duration = Duration::from_secs(5);
 /// How often counted views are written.
 const VIEWS_EVERY: Duration = Duration::from_secs(1);
 
@@ -99,9 +95,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 cleanup: app.cleanup.clone(),
                 media: app.media.clone(),
                 worker_id: JobRunner::worker_id(),
-                lease: JOB_LEASE,
+                lease: app.config.job_lease,
                 idle_poll: JOB_POLL,
-                backoff_base: JOB_BACKOFF,
+                backoff_base: app.config.job_retry,
             }
             .spawn(rx.clone())
         })
@@ -132,7 +128,7 @@ async fn flush_views(views: streamvault_core::videos::ViewCounter, mut stop: wat
             _ = stop.wait_for(|s| *s) => true,
         };
         if let Err(e) = views.flush().await {
-            tracing::warn!(error = %e, "views not written yet; will retry");
+            tracing::warn!(error = %e.report(), "views not written yet; will retry");
         }
         if stopping {
             break;

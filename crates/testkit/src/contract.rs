@@ -2,12 +2,15 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use streamvault_core::ErrorCode;
 
 use chrono::{DateTime, Utc};
 use streamvault_core::Error;
 use streamvault_core::accounts::{Session, User};
 use streamvault_core::ids::{Id, SessionId, UserId};
-use streamvault_core::ports::{Limit, LoginThrottle, QuotaLedger, SessionStore, UserRepo};
+use streamvault_core::ports::{
+    Job, JobQueue, LeasedJob, Limit, LoginThrottle, NewJob, QuotaLedger, SessionStore, UserRepo,
+};
 use uuid::Uuid;
 
 use crate::unique_name;
@@ -36,7 +39,7 @@ pub async fn user_repo(repo: Arc<dyn UserRepo>) {
     assert_eq!(repo.find_by_id(UserId::new()).await.unwrap(), None);
 
     let dup = repo.insert(&user(&name.to_uppercase())).await.unwrap_err();
-    assert!(matches!(dup, Error::Conflict { code: "username_taken", .. }), "{dup:?}");
+    assert!(matches!(dup, Error::Conflict { code: ErrorCode::UsernameTaken, .. }), "{dup:?}");
 
     // Racing inserts of one name: exactly one wins, the rest are conflicts, never a 500.
     let contested = unique_name("race_");
@@ -125,75 +128,80 @@ pub async fn session_store(store: Arc<dyn SessionStore>, users: Arc<dyn UserRepo
 }
 
 /// A job told apart from the others by `tag` (any kind will do: queues do not look inside).
-fn job(tag: &str, dedup: Option<String>) -> streamvault_core::ports::NewJob {
-    let job = streamvault_core::ports::Job::CollectBlob { sha256: tag.into() };
-    streamvault_core::ports::NewJob { job, run_at: Utc::now(), dedup_key: dedup }
+pub fn tagged_job(tag: &str, dedup: Option<String>) -> NewJob {
+    NewJob { job: Job::CollectBlob { sha256: tag.into() }, run_at: Utc::now(), dedup_key: dedup }
 }
 
-/// Leases, expiry, retries, dead letters, de-duplication and exclusive delivery.
-pub async fn job_queue(q: Arc<dyn streamvault_core::ports::JobQueue>) {
-    let lease = Duration::from_secs(60);
-    assert_eq!(q.lease("w1", lease).await.unwrap(), None, "empty");
+fn tag_of(j: &LeasedJob) -> String {
+    match j.job().unwrap() {
+        Job::CollectBlob { sha256 } => sha256,
+        other => panic!("not a tagged job: {other:?}"),
+    }
+}
+
+/// Polls `lease` until a job comes or `within` passes: a broker delivers asynchronously, the
+/// SQL queue at once.
+pub async fn next_job(q: &dyn JobQueue, worker: &str, lease: Duration, within: Duration) -> Option<LeasedJob> {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(j) = q.lease(worker, lease).await.unwrap() {
+            return Some(j);
+        }
+        if start.elapsed() >= within {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// What every job queue does, in the database or through a broker: a job is delivered once
+/// and done is done; a failure waits for its retry time, then goes to the dead letters;
+/// de-duplication by key while pending; workers draining jobs get each exactly once.
+pub async fn job_queue(q: Arc<dyn JobQueue>) {
+    let (lease, wait, quiet) = (Duration::from_secs(60), Duration::from_secs(5), Duration::from_millis(400));
+    assert!(next_job(q.as_ref(), "w1", lease, quiet).await.is_none(), "empty");
 
     // One holder at a time; done is done.
-    q.enqueue(&job("a", None)).await.unwrap();
-    let j = q.lease("w1", lease).await.unwrap().expect("due job");
-    assert_eq!((j.job().unwrap(), j.attempt), (streamvault_core::ports::Job::CollectBlob { sha256: "a".into() }, 1));
-    assert_eq!(q.lease("w2", lease).await.unwrap(), None, "leased jobs are not handed out twice");
+    q.enqueue(&tagged_job("a", None)).await.unwrap();
+    let j = next_job(q.as_ref(), "w1", lease, wait).await.expect("due job");
+    assert_eq!((tag_of(&j).as_str(), j.attempt), ("a", 1));
+    assert!(next_job(q.as_ref(), "w2", lease, quiet).await.is_none(), "leased jobs are not handed out twice");
     q.complete(&j).await.unwrap();
-    assert_eq!(q.lease("w2", lease).await.unwrap(), None);
-
-    // An expired lease (a dead worker) is taken over; the old holder can no longer finish it.
-    q.enqueue(&job("b", None)).await.unwrap();
-    let first = q.lease("w1", Duration::from_millis(100)).await.unwrap().unwrap();
-    tokio::time::sleep(Duration::from_millis(250)).await;
-    let second = q.lease("w2", lease).await.unwrap().expect("expired lease is re-leased");
-    assert_eq!((second.id, second.attempt), (first.id, 2));
-    q.complete(&first).await.unwrap();
-    assert_eq!(q.lease("w3", Duration::from_millis(1)).await.unwrap(), None, "the stale holder did not end it");
-    q.complete(&second).await.unwrap();
-
-    // A heartbeat keeps a long job's lease.
-    q.enqueue(&job("hb", None)).await.unwrap();
-    let hb = q.lease("w1", Duration::from_millis(150)).await.unwrap().unwrap();
-    assert!(q.extend(&hb, lease).await.unwrap());
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(q.lease("w2", lease).await.unwrap(), None, "an extended lease is not taken over");
-    q.complete(&hb).await.unwrap();
-    assert!(!q.extend(&hb, lease).await.unwrap(), "nothing to extend once done");
+    assert!(next_job(q.as_ref(), "w2", lease, quiet).await.is_none(), "done is done");
 
     // Retry at a later time, then the dead-letter list.
-    q.enqueue(&job("c", None)).await.unwrap();
-    let c1 = q.lease("w1", lease).await.unwrap().unwrap();
-    q.fail(&c1, "boom", Some(Utc::now() + chrono::Duration::milliseconds(300))).await.unwrap();
-    assert_eq!(q.lease("w1", lease).await.unwrap(), None, "not before its retry time");
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let c2 = q.lease("w1", lease).await.unwrap().expect("retried");
-    assert_eq!(c2.attempt, 2);
+    q.enqueue(&tagged_job("c", None)).await.unwrap();
+    let c1 = next_job(q.as_ref(), "w1", lease, wait).await.unwrap();
+    let retry_at = Utc::now() + chrono::Duration::milliseconds(600);
+    q.fail(&c1, "boom", Some(retry_at)).await.unwrap();
+    assert!(next_job(q.as_ref(), "w1", lease, Duration::from_millis(300)).await.is_none(), "not before its retry time");
+    let c2 = next_job(q.as_ref(), "w1", lease, wait).await.expect("retried");
+    assert!(Utc::now() >= retry_at, "delivered early");
+    assert_eq!((c2.id, c2.attempt), (c1.id, 2));
     q.fail(&c2, "boom again", None).await.unwrap();
-    assert_eq!(q.lease("w1", lease).await.unwrap(), None, "dead jobs do not run");
+    assert!(next_job(q.as_ref(), "w1", lease, quiet).await.is_none(), "dead jobs do not run");
 
     // De-duplication by key while pending; the key is free once the job finished.
     let key = unique_name("k");
-    q.enqueue(&job("d", Some(key.clone()))).await.unwrap();
-    q.enqueue(&job("d", Some(key.clone()))).await.unwrap();
-    let d = q.lease("w1", lease).await.unwrap().unwrap();
-    assert_eq!(q.lease("w2", lease).await.unwrap(), None, "one job per pending key");
+    q.enqueue(&tagged_job("d", Some(key.clone()))).await.unwrap();
+    q.enqueue(&tagged_job("d", Some(key.clone()))).await.unwrap();
+    let d = next_job(q.as_ref(), "w1", lease, wait).await.unwrap();
+    assert!(next_job(q.as_ref(), "w2", lease, quiet).await.is_none(), "one job per pending key");
     q.complete(&d).await.unwrap();
-    q.enqueue(&job("d", Some(key))).await.unwrap();
-    let d2 = q.lease("w1", lease).await.unwrap().expect("key reusable after completion");
+    q.enqueue(&tagged_job("d", Some(key))).await.unwrap();
+    let d2 = next_job(q.as_ref(), "w1", lease, wait).await.expect("key reusable after completion");
     q.complete(&d2).await.unwrap();
 
     // Four workers draining twenty jobs: each job exactly once.
     for _ in 0..20 {
-        q.enqueue(&job("e", None)).await.unwrap();
+        q.enqueue(&tagged_job("e", None)).await.unwrap();
     }
     let workers: Vec<_> = (0..4)
         .map(|w| {
             let q = q.clone();
             tokio::spawn(async move {
                 let mut got = Vec::new();
-                while let Some(j) = q.lease(&format!("w{w}"), Duration::from_secs(60)).await.unwrap() {
+                while let Some(j) = next_job(q.as_ref(), &format!("w{w}"), lease, Duration::from_secs(2)).await {
                     got.push(j.id);
                     q.complete(&j).await.unwrap();
                 }
@@ -207,6 +215,30 @@ pub async fn job_queue(q: Arc<dyn streamvault_core::ports::JobQueue>) {
     }
     let unique: std::collections::HashSet<_> = all.iter().collect();
     assert_eq!((all.len(), unique.len()), (20, 20), "every job once, none twice");
+}
+
+/// Leases that run out, for a queue that hands out jobs by lease alone (the SQL queue): an
+/// expired lease is taken over and its old holder can no longer finish it; a heartbeat keeps
+/// a long job's lease. (Through a broker a job is taken over when its worker's connection
+/// drops: the adapter's own test shows that.)
+pub async fn job_leases(q: Arc<dyn JobQueue>) {
+    let lease = Duration::from_secs(60);
+    q.enqueue(&tagged_job("b", None)).await.unwrap();
+    let first = q.lease("w1", Duration::from_millis(100)).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let second = q.lease("w2", lease).await.unwrap().expect("expired lease is re-leased");
+    assert_eq!((second.id, second.attempt), (first.id, 2));
+    q.complete(&first).await.unwrap();
+    assert_eq!(q.lease("w3", Duration::from_millis(1)).await.unwrap(), None, "the stale holder did not end it");
+    q.complete(&second).await.unwrap();
+
+    q.enqueue(&tagged_job("hb", None)).await.unwrap();
+    let hb = q.lease("w1", Duration::from_millis(150)).await.unwrap().unwrap();
+    assert!(q.extend(&hb, lease).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(q.lease("w2", lease).await.unwrap(), None, "an extended lease is not taken over");
+    q.complete(&hb).await.unwrap();
+    assert!(!q.extend(&hb, lease).await.unwrap(), "nothing to extend once done");
 }
 
 /// `a` and `b` are two handles on one throttle's state (the same process's, or two replicas'

@@ -43,8 +43,8 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}{}", &id[20..])
 }
 
-/// An HTTP client for tests. reqwest is built without a default TLS provider here (see
-/// STACK.md: no aws-lc), so install `ring` first.
+/// An HTTP client for tests. reqwest is built without a default TLS provider here (aws-lc
+/// would add a minute to every build; `.ci/run` refuses it), so install `ring` first.
 pub fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()

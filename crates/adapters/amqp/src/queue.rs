@@ -122,7 +122,7 @@ impl Link {
         let props = ConnectionProperties::default().with_connection_name("streamvault".into());
         let conn = tokio::time::timeout(Duration::from_secs(5), Connection::connect(url, props))
             .await
-            .map_err(|_| Error::Unavailable("rabbitmq: connection timed out".into()))?
+            .map_err(|_| Error::retry_later("rabbitmq: connection timed out"))?
             .map_err(amqp_err)?;
         let publish = conn.create_channel().await.map_err(amqp_err)?;
         publish.confirm_select(ConfirmSelectOptions::default()).await.map_err(amqp_err)?;
@@ -134,7 +134,7 @@ impl Link {
 
 /// `?prefix=` is ours, not lapin's.
 fn split_prefix(raw: &str) -> Result<(String, String)> {
-    let mut url = url::Url::parse(raw).map_err(|e| Error::Unavailable(format!("queue_url: {e}")))?;
+    let mut url = url::Url::parse(raw).map_err(|e| Error::unavailable("queue_url", e))?;
     let mut prefix = "streamvault".to_owned();
     let kept: Vec<(String, String)> = url
         .query_pairs()
@@ -219,9 +219,9 @@ impl Inner {
             Confirmation::Ack(Some(_)) => {
                 // Declared again on the next connection.
                 self.link.lock().await.take();
-                Err(Error::Unavailable(format!("rabbitmq: queue {queue} is missing; job {id} will be sent again")))
+                Err(Error::retry_later(format!("rabbitmq: queue {queue} is missing; job {id} will be sent again")))
             }
-            Confirmation::Nack(_) => Err(Error::Unavailable(format!("rabbitmq refused job {id}"))),
+            Confirmation::Nack(_) => Err(Error::retry_later(format!("rabbitmq refused job {id}"))),
         }
     }
 
@@ -257,7 +257,7 @@ async fn relay(inner: Arc<Inner>) {
             // A full batch: more may be waiting.
             Ok(100) => continue,
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "job relay failed; retrying"),
+            Err(e) => tracing::warn!(error = %e.report(), "job relay failed; retrying"),
         }
         let _ = tokio::time::timeout(RELAY_POLL, inner.wake.notified()).await;
     }

@@ -59,7 +59,7 @@ impl Topology {
 }
 
 pub(crate) fn amqp_err(e: lapin::Error) -> Error {
-    Error::Unavailable(format!("rabbitmq: {e}"))
+    Error::unavailable("rabbitmq", e)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub struct LocalBlobStore {
 }
 
 fn io_err(what: &str, e: std::io::Error) -> Error {
-    Error::Unavailable(format!("blob store: {what}: {e}"))
+    Error::unavailable(format!("blob store: {what}"), e)
 }
 
 impl LocalBlobStore {
@@ -33,7 +33,7 @@ impl LocalBlobStore {
     fn path(&self, key: &str) -> Result<PathBuf> {
         // Keys are made by blob_key(); refuse anything that could leave the root all the same.
         if key.is_empty() || key.starts_with('/') || key.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
-            return Err(Error::Internal(format!("refusing blob key {key:?}")));
+            return Err(Error::bug(format!("refusing blob key {key:?}")));
         }
         Ok(self.root.join(key))
     }
@@ -154,7 +154,7 @@ impl HealthCheck for LocalBlobStore {
     async fn check(&self) -> Result<()> {
         match tokio::fs::metadata(&self.root).await {
             Ok(m) if m.is_dir() => Ok(()),
-            Ok(_) => Err(Error::Unavailable(format!("{} is not a directory", self.root.display()))),
+            Ok(_) => Err(Error::retry_later(format!("{} is not a directory", self.root.display()))),
             Err(e) => Err(io_err(&self.root.display().to_string(), e)),
         }
     }

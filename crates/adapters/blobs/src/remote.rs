@@ -23,7 +23,7 @@ fn dal_err(e: opendal::Error) -> Error {
     if e.kind() == opendal::ErrorKind::NotFound {
         Error::NotFound("blob")
     } else {
-        Error::Unavailable(format!("object storage: {e}"))
+        Error::unavailable("object storage", e)
     }
 }
 
@@ -52,12 +52,12 @@ impl BlobStore for RemoteBlobStore {
     }
 
     async fn put_file(&self, key: &str, src: &Path, _size: u64, content_type: &str) -> Result<()> {
-        let mut file = tokio::fs::File::open(src).await.map_err(|e| Error::Internal(format!("staging file: {e}")))?;
+        let mut file = tokio::fs::File::open(src).await.map_err(|e| Error::unavailable("staging file", e))?;
         let mut w =
             self.op.writer_with(key).chunk(PART).concurrent(4).content_type(content_type).await.map_err(dal_err)?;
         let mut buf = vec![0u8; PART];
         loop {
-            let n = file.read(&mut buf).await.map_err(|e| Error::Internal(format!("staging file: {e}")))?;
+            let n = file.read(&mut buf).await.map_err(|e| Error::unavailable("staging file", e))?;
             if n == 0 {
                 break;
             }
@@ -109,7 +109,7 @@ impl HealthCheck for RemoteBlobStore {
     async fn check(&self) -> Result<()> {
         match tokio::time::timeout(Duration::from_secs(3), self.op.check()).await {
             Ok(r) => r.map_err(dal_err),
-            Err(_) => Err(Error::Unavailable("object storage: check timed out".into())),
+            Err(_) => Err(Error::retry_later("object storage: check timed out")),
         }
     }
 }

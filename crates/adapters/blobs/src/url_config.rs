@@ -13,7 +13,7 @@ pub(crate) enum Target {
 }
 
 fn bad(msg: impl Into<String>) -> Error {
-    Error::Unavailable(format!("STREAMVAULT_STORAGE_URL: {}", msg.into()))
+    Error::retry_later(format!("STREAMVAULT_STORAGE_URL: {}", msg.into()))
 }
 
 /// `fs:///abs/path`, `fs://./rel/path`;

@@ -52,7 +52,7 @@ impl Tool {
             .stderr(Stdio::piped())
             .output()
             .await
-            .map_err(|e| Error::Unavailable(format!("{}: {e}", self.program)))
+            .map_err(|e| Error::unavailable(self.program.to_string(), e))
     }
 
     /// The command line, for logs and for re-running it by hand (the benchmark does).

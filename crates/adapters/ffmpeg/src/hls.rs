@@ -89,7 +89,7 @@ pub(crate) async fn transcode(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Error::Unavailable(format!("ffmpeg: {e}")))?;
+        .map_err(|e| Error::unavailable("ffmpeg", e))?;
     let mut stderr = child.stderr.take().ok_or_else(|| Error::internal("ffmpeg stderr"))?;
     let errors = tokio::spawn(async move {
         let mut buf = Vec::new();
@@ -108,12 +108,12 @@ pub(crate) async fn transcode(
             progress.send_replace(u8::try_from(pct.min(99)).unwrap_or(99));
         }
     }
-    let status = child.wait().await.map_err(|e| Error::Unavailable(format!("ffmpeg: {e}")))?;
+    let status = child.wait().await.map_err(|e| Error::unavailable("ffmpeg", e))?;
     let stderr = errors.await.unwrap_or_default();
     if status.success() {
         Ok(Ok(()))
     } else if status.code().is_none() {
-        Err(Error::Unavailable("ffmpeg was killed".into()))
+        Err(Error::retry_later("ffmpeg was killed"))
     } else {
         Ok(Err(Unusable(format!("the video could not be transcoded ({})", last_error(&stderr)))))
     }

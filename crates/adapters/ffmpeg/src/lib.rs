@@ -1,5 +1,5 @@
 //! ffmpeg as subprocesses (`tokio::process`, killed on drop, time-limited, at a lower CPU
-//! priority): crash isolation and no C linking (see STACK.md).
+//! priority): a crashing decoder takes down one job, not the worker, and nothing links C.
 
 mod command;
 mod hls;
@@ -44,7 +44,7 @@ impl MediaTool for Ffmpeg {
         tracing::info!(command = %self.ffprobe.display(&args), "probing");
         let out = tokio::time::timeout(PROBE_TIMEOUT, self.ffprobe.output(&args))
             .await
-            .map_err(|_| Error::Unavailable("ffprobe took too long".into()))??;
+            .map_err(|_| Error::retry_later("ffprobe took too long"))??;
         if !out.status.success() {
             let why = command::last_error(&out.stderr);
             return Ok(Err(Unusable(format!("the file is not a playable video ({why})"))));

@@ -80,11 +80,11 @@ async fn run(ffmpeg: &Tool, args: &[&str]) -> Result<std::result::Result<(), Unu
     tracing::info!(command = %ffmpeg.display(args), "making stills");
     let out = tokio::time::timeout(STILLS_TIMEOUT, ffmpeg.output(args))
         .await
-        .map_err(|_| Error::Unavailable("ffmpeg took too long for the stills".into()))??;
+        .map_err(|_| Error::retry_later("ffmpeg took too long for the stills"))??;
     if out.status.success() {
         Ok(Ok(()))
     } else if out.status.code().is_none() {
-        Err(Error::Unavailable("ffmpeg was killed".into()))
+        Err(Error::retry_later("ffmpeg was killed"))
     } else {
         Ok(Err(Unusable(format!("no stills could be made ({})", last_error(&out.stderr)))))
     }

@@ -29,7 +29,7 @@ impl MetadataStore {
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)
-                .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+                .map_err(|e| Error::unavailable(format!("cannot create {}", dir.display()), e))?;
         }
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.max_connections(max_connections)
@@ -43,7 +43,7 @@ impl MetadataStore {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
             });
-        let db = Database::connect(opts).await.map_err(|e| Error::Unavailable(format!("database: {e}")))?;
+        let db = Database::connect(opts).await.map_err(|e| Error::unavailable("database", e))?;
         Ok(Self { db })
     }
 
@@ -69,7 +69,7 @@ impl MetadataStore {
     /// Applies every pending migration. Safe to run from several replicas at once on MySQL and
     /// PostgreSQL only when one of them runs `streamvault migrate` first; see docs/deploy.md.
     pub async fn migrate(&self) -> Result<()> {
-        Migrator::up(&self.db, None).await.map_err(|e| Error::Internal(format!("migration failed: {e}")))
+        Migrator::up(&self.db, None).await.map_err(|e| Error::internal_in("migration failed", e))
     }
 
     /// The applied and pending migrations, oldest first, as `(name, applied)`.
@@ -106,8 +106,8 @@ impl HealthCheck for MetadataStore {
 async fn tokio_timeout(fut: impl std::future::Future<Output = Result<(), sea_orm::DbErr>>) -> Result<()> {
     // sqlx has no per-query timeout on every backend; a hung server must still fail readiness.
     match tokio::time::timeout(Duration::from_secs(3), fut).await {
-        Ok(r) => r.map_err(|e| Error::Unavailable(format!("database: {e}"))),
-        Err(_) => Err(Error::Unavailable("database: ping timed out".into())),
+        Ok(r) => r.map_err(|e| Error::unavailable("database", e)),
+        Err(_) => Err(Error::retry_later("database: ping timed out")),
     }
 }
 

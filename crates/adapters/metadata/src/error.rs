@@ -5,16 +5,16 @@ use streamvault_core::Error;
 /// (503, retryable), anything else is an internal error.
 pub(crate) fn db_err(e: DbErr) -> Error {
     match &e {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Error::Unavailable(format!("database: {e}")),
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Error::unavailable("database", e),
         DbErr::Exec(RuntimeErr::SqlxError(se)) | DbErr::Query(RuntimeErr::SqlxError(se))
             if matches!(
                 se.as_ref(),
                 sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolTimedOut | sea_orm::sqlx::Error::PoolClosed
             ) =>
         {
-            Error::Unavailable(format!("database: {e}"))
+            Error::unavailable("database", e)
         }
-        _ => Error::Internal(format!("database: {e}")),
+        _ => Error::internal_in("database", e),
     }
 }
 

@@ -15,7 +15,7 @@ pub struct RedisClient {
 
 impl RedisClient {
     pub async fn connect(url: &str, prefix: &str) -> Result<Self> {
-        let config = Config::from_url(url).map_err(|e| Error::Unavailable(format!("redis: {e}")))?;
+        let config = Config::from_url(url).map_err(|e| Error::unavailable("redis", e))?;
         let client = Builder::from_config(config)
             .with_connection_config(|c| {
                 c.connection_timeout = Duration::from_secs(3);
@@ -24,11 +24,11 @@ impl RedisClient {
             .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(3))
             .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
             .build()
-            .map_err(|e| Error::Unavailable(format!("redis: {e}")))?;
+            .map_err(|e| Error::unavailable("redis", e))?;
         match tokio::time::timeout(Duration::from_secs(5), client.init()).await {
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(Error::Unavailable(format!("redis: {e}"))),
-            Err(_) => return Err(Error::Unavailable("redis: connection timed out".into())),
+            Ok(Err(e)) => return Err(Error::unavailable("redis", e)),
+            Err(_) => return Err(Error::retry_later("redis: connection timed out")),
         }
         Ok(Self { client, prefix: prefix.to_owned() })
     }
@@ -50,7 +50,7 @@ impl RedisClient {
 }
 
 pub(crate) fn redis_err(e: fred::error::Error) -> Error {
-    Error::Unavailable(format!("redis: {e}"))
+    Error::unavailable("redis", e)
 }
 
 #[async_trait]

@@ -1,3 +1,4 @@
+use crate::ErrorCode;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
@@ -15,7 +16,7 @@ pub fn validate_password(pwd: &str) -> Result<()> {
     if (MIN_CHARS..=MAX_CHARS).contains(&n) {
         Ok(())
     } else {
-        Err(Error::invalid("invalid_password", format!("pwd must be {MIN_CHARS} to {MAX_CHARS} characters")))
+        Err(Error::invalid(ErrorCode::InvalidPassword, format!("pwd must be {MIN_CHARS} to {MAX_CHARS} characters")))
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::ErrorCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -247,7 +248,7 @@ fn address_key(address: &str) -> String {
 }
 
 fn taken() -> Error {
-    Error::Conflict { code: "username_taken", message: "that user name is taken".into() }
+    Error::Conflict { code: ErrorCode::UsernameTaken, message: "that user name is taken".into() }
 }
 
 /// Stored times have millisecond precision on every backend; truncate up front so that what

@@ -1,3 +1,4 @@
+use crate::ErrorCode;
 use crate::{Error, Result};
 
 /// Usernames are `[A-Za-z0-9_-]{3,32}`: safe in URLs, paths and HTML without escaping.
@@ -7,7 +8,10 @@ pub fn validate_username(name: &str) -> Result<()> {
     if ok_len && ok_chars {
         Ok(())
     } else {
-        Err(Error::invalid("invalid_username", "user_name must be 3 to 32 characters of A-Z, a-z, 0-9, '_' or '-'"))
+        Err(Error::invalid(
+            ErrorCode::InvalidUsername,
+            "user_name must be 3 to 32 characters of A-Z, a-z, 0-9, '_' or '-'",
+        ))
     }
 }
 

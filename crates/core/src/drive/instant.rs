@@ -3,6 +3,7 @@
 //! for the hash of a random range of the content salted with a fresh nonce, which only someone
 //! who has the bytes can answer. A challenge is single-use and expires in minutes.
 
+use crate::ErrorCode;
 use crate::ids::FolderId;
 use futures::StreamExt;
 use rand::Rng;
@@ -54,7 +55,7 @@ impl Drive {
     /// and proof): 201 with the new file, or 403 on a wrong, stale or reused answer.
     pub async fn instant(&self, owner: &User, req: InstantRequest) -> Result<Instant> {
         if !is_sha256_hex(&req.sha256) {
-            return Err(Error::invalid("bad_sha256", "sha256 is 64 lower-case hex digits"));
+            return Err(Error::invalid(ErrorCode::BadSha256, "sha256 is 64 lower-case hex digits"));
         }
         super::validate_name(&req.name)?;
         if let Some(f) = req.folder_id {
@@ -73,7 +74,7 @@ impl Drive {
         let (nonce, proof) = match (req.nonce, req.proof) {
             (None, None) => return self.challenge(owner, &req.sha256, req.size).await.map(Instant::Challenge),
             (Some(n), Some(p)) => (n, p),
-            _ => return Err(Error::invalid("missing_field", "nonce and proof go together")),
+            _ => return Err(Error::invalid(ErrorCode::MissingField, "nonce and proof go together")),
         };
         let stale = || Error::Forbidden("the challenge is unknown, expired, already answered or not yours");
         let c = self.challenges.take(&nonce).await?.ok_or_else(stale)?;
@@ -85,7 +86,7 @@ impl Drive {
         h.update(&nonce_bytes);
         let mut range = self.storage.read(&c.sha256, c.offset..c.offset + c.length).await?;
         while let Some(chunk) = range.next().await {
-            h.update(&chunk.map_err(|e| Error::Unavailable(format!("reading the blob: {e}")))?);
+            h.update(&chunk.map_err(|e| Error::unavailable("reading the blob", e))?);
         }
         let expected = hex::encode(h.finalize());
         if !expected.eq_ignore_ascii_case(proof.trim()) {

@@ -6,6 +6,7 @@ mod model;
 mod share;
 pub mod tree;
 
+use crate::ErrorCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ pub const MAX_NAME: usize = 255;
 /// A file or folder name: 1 to 255 characters, no `/`, no NUL, not `.` or `..`. It is only
 /// ever a label: storage keys come from content hashes.
 pub fn validate_name(name: &str) -> Result<()> {
-    let bad = |why: &str| Err(Error::invalid("bad_name", format!("the name {why}")));
+    let bad = |why: &str| Err(Error::invalid(ErrorCode::BadName, format!("the name {why}")));
     if name.trim().is_empty() {
         return bad("must not be empty");
     }
@@ -287,7 +288,7 @@ fn encode_cursor(f: &DriveFile, sort: FileSort) -> String {
 }
 
 fn decode_cursor(c: &str, sort: FileSort) -> Result<FileCursor> {
-    let bad = || Error::invalid("bad_cursor", "cursor is not one this server issued for this order");
+    let bad = || Error::invalid(ErrorCode::BadCursor, "cursor is not one this server issued for this order");
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?).map_err(|_| bad())?;
     let mut parts = raw.splitn(3, ':');
     let (tag, id, key) = (parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?);

@@ -170,7 +170,7 @@ impl Media {
         }
         tokio::fs::write(dir.path().join("storyboard.vtt"), board.vtt("storyboard.jpg"))
             .await
-            .map_err(|e| Error::Unavailable(format!("media work dir: {e}")))?;
+            .map_err(|e| Error::unavailable("media work dir", e))?;
         self.store_under(id, &dir, "", &[POSTER, "storyboard.jpg", STORYBOARD_VTT]).await?;
         if !self.videos.set_stills(id, true, &next).await? {
             self.storage.blobs.delete_prefix(&media_prefix(id)).await?;
@@ -218,7 +218,7 @@ impl Media {
                     if rx.has_changed().unwrap_or(false) {
                         let p = *rx.borrow_and_update();
                         if let Err(e) = self.videos.set_progress(id, p).await {
-                            tracing::debug!(video_id = %id, error = %e, "progress not recorded");
+                            tracing::debug!(video_id = %id, error = %e.report(), "progress not recorded");
                         }
                     }
                 }
@@ -232,7 +232,7 @@ impl Media {
             Some(Ok(())) => {
                 let master = tokio::fs::read_to_string(dir.path().join("master.m3u8"))
                     .await
-                    .map_err(|e| Error::Unavailable(format!("transcode wrote no master playlist: {e}")))?;
+                    .map_err(|e| Error::unavailable("transcode wrote no master playlist", e))?;
                 let files = dir.files().await?;
                 // The master playlist last: nothing points at a part before it is stored.
                 let mut names: Vec<&str> = files.iter().map(String::as_str).filter(|n| *n != "master.m3u8").collect();
@@ -274,7 +274,10 @@ impl Media {
         let prefix = media_prefix(id);
         for name in names {
             let path = dir.path().join(name);
-            let size = tokio::fs::metadata(&path).await.map_err(|e| Error::Unavailable(format!("{name}: {e}")))?.len();
+            let size = tokio::fs::metadata(&path)
+                .await
+                .map_err(|e| Error::unavailable(format!("media output {name}"), e))?
+                .len();
             self.storage.blobs.put_file(&format!("{prefix}{under}{name}"), &path, size, content_type(name)).await?;
         }
         Ok(())
@@ -289,7 +292,7 @@ fn verdict<T>(input: &str, result: std::result::Result<T, Unusable>) -> Result<s
     let vanished = !input.contains("://") && !std::path::Path::new(input).exists();
     match result {
         Err(_) if vanished => {
-            Err(Error::Unavailable("the original moved to primary storage while it was read; will retry".into()))
+            Err(Error::retry_later("the original moved to primary storage while it was read; will retry"))
         }
         r => Ok(r),
     }

@@ -9,7 +9,7 @@ pub(super) struct WorkDir {
 }
 
 fn io(e: std::io::Error) -> Error {
-    Error::Unavailable(format!("media work dir: {e}"))
+    Error::unavailable("media work dir", e)
 }
 
 impl WorkDir {

@@ -53,7 +53,7 @@ impl Storage {
     /// else referenced it meanwhile. If that fails too, the job queued with the blob does it.
     pub(super) async fn collect_soon(&self, sha256: &str) {
         if let Err(e) = self.collect(sha256).await {
-            tracing::warn!(sha256, error = %e, "unreferenced blob not collected yet; its job will do it");
+            tracing::warn!(sha256, error = %e.report(), "unreferenced blob not collected yet; its job will do it");
         }
     }
 }

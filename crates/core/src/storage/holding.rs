@@ -48,7 +48,7 @@ pub enum BlobSource {
 /// Only the node that took an upload has its bytes until they reach object storage (seconds):
 /// 503, which a load balancer retries on another replica.
 pub fn in_transit(node: &str) -> Error {
-    Error::Unavailable(format!("the bytes are on node {node} until their transfer to object storage ends"))
+    Error::retry_later(format!("the bytes are on node {node} until their transfer to object storage ends"))
 }
 
 impl Storage {
@@ -90,7 +90,7 @@ impl Storage {
 
     async fn transfer_one(&self, h: &Holding, sha256: &str, path: &Path) -> Result<()> {
         let key = blob_key(sha256);
-        let size = tokio::fs::metadata(path).await.map_err(|e| Error::Unavailable(format!("holding: {e}")))?.len();
+        let size = tokio::fs::metadata(path).await.map_err(|e| Error::unavailable("holding", e))?.len();
         // Object storage serves it with this type (Garage ignores response overrides).
         let mime = media_type_of(&read_head(path).await);
         self.blobs.put_file(&key, path, size, mime).await?;

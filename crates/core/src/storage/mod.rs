@@ -54,7 +54,7 @@ impl Storage {
         holding: Option<Holding>,
     ) -> Result<Self> {
         std::fs::create_dir_all(&staging_dir)
-            .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", staging_dir.display())))?;
+            .map_err(|e| Error::unavailable(format!("cannot create {}", staging_dir.display()), e))?;
         Ok(Self { blobs, index, staging_dir, max_upload, holding })
     }
 
@@ -92,7 +92,7 @@ impl Storage {
         tokio::task::spawn_blocking(move || {
             let part = |p: &std::path::Path| p.extension().is_some_and(|e| e == "part");
             crate::sweep::sweep(&dir, older_than, part, |p| std::fs::remove_file(p))
-                .map_err(|e| Error::Unavailable(format!("staging: {e}")))
+                .map_err(|e| Error::unavailable("staging", e))
         })
         .await
         .map_err(Error::internal)?
@@ -123,7 +123,7 @@ impl Storage {
                 }
             }
         }
-        Err(Error::Unavailable("the content was collected while it was being stored; try again".into()))
+        Err(Error::retry_later("the content was collected while it was being stored; try again"))
     }
 
     /// Makes sure the staged content is stored where readers look for it.
@@ -145,7 +145,7 @@ impl Storage {
                     if *until <= chrono::Utc::now() {
                         self.collect(sha256).await?;
                     } else if tokio::time::Instant::now() >= give_up {
-                        return Err(Error::Unavailable(format!("blob {sha256} is being collected")));
+                        return Err(Error::retry_later(format!("blob {sha256} is being collected")));
                     } else {
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
@@ -222,7 +222,7 @@ impl Storage {
         self.blobs
             .presign_get(&key, ttl, "application/octet-stream", None)
             .await?
-            .ok_or_else(|| Error::Unavailable(format!("blob {sha256} is not readable by a media tool")))
+            .ok_or_else(|| Error::retry_later(format!("blob {sha256} is not readable by a media tool")))
     }
 
     /// The media type of a stored blob, from its first bytes.

@@ -1,3 +1,4 @@
+use crate::ErrorCode;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -43,7 +44,7 @@ impl Staging {
         let path = dir.join(format!("{}.part", ids::new_id().simple()));
         let file = tokio::fs::File::create(&path)
             .await
-            .map_err(|e| Error::Unavailable(format!("staging: cannot create {}: {e}", path.display())))?;
+            .map_err(|e| Error::unavailable(format!("staging: cannot create {}", path.display()), e))?;
         Ok(Self {
             file: Some(file),
             path,
@@ -93,7 +94,7 @@ impl Staging {
         }
         self.hasher.update(chunk);
         let file = self.file.as_mut().ok_or_else(|| Error::internal("staging file already closed"))?;
-        file.write_all(chunk).await.map_err(|e| Error::Unavailable(format!("staging: write failed: {e}")))?;
+        file.write_all(chunk).await.map_err(|e| Error::unavailable("staging: write failed", e))?;
         self.size = size;
         Ok(())
     }
@@ -119,7 +120,7 @@ impl Staging {
     /// Flushes the file to disk and returns the finished upload.
     pub async fn finish(mut self) -> Result<Staged> {
         if self.size == 0 && !self.allow_empty {
-            return Err(Error::invalid("empty_upload", "the upload has no bytes"));
+            return Err(Error::invalid(ErrorCode::EmptyUpload, "the upload has no bytes"));
         }
         if self.video && self.mime.is_none() {
             self.sniff()?;
@@ -128,8 +129,8 @@ impl Staging {
             self.mime = infer::get(&self.head).map(|k| k.mime_type());
         }
         let mut file = self.file.take().ok_or_else(|| Error::internal("staging file already closed"))?;
-        file.flush().await.map_err(|e| Error::Unavailable(format!("staging: flush failed: {e}")))?;
-        file.sync_all().await.map_err(|e| Error::Unavailable(format!("staging: sync failed: {e}")))?;
+        file.flush().await.map_err(|e| Error::unavailable("staging: flush failed", e))?;
+        file.sync_all().await.map_err(|e| Error::unavailable("staging: sync failed", e))?;
         drop(file);
         let staged = Staged {
             path: std::mem::take(&mut self.path),

@@ -1,5 +1,6 @@
 //! tus checksums: `Upload-Checksum: <algorithm> <base64 digest>` of one append's body.
 
+use crate::ErrorCode;
 use base64::Engine;
 use sha1::Digest;
 
@@ -31,7 +32,7 @@ impl Hasher {
 impl Checksum {
     /// Parses the header's value; 400 for an algorithm not offered or a malformed digest.
     pub fn parse(header: &str) -> Result<Checksum> {
-        let bad = |m: &str| Error::invalid("bad_checksum", m.to_owned());
+        let bad = |m: &str| Error::invalid(ErrorCode::BadChecksum, m.to_owned());
         let (algo, digest) =
             header.trim().split_once(' ').ok_or_else(|| bad("Upload-Checksum is \"<algorithm> <base64>\""))?;
         let sha256 = match algo {
@@ -123,7 +124,7 @@ mod fuzz {
                     prop_assert_eq!(bytes.len(), len);
                     prop_assert_eq!(STANDARD.encode(&bytes), digest);
                 }
-                Err(e) => prop_assert!(matches!(e, Error::Invalid { code: "bad_checksum", .. }), "{e:?}"),
+                Err(e) => prop_assert!(matches!(e, Error::Invalid { code: crate::ErrorCode::BadChecksum, .. }), "{e:?}"),
             }
         }
 

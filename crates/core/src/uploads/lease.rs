@@ -99,7 +99,7 @@ impl Lease {
 
     pub(super) async fn release(self) {
         if let Err(e) = self.repo.release(self.id, &self.holder).await {
-            tracing::warn!(upload_id = %self.id, error = %e, "upload lock not released; its lease will run out");
+            tracing::warn!(upload_id = %self.id, error = %e.report(), "upload lock not released; its lease will run out");
         }
     }
 }

@@ -1,5 +1,6 @@
 //! tus `Upload-Metadata`, kept as the client sent it and read where it matters.
 
+use crate::ErrorCode;
 use std::collections::HashMap;
 
 use base64::Engine;
@@ -11,11 +12,12 @@ pub fn parse_metadata(raw: &str) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
     for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(value.trim())
-            .map_err(|_| Error::invalid("bad_metadata", format!("Upload-Metadata value of {key:?} is not base64")))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| Error::invalid("bad_metadata", format!("Upload-Metadata value of {key:?} is not UTF-8")))?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|_| {
+            Error::invalid(ErrorCode::BadMetadata, format!("Upload-Metadata value of {key:?} is not base64"))
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            Error::invalid(ErrorCode::BadMetadata, format!("Upload-Metadata value of {key:?} is not UTF-8"))
+        })?;
         out.insert(key.to_owned(), text);
     }
     Ok(out)
@@ -70,7 +72,7 @@ mod fuzz {
         ]) {
             match parse_metadata(&raw) {
                 Ok(_) => {}
-                Err(e) => prop_assert!(matches!(e, Error::Invalid { code: "bad_metadata", .. }), "{e:?}"),
+                Err(e) => prop_assert!(matches!(e, Error::Invalid { code: crate::ErrorCode::BadMetadata, .. }), "{e:?}"),
             }
             let _ = folder_of(&raw);
         }

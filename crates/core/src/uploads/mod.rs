@@ -18,6 +18,7 @@ mod place;
 mod pump;
 mod running_hash;
 
+use crate::ErrorCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -136,13 +137,13 @@ impl Uploads {
         }
         if let Some(f) = new.folder_id {
             if new.video_id.is_some() {
-                return Err(Error::invalid("bad_metadata", "a video's source does not go in a drive folder"));
+                return Err(Error::invalid(ErrorCode::BadMetadata, "a video's source does not go in a drive folder"));
             }
             self.drive.folder(owner, f).await?;
         }
         if let Some(vid) = new.video_id {
             if new.partial {
-                return Err(Error::invalid("bad_metadata", "a partial upload cannot be a video's source"));
+                return Err(Error::invalid(ErrorCode::BadMetadata, "a partial upload cannot be a video's source"));
             }
             self.videos.upload_target(owner, vid).await?;
         }
@@ -217,29 +218,38 @@ impl Uploads {
             return Err(Error::Forbidden("a final upload cannot be appended to"));
         }
         if up.result.is_some() {
-            return Err(Error::Conflict { code: "upload_complete", message: "the upload is already complete".into() });
+            return Err(Error::Conflict {
+                code: ErrorCode::UploadComplete,
+                message: "the upload is already complete".into(),
+            });
         }
         if up.is_complete() {
             // Complete but not finished (a finish that failed): finish it now.
             return match up.concat {
                 Concat::None => Ok(Appended::Done(self.finish(owner, up).await?)),
-                _ => Err(Error::Conflict { code: "upload_complete", message: "the upload is already complete".into() }),
+                _ => Err(Error::Conflict {
+                    code: ErrorCode::UploadComplete,
+                    message: "the upload is already complete".into(),
+                }),
             };
         }
         if req.offset != up.offset {
             return Err(Error::Conflict {
-                code: "offset_mismatch",
+                code: ErrorCode::OffsetMismatch,
                 message: format!("the upload is at offset {}, not {}", up.offset, req.offset),
             });
         }
         let length = match (up.length, req.length) {
             (Some(have), Some(said)) if have != said => {
-                return Err(Error::invalid("length_mismatch", "Upload-Length differs from the upload's length"));
+                return Err(Error::invalid(
+                    ErrorCode::LengthMismatch,
+                    "Upload-Length differs from the upload's length",
+                ));
             }
             (Some(have), _) => have,
             (None, Some(said)) => {
                 if said < up.offset {
-                    return Err(Error::invalid("bad_length", "Upload-Length is below the upload's offset"));
+                    return Err(Error::invalid(ErrorCode::BadLength, "Upload-Length is below the upload's offset"));
                 }
                 self.check_size(said)?;
                 self.quota.hold_upload(up.id, owner.id, said).await?;
@@ -303,7 +313,10 @@ impl Uploads {
         };
         if !self.repo.record(&record).await? {
             place.discard(&self.storage, up, &target).await;
-            return Err(Error::Conflict { code: "offset_mismatch", message: "the upload moved on meanwhile".into() });
+            return Err(Error::Conflict {
+                code: ErrorCode::OffsetMismatch,
+                message: "the upload moved on meanwhile".into(),
+            });
         }
         // A taken-over upload's old file: whoever still holds it open writes to nothing.
         if let Some(old) = up.data_file.as_deref().filter(|old| *old != target.name) {
@@ -322,7 +335,7 @@ impl Uploads {
         folder_id: Option<FolderId>,
     ) -> Result<Upload> {
         if parts.is_empty() {
-            return Err(Error::invalid("bad_concat", "a final upload needs at least one part"));
+            return Err(Error::invalid(ErrorCode::BadConcat, "a final upload needs at least one part"));
         }
         if let Some(name) = &filename {
             validate_name(name)?;
@@ -334,10 +347,10 @@ impl Uploads {
         for id in parts {
             let p = self.get(owner, *id).await?;
             if p.concat != Concat::Partial {
-                return Err(Error::invalid("bad_concat", format!("upload {id} is not a partial upload")));
+                return Err(Error::invalid(ErrorCode::BadConcat, format!("upload {id} is not a partial upload")));
             }
             if !p.is_complete() {
-                return Err(Error::invalid("bad_concat", format!("upload {id} is not complete")));
+                return Err(Error::invalid(ErrorCode::BadConcat, format!("upload {id} is not complete")));
             }
             loaded.push(p);
         }

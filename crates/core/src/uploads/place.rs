@@ -47,7 +47,7 @@ impl Drop for Target {
 }
 
 fn io(what: &'static str) -> impl Fn(std::io::Error) -> Error {
-    move |e| Error::Unavailable(format!("upload {what}: {e}"))
+    move |e| Error::unavailable(format!("upload {what}"), e)
 }
 
 async fn blocking<T: Send + 'static>(
@@ -151,7 +151,7 @@ impl Place {
         if self == Place::Segments
             && let Err(e) = storage.blobs.delete(&up.key(&target.name)).await
         {
-            tracing::warn!(upload_id = %up.id, error = %e, "an unrecorded segment stays until the upload goes");
+            tracing::warn!(upload_id = %up.id, error = %e.report(), "an unrecorded segment stays until the upload goes");
         }
     }
 
@@ -199,7 +199,7 @@ impl Place {
     /// Removes everything the upload stored: recorded or not, in place or segments.
     pub(super) async fn drop_all(storage: &Storage, up: &Upload) {
         if let Err(e) = storage.blobs.delete_prefix(&up.prefix()).await {
-            tracing::warn!(upload_id = %up.id, error = %e, "upload bytes not removed");
+            tracing::warn!(upload_id = %up.id, error = %e.report(), "upload bytes not removed");
         }
     }
 }

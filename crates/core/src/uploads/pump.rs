@@ -144,7 +144,7 @@ where
     let file = tokio::task::spawn_blocking(move || file.sync_data().map(|()| file))
         .await
         .map_err(Error::internal)?
-        .map_err(|e| Error::Unavailable(format!("upload write: {e}")))?;
+        .map_err(|e| Error::unavailable("upload write", e))?;
     Ok((Pumped { n, cut, digest, running }, file))
 }
 
@@ -173,7 +173,7 @@ async fn write(
     })
     .await
     .map_err(Error::internal)?
-    .map_err(|e| Error::Unavailable(format!("upload write: {e}")))
+    .map_err(|e| Error::unavailable("upload write", e))
 }
 
 /// `Write::write_all_vectored` (not stable yet): every byte of `bufs`, in as few calls as the

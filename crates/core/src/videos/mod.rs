@@ -6,6 +6,7 @@ mod views;
 pub use model::*;
 pub use views::ViewCounter;
 
+use crate::ErrorCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -106,7 +107,7 @@ impl Videos {
         if let Some(q) = query
             && q.chars().count() > MAX_QUERY
         {
-            return Err(Error::invalid("too_long", format!("q must be at most {MAX_QUERY} characters")));
+            return Err(Error::invalid(ErrorCode::TooLong, format!("q must be at most {MAX_QUERY} characters")));
         }
         let query = query.map(str::trim).filter(|q| !q.is_empty());
         let key = query.map(|q| text::search_key(&[q]));
@@ -200,7 +201,7 @@ impl Videos {
         }
         if video.source.is_some() {
             return Err(Error::Conflict {
-                code: "already_uploaded",
+                code: ErrorCode::AlreadyUploaded,
                 message: "this video already has its bytes".into(),
             });
         }
@@ -230,7 +231,7 @@ impl Videos {
                         return Err(match self.videos.get(id).await? {
                             None => Error::NotFound("video"),
                             Some(_) => Error::Conflict {
-                                code: "already_uploaded",
+                                code: ErrorCode::AlreadyUploaded,
                                 message: "this video already has its bytes".into(),
                             },
                         });

@@ -6,6 +6,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
+use streamvault_core::ErrorCode;
 use streamvault_core::ids::JobId;
 use streamvault_core::ports::{JobInfo, JobState};
 use streamvault_http::error::ErrorBody;
@@ -142,7 +143,7 @@ pub async fn list(
         Some(l) => streamvault_core::paging::parse_whole(l).unwrap_or(0),
     };
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError(Error::invalid("bad_limit", "limit must be between 1 and 1000")));
+        return Err(ApiError(Error::invalid(ErrorCode::BadLimit, "limit must be between 1 and 1000")));
     }
     let jobs = st.jobs.list(q.state, limit).await?;
     Ok(Json(JobList { jobs: jobs.into_iter().map(Job::from).collect() }))

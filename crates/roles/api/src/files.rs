@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Deserializer, Serialize};
 use streamvault_core::Error;
+use streamvault_core::ErrorCode;
 use streamvault_core::drive::{Change, Instant, InstantChallenge, InstantRequest, MAX_TTL_SECS};
 use streamvault_core::drive::{FileSort, Folder};
 use streamvault_core::ids::{FileId, FolderId, Id};
@@ -258,7 +259,7 @@ pub async fn update(
     JsonBody(p): JsonBody<FilePatch>,
 ) -> Result<Json<FileJson>, ApiError> {
     if p.name.is_none() && p.folder_id.is_none() {
-        return Err(Error::invalid("missing_field", "give name, folder_id or both").into());
+        return Err(Error::invalid(ErrorCode::MissingField, "give name, folder_id or both").into());
     }
     let folder_id = match p.folder_id {
         None => None,
@@ -336,7 +337,7 @@ pub async fn share(
     let f = st.drive.get(&auth.user, id).await?;
     let ttl = b.expires_in_secs.unwrap_or(24 * 3600);
     if !(60..=MAX_TTL_SECS).contains(&ttl) {
-        return Err(Error::invalid("bad_expiry", format!("expires_in_secs is 60 to {MAX_TTL_SECS}")).into());
+        return Err(Error::invalid(ErrorCode::BadExpiry, format!("expires_in_secs is 60 to {MAX_TTL_SECS}")).into());
     }
     let expires = chrono::Utc::now() + chrono::Duration::seconds(i64::try_from(ttl).unwrap_or(0));
     let path = streamvault_http::urls::shared(&st.shares.sign(f.id, expires));
@@ -391,7 +392,7 @@ pub async fn update_folder(
     JsonBody(p): JsonBody<FolderPatch>,
 ) -> Result<Json<FolderJson>, ApiError> {
     if p.name.is_none() && p.parent_id.is_none() {
-        return Err(Error::invalid("missing_field", "give name, parent_id or both").into());
+        return Err(Error::invalid(ErrorCode::MissingField, "give name, parent_id or both").into());
     }
     let parent = match p.parent_id {
         None => None,

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
+use streamvault_core::ErrorCode;
 use streamvault_core::ids::VideoId;
 use streamvault_core::paging::{Page, PageRequest};
 use streamvault_core::videos::{Video, VideoPatch, VideoSort};
@@ -200,7 +201,7 @@ pub async fn update(
 ) -> Result<Json<VideoJson>, ApiError> {
     crate::accounts::own_name(&auth.user, &name)?;
     if body.name.is_none() && body.description.is_none() {
-        return Err(Error::invalid("missing_field", "give name, description or both").into());
+        return Err(Error::invalid(ErrorCode::MissingField, "give name, description or both").into());
     }
     let patch = VideoPatch { name: body.name, description: body.description };
     Ok(Json(st.videos.update(&auth.user, &name, vid, patch).await?.into()))

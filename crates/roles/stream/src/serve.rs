@@ -149,7 +149,7 @@ pub async fn serve_blob(st: &StreamState, ask: Ask<'_>, rep: Representation<'_>)
     // whose body breaks off.
     let first = match stream.next().await {
         Some(Ok(chunk)) => Some(chunk),
-        Some(Err(e)) => return Err(ApiError(Error::Unavailable(format!("reading the blob: {e}")))),
+        Some(Err(e)) => return Err(ApiError(Error::unavailable("reading the blob", e))),
         None => None,
     };
     let stream = futures::stream::iter(first.map(Ok)).chain(stream).boxed();

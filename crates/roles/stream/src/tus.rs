@@ -3,6 +3,7 @@
 //! termination and concatenation, over [`Uploads`](streamvault_core::uploads::Uploads).
 
 use std::collections::HashMap;
+use streamvault_core::ErrorCode;
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
@@ -116,7 +117,9 @@ pub async fn options(State(st): State<StreamState>) -> Response {
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Result<Option<&'a str>> {
     match h.get(name) {
         None => Ok(None),
-        Some(v) => v.to_str().map(Some).map_err(|_| Error::invalid("bad_header", format!("{name} is not text"))),
+        Some(v) => {
+            v.to_str().map(Some).map_err(|_| Error::invalid(ErrorCode::BadHeader, format!("{name} is not text")))
+        }
     }
 }
 
@@ -125,9 +128,9 @@ fn number(h: &HeaderMap, name: &'static str) -> Result<Option<u64>> {
         .map(|v| {
             // Digits only: no sign, no spaces, no hex.
             if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Error::invalid("bad_header", format!("{name} must be a non-negative integer")));
+                return Err(Error::invalid(ErrorCode::BadHeader, format!("{name} must be a non-negative integer")));
             }
-            v.parse().map_err(|_| Error::invalid("bad_header", format!("{name} is too large")))
+            v.parse().map_err(|_| Error::invalid(ErrorCode::BadHeader, format!("{name} is too large")))
         })
         .transpose()
 }
@@ -135,7 +138,9 @@ fn number(h: &HeaderMap, name: &'static str) -> Result<Option<u64>> {
 /// An id in the upload's metadata (`video_id`, `folder_id`), if given.
 fn id_in<T: Id>(meta: &HashMap<String, String>, key: &str) -> Result<Option<T>> {
     match meta.get(key).filter(|v| !v.is_empty()) {
-        Some(v) => T::parse(v).map(Some).map_err(|_| Error::invalid("bad_metadata", format!("{key} is not an id"))),
+        Some(v) => {
+            T::parse(v).map(Some).map_err(|_| Error::invalid(ErrorCode::BadMetadata, format!("{key} is not an id")))
+        }
         None => Ok(None),
     }
 }
@@ -145,9 +150,9 @@ fn id_from_url(url: &str) -> Result<UploadId> {
     let path = url.split_once("://").map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
     let id = path
         .strip_prefix(BASE)
-        .ok_or_else(|| Error::invalid("bad_concat", format!("{url:?} is not an upload of this server")))?;
+        .ok_or_else(|| Error::invalid(ErrorCode::BadConcat, format!("{url:?} is not an upload of this server")))?;
     UploadId::parse(id.trim_end_matches('/'))
-        .map_err(|_| Error::invalid("bad_concat", format!("{url:?} is not an upload")))
+        .map_err(|_| Error::invalid(ErrorCode::BadConcat, format!("{url:?} is not an upload")))
 }
 
 fn header_id(id: impl std::fmt::Display) -> HeaderValue {
@@ -246,7 +251,7 @@ pub async fn create(
     {
         let parts = list.split_whitespace().map(id_from_url).collect::<Result<Vec<_>>>()?;
         if video_id.is_some() {
-            return Err(Error::invalid("bad_metadata", "a joined upload cannot be a video's source").into());
+            return Err(Error::invalid(ErrorCode::BadMetadata, "a joined upload cannot be a video's source").into());
         }
         let up = st.uploads.concat(&auth.user, &parts, meta_raw, filename, folder_id).await?;
         return Ok(created(&up));
@@ -254,16 +259,16 @@ pub async fn create(
     let partial = match concat.as_deref() {
         None => false,
         Some("partial") => true,
-        Some(_) => return Err(Error::invalid("bad_concat", "Upload-Concat is partial or final;<urls>").into()),
+        Some(_) => return Err(Error::invalid(ErrorCode::BadConcat, "Upload-Concat is partial or final;<urls>").into()),
     };
     let length = number(h, "upload-length")?;
     let deferred = match header(h, "upload-defer-length")? {
         None => false,
         Some("1") => true,
-        Some(_) => return Err(Error::invalid("bad_header", "Upload-Defer-Length must be 1").into()),
+        Some(_) => return Err(Error::invalid(ErrorCode::BadHeader, "Upload-Defer-Length must be 1").into()),
     };
     if length.is_some() == deferred {
-        return Err(Error::invalid("bad_header", "send Upload-Length, or Upload-Defer-Length: 1").into());
+        return Err(Error::invalid(ErrorCode::BadHeader, "send Upload-Length, or Upload-Defer-Length: 1").into());
     }
     let with_body = h.get(CONTENT_TYPE).is_some_and(|v| v == PATCH_TYPE);
     if !with_body && h.get(CONTENT_TYPE).is_some() && content_length(h) > 0 {
@@ -376,7 +381,7 @@ pub async fn patch(
         return Err(Error::UnsupportedMediaType(format!("PATCH bodies are {PATCH_TYPE}")).into());
     }
     let offset =
-        number(h, "upload-offset")?.ok_or_else(|| Error::invalid("bad_header", "Upload-Offset is required"))?;
+        number(h, "upload-offset")?.ok_or_else(|| Error::invalid(ErrorCode::BadHeader, "Upload-Offset is required"))?;
     let length = number(h, "upload-length")?;
     let checksum = header(h, "upload-checksum")?.map(Checksum::parse).transpose()?;
     let up = run_append(&st, auth.user, id, Append { offset, length, checksum }, req.into_body()).await?;
@@ -392,7 +397,7 @@ async fn run_append(st: &StreamState, user: User, id: UploadId, req: Append, bod
     let task = tokio::spawn(async move { uploads.append(&user, id, req, body.into_data_stream()).await });
     match task.await.map_err(Error::internal)?? {
         Appended::Done(up) => Ok(up),
-        Appended::Cut(_) => Err(Error::invalid("body_cut", "the body ended early; HEAD tells what was kept")),
+        Appended::Cut(_) => Err(Error::invalid(ErrorCode::BodyCut, "the body ended early; HEAD tells what was kept")),
     }
 }
 
@@ -507,7 +512,7 @@ mod fuzz {
             match (header(&h, "upload-metadata"), &value) {
                 (Ok(None), None) => {}
                 (Ok(Some(s)), Some(v)) => prop_assert!(is_text(v.as_bytes()) && s.as_bytes() == v.as_bytes()),
-                (Err(Error::Invalid { code: "bad_header", .. }), Some(v)) => prop_assert!(!is_text(v.as_bytes())),
+                (Err(Error::Invalid { code: streamvault_core::ErrorCode::BadHeader, .. }), Some(v)) => prop_assert!(!is_text(v.as_bytes())),
                 (other, _) => prop_assert!(false, "{other:?} for {value:?}"),
             }
         }

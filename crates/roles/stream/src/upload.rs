@@ -4,6 +4,7 @@
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use streamvault_core::ErrorCode;
 
 use axum::Json;
 use axum::body::{Body, BodyDataStream, Bytes};
@@ -195,9 +196,9 @@ pub(crate) async fn read_body(req: Request, staging: &mut Staging) -> Result<Opt
         }
         return Ok(None);
     }
-    let bad = |e: axum::extract::multipart::MultipartError| Error::invalid("bad_multipart", e.body_text());
+    let bad = |e: axum::extract::multipart::MultipartError| Error::invalid(ErrorCode::BadMultipart, e.body_text());
     let mut multipart =
-        Multipart::from_request(req, &()).await.map_err(|e| Error::invalid("bad_multipart", e.body_text()))?;
+        Multipart::from_request(req, &()).await.map_err(|e| Error::invalid(ErrorCode::BadMultipart, e.body_text()))?;
     while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
         if field.name() != Some("file") {
             continue;
@@ -208,7 +209,7 @@ pub(crate) async fn read_body(req: Request, staging: &mut Staging) -> Result<Opt
         }
         return Ok(name);
     }
-    Err(Error::invalid("missing_field", "the multipart body has no field \"file\""))
+    Err(Error::invalid(ErrorCode::MissingField, "the multipart body has no field \"file\""))
 }
 
 fn is_multipart(req: &Request) -> bool {
@@ -220,7 +221,7 @@ fn is_multipart(req: &Request) -> bool {
 
 /// The body stopped before its end: the client went away or sent broken framing.
 fn client_gone(e: axum::Error) -> Error {
-    Error::invalid("incomplete_body", format!("the request body ended early: {e}"))
+    Error::invalid(ErrorCode::IncompleteBody, format!("the request body ended early: {e}"))
 }
 
 #[cfg(test)]
@@ -426,7 +427,7 @@ mod fuzz {
                     prop_assert_eq!(name, filename);
                     prop_assert_eq!(staged, Some(data));
                 }
-                (Err(Error::Invalid { code: "missing_field", .. }), None) => {}
+                (Err(Error::Invalid { code: streamvault_core::ErrorCode::MissingField, .. }), None) => {}
                 (got, expected) => prop_assert!(false, "{got:?}, expected {expected:?}"),
             }
         }

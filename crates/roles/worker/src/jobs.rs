@@ -56,7 +56,7 @@ impl JobRunner {
                     }
                     Ok(None) => true,
                     Err(e) => {
-                        tracing::warn!(error = %e, "cannot lease jobs; will retry");
+                        tracing::warn!(error = %e.report(), "cannot lease jobs; will retry");
                         true
                     }
                 };
@@ -108,14 +108,14 @@ impl JobRunner {
                     _ = stop.changed() => {
                         tracing::info!(job_id = %job.id, kind, "shutting down: job handed back");
                         if let Err(e) = self.queue.fail(&job, "worker stopped", Some(chrono::Utc::now())).await {
-                            tracing::warn!(job_id = %job.id, error = %e, "job not handed back; its lease will run out");
+                            tracing::warn!(job_id = %job.id, error = %e.report(), "job not handed back; its lease will run out");
                         }
                         return;
                     }
                     _ = beat.tick() => match self.queue.extend(&job, self.lease).await {
                         Ok(true) => {}
                         Ok(false) => tracing::warn!(job_id = %job.id, "job lease lost; another worker may run it"),
-                        Err(e) => tracing::warn!(job_id = %job.id, error = %e, "job lease not extended"),
+                        Err(e) => tracing::warn!(job_id = %job.id, error = %e.report(), "job lease not extended"),
                     },
                 }
             }
@@ -127,21 +127,21 @@ impl JobRunner {
                 self.queue.complete(&job).await
             }
             Err(e) if job.attempt >= job.max_attempts => {
-                tracing::error!(job_id = %job.id, kind, attempt = job.attempt, error = %e, "job failed for the last time: dead-lettered");
+                tracing::error!(job_id = %job.id, kind, attempt = job.attempt, error = %e.report(), "job failed for the last time: dead-lettered");
                 metrics::counter!("jobs_dead_total", "kind" => kind).increment(1);
-                self.queue.fail(&job, &e.to_string(), None).await
+                self.queue.fail(&job, &e.report(), None).await
             }
             Err(e) => {
                 let delay = self.backoff(job.attempt);
-                tracing::warn!(job_id = %job.id, kind, attempt = job.attempt, retry_in_s = delay.as_secs_f64(), error = %e, "job failed; will retry");
+                tracing::warn!(job_id = %job.id, kind, attempt = job.attempt, retry_in_s = delay.as_secs_f64(), error = %e.report(), "job failed; will retry");
                 metrics::counter!("jobs_failed_total", "kind" => kind).increment(1);
                 let at = chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                self.queue.fail(&job, &e.to_string(), Some(at)).await
+                self.queue.fail(&job, &e.report(), Some(at)).await
             }
         };
         if let Err(e) = recorded {
             // The lease runs out and the job runs again: handlers are idempotent.
-            tracing::warn!(job_id = %job.id, error = %e, "job outcome not recorded");
+            tracing::warn!(job_id = %job.id, error = %e.report(), "job outcome not recorded");
         }
     }
 
@@ -153,7 +153,7 @@ impl JobRunner {
                 metrics::gauge!("jobs_queue_depth", "state" => "dead").set(s.dead as f64);
                 metrics::gauge!("jobs_oldest_due_age_seconds").set(s.oldest_due_secs as f64);
             }
-            Err(e) => tracing::debug!(error = %e, "queue stats unavailable"),
+            Err(e) => tracing::debug!(error = %e.report(), "queue stats unavailable"),
         }
     }
 

@@ -1,5 +1,6 @@
-//! The worker role: durable background jobs (deletion and blob collection), periodic
-//! cluster-wide tasks, and the node-local upkeep every replica that takes uploads runs.
+//! The worker role: durable background jobs (media processing: probe, stills, HLS ladder;
+//! deletion and blob collection), periodic cluster-wide tasks (expiring uploads, sessions and
+//! quota holds), and the node-local upkeep every replica that takes uploads runs.
 
 pub mod jobs;
 mod local;
@@ -63,7 +64,7 @@ async fn leased(leases: &dyn PeriodicLease, task: &'static str, holder: &str, le
         }
         Ok(false) => false,
         Err(e) => {
-            tracing::warn!(task, error = %e, "periodic lease unavailable; will retry");
+            tracing::warn!(task, error = %e.report(), "periodic lease unavailable; will retry");
             false
         }
     }
@@ -75,6 +76,6 @@ pub(crate) fn report(what: &str, result: streamvault_core::Result<u64>) {
     match result {
         Ok(0) => {}
         Ok(n) => tracing::info!(removed = n, "{what}"),
-        Err(e) => tracing::warn!(error = %e, "{what}: failed; will retry"),
+        Err(e) => tracing::warn!(error = %e.report(), "{what}: failed; will retry"),
     }
 }

@@ -33,7 +33,7 @@ pub fn spawn_local(l: Local, mut shutdown: watch::Receiver<bool>) -> JoinHandle<
                     Ok(0) => {}
                     Ok(n) => tracing::debug!(transferred = n, "held blobs transferred"),
                     Err(e) => {
-                        tracing::warn!(error = %e, "transfer to primary storage failed; will retry");
+                        tracing::warn!(error = %e.report(), "transfer to primary storage failed; will retry");
                         metrics::counter!("blob_transfer_failures_total").increment(1);
                         wait = TRANSFER_RETRY;
                     }

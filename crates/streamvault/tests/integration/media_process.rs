@@ -20,6 +20,8 @@ fn start(dir: &Path, path: &str, n: u32) -> (Child, String) {
         Command::new(env!("CARGO_BIN_EXE_streamvault"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("PATH", path)
+            // A killed worker's job is taken over after this: short, so a restart resumes soon.
+            .env("STREAMVAULT_JOB_LEASE_SECS", "3")
             .env("STREAMVAULT_LOG", "warn")
             .env("STREAMVAULT_LOG_FORMAT", "text")
             .current_dir(dir)

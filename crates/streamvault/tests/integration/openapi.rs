@@ -214,7 +214,10 @@ async fn schemathesis_finds_no_failure() {
         .current_dir(&config_dir)
         .args(["--config-file", "schemathesis.toml", "run"])
         .arg(format!("{}/api/v1/openapi.json", srv.url))
-        .args(["--checks", "all", "--workers", "2", "--no-color", "--max-examples", &examples])
+        // One worker: schemathesis's threads trip a CPython 3.11 bug now and then ("SystemError:
+        // AST constructor recursion depth mismatch", python/cpython#106905), reported as an error
+        // of the run that no server answer caused.
+        .args(["--checks", "all", "--workers", "1", "--no-color", "--max-examples", &examples])
         .env("SV_USER", &user)
         .env("SV_SESSION", &token)
         .env("SV_SESSION_SPARE", &spare)

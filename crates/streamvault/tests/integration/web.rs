@@ -99,7 +99,8 @@ async fn csrf_of(srv: &TestServer, cookies: &str) -> (String, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forms_and_cookie_api_calls_need_the_csrf_token() {
     let Some(db) = TestDb::create(Backend::Sqlite).await else { return };
-    let srv = TestServer::start(&db, json!({})).await;
+    // The test client stands in for a TLS-terminating proxy on loopback.
+    let srv = TestServer::start(&db, json!({"trusted_proxies": "127.0.0.1"})).await;
     let (token, csrf_cookie) = csrf_of(&srv, "").await;
     assert_eq!(token.len(), 64);
     assert_eq!(csrf_cookie, format!("sv_csrf={token}"));
@@ -159,6 +160,7 @@ async fn forms_and_cookie_api_calls_need_the_csrf_token() {
     // Behind TLS the cookies are Secure.
     let res = req(&srv, Method::POST, "/signin")
         .header("cookie", &csrf_cookie)
+        .header("x-forwarded-for", "203.0.113.9")
         .header("x-forwarded-proto", "https")
         .form(&form(&token))
         .send()

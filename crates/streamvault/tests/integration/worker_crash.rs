@@ -23,6 +23,7 @@ fn start(dir: &Path, grace: &str, queue_url: Option<&str>) -> (Child, String) {
     }
     cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .env("STREAMVAULT_DELETE_GRACE_SECS", grace)
+        .env("STREAMVAULT_JOB_LEASE_SECS", "3")
         .env("STREAMVAULT_LOG", "warn")
         .current_dir(dir);
     spawn_serve(&mut cmd)

@@ -28,7 +28,7 @@ fn to_domain(m: blob::Model) -> Result<BlobRecord> {
     let state = match (m.state.as_str(), m.collect_until) {
         (LIVE, _) => BlobState::Live,
         (COLLECTING, until) => BlobState::Collecting { until: from_ms(until.unwrap_or(0)) },
-        (other, _) => return Err(Error::Internal(format!("blob {} has unknown state {other:?}", m.sha256))),
+        (other, _) => return Err(Error::bug(format!("blob {} has unknown state {other:?}", m.sha256))),
     };
     Ok(BlobRecord {
         size: u64::try_from(m.size).unwrap_or(0),

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use streamvault_core::ErrorCode;
 use streamvault_core::drive::tree;
 use streamvault_core::drive::{Challenge, Folder};
 use streamvault_core::ids::{FolderId, UserId};
@@ -85,7 +86,7 @@ impl FolderRepo for SqlFolderRepo {
             }
             if tree::would_cycle(&all, id.into(), p.into()) {
                 return Err(Error::Conflict {
-                    code: "folder_cycle",
+                    code: ErrorCode::FolderCycle,
                     message: "a folder cannot move into itself or one of its subfolders".into(),
                 });
             }

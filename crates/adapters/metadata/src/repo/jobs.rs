@@ -306,7 +306,7 @@ impl JobOutbox for SqlJobQueue {
 
 fn info(m: job::Model) -> Result<JobInfo> {
     let state = JobState::parse(&m.state)
-        .ok_or_else(|| streamvault_core::Error::Internal(format!("job {} has unknown state {:?}", m.id, m.state)))?;
+        .ok_or_else(|| streamvault_core::Error::bug(format!("job {} has unknown state {:?}", m.id, m.state)))?;
     Ok(JobInfo {
         id: m.id.into(),
         kind: m.kind,

@@ -35,7 +35,7 @@ fn parts(s: &str) -> Vec<&str> {
 }
 
 fn to_domain(m: upload::Model) -> Result<Upload> {
-    let corrupt = |what: &str| Error::Internal(format!("upload {} has a corrupt {what}", m.id));
+    let corrupt = |what: &str| Error::bug(format!("upload {} has a corrupt {what}", m.id));
     Ok(Upload {
         id: m.id.into(),
         owner_id: m.owner_id.into(),

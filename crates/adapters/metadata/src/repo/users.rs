@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use streamvault_core::ErrorCode;
 use streamvault_core::accounts::User;
 use streamvault_core::accounts::username_key;
 use streamvault_core::ids::UserId;
@@ -42,7 +43,7 @@ impl UserRepo for SqlUserRepo {
         match row.insert(self.store.connection()).await {
             Ok(_) => Ok(()),
             Err(e) if is_unique_violation(&e) => {
-                Err(Error::Conflict { code: "username_taken", message: "that user name is taken".into() })
+                Err(Error::Conflict { code: ErrorCode::UsernameTaken, message: "that user name is taken".into() })
             }
             Err(e) => Err(db_err(e)),
         }

@@ -93,7 +93,7 @@ struct Row {
 impl Row {
     fn into_domain(self) -> Result<Video> {
         let status = VideoStatus::parse(&self.status)
-            .ok_or_else(|| Error::Internal(format!("video {} has unknown status {:?}", self.id, self.status)))?;
+            .ok_or_else(|| Error::bug(format!("video {} has unknown status {:?}", self.id, self.status)))?;
         Ok(Video {
             id: self.id.into(),
             author_id: self.author_id.into(),

@@ -1,40 +1,19 @@
 //! The RabbitMQ job queue against a real broker, with its outbox on each metadata backend.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use streamvault_amqp::AmqpJobQueue;
-use streamvault_core::ports::{JobAdmin, JobQueue, LeasedJob, NewJob};
+use streamvault_core::ports::{JobAdmin, JobQueue};
 use streamvault_metadata::{MetadataStore, SqlJobQueue};
-use streamvault_testkit::{Backend, TestDb, amqp_url, per_backend, unique_name};
+use streamvault_testkit::{Backend, TestDb, amqp_url, per_backend};
 
 async fn queue(store: &MetadataStore, url: &str) -> AmqpJobQueue {
     let sql = Arc::new(SqlJobQueue::new(store.clone()));
     AmqpJobQueue::connect(url, sql.clone(), sql).await.expect("connect to RabbitMQ")
 }
 
-/// A job told apart from the others by `tag` (queues do not look inside).
-fn job(tag: &str, dedup: Option<String>) -> NewJob {
-    NewJob {
-        job: streamvault_core::ports::Job::CollectBlob { sha256: tag.into() },
-        run_at: Utc::now(),
-        dedup_key: dedup,
-    }
-}
-
-/// Polls until a job is delivered or `within` passes.
-async fn next(q: &AmqpJobQueue, worker: &str, lease: Duration, within: Duration) -> Option<LeasedJob> {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if let Some(j) = q.lease(worker, lease).await.unwrap() {
-            return Some(j);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    None
-}
+use streamvault_testkit::contract::{self, next_job as next, tagged_job as job};
 
 const LEASE: Duration = Duration::from_secs(60);
 const WAIT: Duration = Duration::from_secs(5);
@@ -46,66 +25,19 @@ async fn rabbitmq_queue(backend: Backend) {
     let admin = SqlJobQueue::new(store.clone());
     let q = queue(&store, &url).await;
 
-    // Delivered once, and done is done.
-    q.enqueue(&job("a", None)).await.unwrap();
-    let a = next(&q, "w1", LEASE, WAIT).await.expect("relayed and delivered");
-    assert_eq!((a.kind.as_str(), a.attempt), ("a", 1));
-    assert_eq!(next(&q, "w2", LEASE, Duration::from_millis(400)).await, None, "not handed out twice");
-    q.complete(&a).await.unwrap();
-    assert_eq!(admin.get(a.id).await.unwrap().unwrap().state, streamvault_core::ports::JobState::Done);
+    // What every queue does (the shared contract), then what only a broker does.
+    let q = Arc::new(q);
+    contract::job_queue(q.clone()).await;
 
-    // A failure waits in a delay queue, comes back as attempt 2, then goes to the dead letters.
+    // A dead-lettered job leaves a copy in the dead-letter queue for operators.
     q.enqueue(&job("b", None)).await.unwrap();
-    let b1 = next(&q, "w1", LEASE, WAIT).await.unwrap();
-    let retry_at = Utc::now() + chrono::Duration::milliseconds(600);
-    q.fail(&b1, "boom", Some(retry_at)).await.unwrap();
-    assert_eq!(next(&q, "w1", LEASE, Duration::from_millis(300)).await, None, "not before its retry time");
-    let b2 = next(&q, "w1", LEASE, WAIT).await.expect("retried");
-    assert!(Utc::now() >= retry_at, "delivered early");
-    assert_eq!((b2.id, b2.attempt), (b1.id, 2));
-    q.fail(&b2, "boom again", None).await.unwrap();
-    let dead = admin.get(b2.id).await.unwrap().unwrap();
-    assert_eq!((dead.state.as_str(), dead.last_error.as_deref()), ("dead", Some("boom again")));
-    assert_eq!(q.depth(&q.topology().dead).await.unwrap(), 1, "a copy sits in the dead-letter queue");
-    assert_eq!(next(&q, "w1", LEASE, Duration::from_millis(400)).await, None, "dead jobs do not run");
+    let b1 = next(q.as_ref(), "w1", LEASE, WAIT).await.unwrap();
+    q.fail(&b1, "boom", None).await.unwrap();
+    let dead = admin.get(b1.id).await.unwrap().unwrap();
+    assert_eq!((dead.state.as_str(), dead.last_error.as_deref()), ("dead", Some("boom")));
+    assert!(q.depth(&q.topology().dead).await.unwrap() >= 1, "a copy sits in the dead-letter queue");
 
-    // De-duplication by key while pending, in the outbox.
-    let key = unique_name("k");
-    q.enqueue(&job("d", Some(key.clone()))).await.unwrap();
-    q.enqueue(&job("d", Some(key.clone()))).await.unwrap();
-    let d = next(&q, "w1", LEASE, WAIT).await.unwrap();
-    assert_eq!(next(&q, "w2", LEASE, Duration::from_millis(400)).await, None, "one job per pending key");
-    q.complete(&d).await.unwrap();
-
-    // Four workers, each with its own connection, draining twenty jobs: each job exactly once.
-    let mut workers = Vec::new();
-    for _ in 0..4 {
-        workers.push(Arc::new(queue(&store, &url).await));
-    }
-    for _ in 0..20 {
-        q.enqueue(&job("e", None)).await.unwrap();
-    }
-    let tasks: Vec<_> = workers
-        .iter()
-        .enumerate()
-        .map(|(w, wq)| {
-            let wq = wq.clone();
-            tokio::spawn(async move {
-                let mut got = Vec::new();
-                while let Some(j) = next(&wq, &format!("w{w}"), LEASE, Duration::from_secs(2)).await {
-                    got.push(j.id);
-                    wq.complete(&j).await.unwrap();
-                }
-                got
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let unique: HashSet<_> = all.iter().collect();
-    assert_eq!((all.len(), unique.len()), (20, 20), "every job once, none twice");
+    let workers = [Arc::new(queue(&store, &url).await)];
 
     // A worker that dies holding a job (its connection drops, the message is unacked): another
     // worker gets it, but only once the dead worker's lease has run out.
@@ -114,7 +46,7 @@ async fn rabbitmq_queue(backend: Backend) {
     let f1 = next(&doomed, "dying", Duration::from_secs(2), WAIT).await.unwrap();
     let died = Instant::now();
     doomed.close().await;
-    let f2 = next(&workers[0], "heir", LEASE, Duration::from_secs(8)).await.expect("taken over");
+    let f2 = next(workers[0].as_ref(), "heir", LEASE, Duration::from_secs(8)).await.expect("taken over");
     assert!(died.elapsed() >= Duration::from_millis(1500), "two workers ran it at once");
     assert_eq!((f2.id, f2.attempt), (f1.id, 2));
     workers[0].complete(&f2).await.unwrap();
@@ -159,7 +91,7 @@ async fn recovers_when_rabbitmq_closes_its_channels() {
         }
     }
     let j = got.expect("jobs flow again after the channel was lost");
-    assert_eq!(j.kind, "after");
+    assert_eq!(j.job().unwrap(), streamvault_core::ports::Job::CollectBlob { sha256: "after".into() });
     q.complete(&j).await.unwrap();
     assert!(streamvault_core::ports::HealthCheck::check(&q).await.is_ok());
     q.delete_queues().await.unwrap();

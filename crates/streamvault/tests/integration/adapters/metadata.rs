@@ -44,6 +44,7 @@ async fn jobs(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else { return };
     let store = store(&db).await;
     contract::job_queue(Arc::new(SqlJobQueue::new(store.clone()))).await;
+    contract::job_leases(Arc::new(SqlJobQueue::new(store.clone()))).await;
     store.close().await;
     db.drop_db().await;
 }
