@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use streamvault_metadata::{MetadataStore, SqlJobQueue, SqlQuotaLedger, SqlSessionStore, SqlUserRepo};
+use streamvault_metadata::{MetadataStore, SqlJobQueue, SqlQuotaLedger, SqlSessionStore, SqlUploadRepo, SqlUserRepo};
 use streamvault_testkit::{Backend, TestDb, contract, per_backend};
 
 async fn store(db: &TestDb) -> MetadataStore {
@@ -58,4 +58,12 @@ async fn quota(backend: Backend) {
     db.drop_db().await;
 }
 
-per_backend!(users, sessions, migrations, jobs, quota);
+async fn upload_lock(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else { return };
+    let store = store(&db).await;
+    contract::upload_lock(Arc::new(SqlUploadRepo::new(store.clone())), Arc::new(SqlUserRepo::new(store.clone()))).await;
+    store.close().await;
+    db.drop_db().await;
+}
+
+per_backend!(users, sessions, migrations, jobs, quota, upload_lock);

@@ -2,5 +2,6 @@
 //! (`streamvault_testkit::contract`).
 
 mod amqp;
+mod blobs;
 mod metadata;
 mod redis;
