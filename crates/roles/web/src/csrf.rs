@@ -38,7 +38,10 @@ pub fn verify(headers: &HeaderMap, field: &str) -> bool {
 /// route, so that no form handler can be written without it. A form that fails it gets the
 /// "this form has expired" page, and nothing is done.
 pub async fn require(State(st): State<WebState>, req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD) {
+    // Forms are what another site can make a browser send, and a form sends GET or POST; any
+    // other method needs a CORS preflight this site never grants. Pages take only GET and POST,
+    // so anything but POST goes on to the router (which answers 405 where no route takes it).
+    if *req.method() != Method::POST {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();

@@ -36,8 +36,7 @@ pub struct WebState {
 pub fn router(state: WebState, gateway: Option<Gateway>) -> Router {
     let pages = Router::from(
         page_routes()
-            // Any page request that may change something carries the form's CSRF token. A route
-            // layer: a method no route takes is a 405, before any token is looked at.
+            // Any page request that may change something carries the form's CSRF token.
             .route_layer(middleware::from_fn_with_state(state.clone(), csrf::require))
             .with_state(state),
     )
