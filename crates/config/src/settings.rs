@@ -32,9 +32,7 @@ pub struct Settings {
     /// Empty means jobs live in the metadata store.
     #[serde(deserialize_with = "lenient_string")]
     pub queue_url: String,
-    /// The event bus of the live features (bullet comments, viewer counts), which are not
-    /// built yet: nothing uses it today. Validated so a deployment may set it ahead; empty will
-    /// mean in-process.
+    /// Redis for the event bus and viewer counts between replicas; empty: in the process.
     #[serde(deserialize_with = "lenient_string")]
     pub bus_url: String,
     pub session_idle_secs: u64,

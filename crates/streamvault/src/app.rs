@@ -11,19 +11,19 @@ use streamvault_core::cleanup::Cleanup;
 use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::media::{Media, MediaLimits};
 use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
+use streamvault_core::ports::{EventBus, Limit, ThrottlePolicy, ViewerRegistry};
 use streamvault_core::ports::{HealthCheck, LoginThrottle, SecretStore, SessionStore};
-use streamvault_core::ports::{Limit, ThrottlePolicy};
 use streamvault_core::quota::Quota;
 use streamvault_core::storage::{Holding, Storage};
 use streamvault_core::uploads::{LockTiming, Uploads};
 use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_core::{Error, Result};
-use streamvault_local::LocalLoginThrottle;
+use streamvault_local::{LocalBus, LocalLoginThrottle, LocalViewers};
 use streamvault_metadata::{
     MetadataStore, SqlBlobIndex, SqlChallengeRepo, SqlCommentRepo, SqlFileRepo, SqlFolderRepo, SqlJobQueue,
     SqlQuotaLedger, SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
 };
-use streamvault_redis::{RedisClient, RedisLoginThrottle, RedisSessionStore};
+use streamvault_redis::{RedisBus, RedisClient, RedisLoginThrottle, RedisSessionStore, RedisViewers};
 use streamvault_stream::{PlaybackMode, StreamLimiter};
 
 /// Everything a process holds: connections to its backends and the domain services on them.
@@ -49,6 +49,11 @@ pub struct App {
     pub media: Media,
     /// Split mode: where a web-only process forwards `/api/` and `/stream/`.
     pub gateway: Option<streamvault_web::Gateway>,
+    /// Hints between replicas (in this process alone without `STREAMVAULT_BUS_URL`).
+    pub bus: Arc<dyn EventBus>,
+    redis_bus: Option<Arc<RedisBus>>,
+    /// Who watches what now (shared through the bus's Redis when there is one).
+    pub viewers: Arc<dyn ViewerRegistry>,
 }
 
 impl App {
@@ -75,6 +80,14 @@ impl App {
             SessionPolicy { idle: config.session_idle, absolute: config.session_absolute, ..Default::default() };
         let users = Arc::new(SqlUserRepo::new(metadata.clone()));
         let accounts = Accounts::new(users.clone(), sessions, throttle, throttle_policy, policy);
+        let (bus, redis_bus, viewers): (Arc<dyn EventBus>, _, Arc<dyn ViewerRegistry>) = match &config.bus_url {
+            Some(url) => {
+                let bus = Arc::new(RedisBus::connect(url, "sv:").await?);
+                let viewers = Arc::new(RedisViewers::new(RedisClient::connect(url, "sv:").await?));
+                (bus.clone(), Some(bus), viewers)
+            }
+            None => (Arc::new(LocalBus::new()), None, Arc::new(LocalViewers::new())),
+        };
         let (blobs, blob_health) = streamvault_blobs::open(&config.storage_url)?;
         let blob_index = Arc::new(SqlBlobIndex::new(metadata.clone()));
         let holding = match blobs.is_remote() {
@@ -156,6 +169,9 @@ impl App {
         };
         Ok(App {
             gateway,
+            bus,
+            redis_bus,
+            viewers,
             config,
             metadata,
             redis,
@@ -185,6 +201,9 @@ impl App {
         }
         if let Some(amqp) = &self.amqp {
             checks.push(amqp.clone());
+        }
+        if let Some(bus) = &self.redis_bus {
+            checks.push(bus.clone());
         }
         checks
     }
@@ -251,6 +270,9 @@ impl App {
         }
         if let Some(amqp) = &self.amqp {
             amqp.close().await;
+        }
+        if let Some(bus) = &self.redis_bus {
+            bus.quit().await;
         }
         self.metadata.close().await;
     }

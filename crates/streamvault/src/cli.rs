@@ -125,7 +125,7 @@ pub struct Overrides {
     /// amqp://... for the job queue (default: the database).
     #[arg(long)]
     pub queue_url: Option<String>,
-    /// redis://... for the event bus of the live features (not built yet: unused today).
+    /// redis://... for the event bus and viewer counts between replicas (default: in-process).
     #[arg(long)]
     pub bus_url: Option<String>,
 }

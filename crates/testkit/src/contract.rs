@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use bytes::Bytes;
 use streamvault_core::ErrorCode;
 
 use chrono::{DateTime, Utc};
@@ -9,8 +11,9 @@ use streamvault_core::Error;
 use streamvault_core::accounts::{Session, User};
 use streamvault_core::ids::{Id, SessionId, UploadId, UserId};
 use streamvault_core::ports::{
-    Acquired, AppendRecord, AppendedBytes, BlobStore, Job, JobQueue, LeasedJob, Limit, LoginThrottle, NewJob,
-    QuotaLedger, SessionStore, UploadRepo, UserRepo, blob_key,
+    Acquired, AppendRecord, AppendedBytes, BlobStore, EventBus, Job, JobQueue, LeasedJob, Limit, LoginThrottle, Missed,
+    NewJob, QuotaLedger, SUBSCRIBER_BACKLOG, SessionStore, Subscription, UploadRepo, UserRepo, ViewerRegistry,
+    Watching, blob_key,
 };
 use streamvault_core::uploads::{Concat, Upload};
 use uuid::Uuid;
@@ -462,4 +465,84 @@ pub async fn blob_store(store: Arc<dyn BlobStore>, scratch: &std::path::Path) {
     }
     store.delete_prefix(&prefix).await.unwrap();
     std::fs::remove_file(&src).unwrap();
+}
+
+/// The next message, within two seconds.
+async fn next(s: &mut Subscription) -> Result<Bytes, Missed> {
+    tokio::time::timeout(Duration::from_secs(2), s.recv()).await.expect("delivered in time")
+}
+
+/// `a` and `b` are two replicas' handles on one event bus (for an in-process bus, the same one
+/// twice): a subscriber gets what either publishes on its topic, in order, and nothing of other
+/// topics; one that does not read is cut off from what it missed while the others go on.
+pub async fn event_bus(a: Arc<dyn EventBus>, b: Arc<dyn EventBus>) {
+    let within = Duration::from_secs(2);
+    let topic = unique_name("video:");
+    let mut on_a = a.subscribe(&topic);
+    let mut on_b = b.subscribe(&topic);
+    let mut elsewhere = a.subscribe(&unique_name("video:"));
+    b.publish(&topic, Bytes::from_static(b"one")).await.unwrap();
+    a.publish(&topic, Bytes::from_static(b"two")).await.unwrap();
+    for s in [&mut on_a, &mut on_b] {
+        assert_eq!(next(s).await.unwrap(), "one");
+        assert_eq!(next(s).await.unwrap(), "two", "in order");
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), elsewhere.recv()).await.is_err(),
+        "other topics hear nothing"
+    );
+
+    // A subscriber that stops reading misses what it fell behind by; a reader keeps up.
+    let mut stalled = a.subscribe(&topic);
+    let total = SUBSCRIBER_BACKLOG + 50;
+    let reader = tokio::spawn(async move {
+        let mut got = 0;
+        while got < total {
+            match tokio::time::timeout(within, on_b.recv()).await.expect("the reader keeps getting messages") {
+                Ok(_) => got += 1,
+                Err(Missed::Lagged(n)) => panic!("a reader that keeps up lost {n}"),
+                Err(Missed::Closed) => panic!("closed"),
+            }
+        }
+    });
+    for i in 0..total {
+        b.publish(&topic, Bytes::from(i.to_string())).await.unwrap();
+        // A publisher is a request among others: the reader gets its turn.
+        tokio::task::yield_now().await;
+    }
+    reader.await.unwrap();
+    assert!(matches!(next(&mut stalled).await, Err(Missed::Lagged(_))), "the stalled one is told it missed some");
+    drop(on_a);
+}
+
+/// `a` and `b` are two replicas' handles on one viewer registry (the same one twice in
+/// process): a viewer counts once however often and wherever it beats, until it falls silent
+/// for the time-to-live; the peak stays.
+pub async fn viewer_registry(a: Arc<dyn ViewerRegistry>, b: Arc<dyn ViewerRegistry>) {
+    let ttl = Duration::from_millis(800);
+    let video = streamvault_core::ids::VideoId::new();
+    assert_eq!(a.watching(video, ttl).await.unwrap(), Watching::default(), "nobody yet");
+    assert_eq!(a.heartbeat(video, "u1", ttl).await.unwrap(), Watching { now: 1, peak: 1 });
+    assert_eq!(b.heartbeat(video, "u1", ttl).await.unwrap(), Watching { now: 1, peak: 1 }, "one viewer, two replicas");
+    assert_eq!(b.heartbeat(video, "u2", ttl).await.unwrap(), Watching { now: 2, peak: 2 });
+    assert_eq!(a.watching(video, ttl).await.unwrap(), Watching { now: 2, peak: 2 });
+    assert_eq!(a.watching(streamvault_core::ids::VideoId::new(), ttl).await.unwrap().now, 0, "per video");
+
+    // Concurrent heartbeats of fifty viewers count fifty.
+    let beats: Vec<_> = (0..50)
+        .map(|i| {
+            let r = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move { r.heartbeat(video, &format!("v{i}"), ttl).await.unwrap() })
+        })
+        .collect();
+    for t in beats {
+        t.await.unwrap();
+    }
+    assert_eq!(a.watching(video, ttl).await.unwrap(), Watching { now: 52, peak: 52 });
+
+    // u1 keeps beating; everyone else falls silent.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    a.heartbeat(video, "u1", ttl).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(b.watching(video, ttl).await.unwrap(), Watching { now: 1, peak: 52 }, "the silent expired");
 }

@@ -3,6 +3,7 @@
 //! domain's own types, defined with their domain (`crate::videos`, `crate::drive`, ...).
 
 pub mod blobs;
+pub mod bus;
 pub mod comments;
 pub mod files;
 pub mod health;
@@ -14,8 +15,10 @@ pub mod throttle;
 pub mod uploads;
 pub mod users;
 pub mod videos;
+pub mod viewers;
 
 pub use blobs::{BlobIndex, BlobRecord, BlobState, BlobStore, ByteStream, Referenced, blob_key, media_prefix};
+pub use bus::{EventBus, Fanout, Missed, SUBSCRIBER_BACKLOG, Subscription};
 pub use comments::CommentRepo;
 pub use files::{ChallengeRepo, DeleteJob, FileRepo, FolderRepo, SecretStore};
 pub use health::HealthCheck;
@@ -30,3 +33,4 @@ pub use throttle::{Limit, LoginThrottle, ThrottlePolicy};
 pub use uploads::{Acquired, AppendRecord, AppendedBytes, UploadRepo};
 pub use users::UserRepo;
 pub use videos::VideoRepo;
+pub use viewers::{ViewerRegistry, Watching};

@@ -2,6 +2,6 @@
 //! (`streamvault_testkit::contract`).
 
 mod amqp;
-mod blobs;
+mod local;
 mod metadata;
 mod redis;

@@ -1,5 +1,6 @@
-//! The blob stores against their real backends: a local directory and object storage
-//! (Garage), held to one contract.
+//! The in-process adapters and the blob stores, held to the contracts their scale-out
+//! counterparts meet: a local directory and object storage (Garage); the login throttle, the
+//! event bus and viewer counts of a single replica.
 
 use std::sync::Arc;
 
@@ -18,6 +19,18 @@ async fn object_storage() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = streamvault_blobs::open(&s3.storage_url(&s3.unique_root())).unwrap();
     contract::blob_store(store, dir.path()).await;
+}
+
+#[tokio::test]
+async fn local_event_bus() {
+    let bus = Arc::new(streamvault_local::LocalBus::new());
+    contract::event_bus(bus.clone(), bus).await;
+}
+
+#[tokio::test]
+async fn local_viewer_registry() {
+    let viewers = Arc::new(streamvault_local::LocalViewers::new());
+    contract::viewer_registry(viewers.clone(), viewers).await;
 }
 
 #[tokio::test]

@@ -1,0 +1,117 @@
+//! The event bus across replicas: Redis pub/sub. Each replica keeps one subscriber connection
+//! on a pattern of its prefix and hands what arrives to its own subscribers ([`Fanout`]), so
+//! the number of viewers costs Redis nothing. fred reconnects and subscribes again after a
+//! Redis restart; what was published meanwhile is missed (messages are hints).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use fred::clients::SubscriberClient;
+use fred::prelude::{Builder, Client, ClientLike, Config, EventInterface, PubsubInterface, ReconnectPolicy};
+use streamvault_core::ports::{EventBus, Fanout, HealthCheck, Subscription};
+use streamvault_core::{Error, Result};
+use tokio::task::JoinHandle;
+
+use crate::client::redis_err;
+
+pub struct RedisBus {
+    publisher: Client,
+    subscriber: SubscriberClient,
+    channels: String,
+    fanout: Arc<Fanout>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+fn builder(url: &str) -> Result<Builder> {
+    let config = Config::from_url(url).map_err(|e| Error::unavailable("redis", e))?;
+    let mut b = Builder::from_config(config);
+    b.with_connection_config(|c| {
+        c.connection_timeout = Duration::from_secs(3);
+        c.internal_command_timeout = Duration::from_secs(3);
+    })
+    .with_performance_config(|p| {
+        p.default_command_timeout = Duration::from_secs(3);
+        // The one task that reads the subscriber connection must not fall behind a burst.
+        p.broadcast_channel_capacity = 4096;
+    })
+    .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2));
+    Ok(b)
+}
+
+async fn init(client: &impl ClientLike) -> Result<()> {
+    match tokio::time::timeout(Duration::from_secs(5), client.init()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(Error::unavailable("redis", e)),
+        Err(_) => Err(Error::retry_later("redis: connection timed out")),
+    }
+}
+
+impl RedisBus {
+    /// Connects the publisher and the subscriber; channels are `{prefix}bus:{topic}`.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self> {
+        let publisher = builder(url)?.build().map_err(|e| Error::unavailable("redis", e))?;
+        let subscriber = builder(url)?.build_subscriber_client().map_err(|e| Error::unavailable("redis", e))?;
+        init(&publisher).await?;
+        init(&subscriber).await?;
+        let channels = format!("{prefix}bus:");
+        let fanout = Arc::new(Fanout::default());
+        let mut rx = subscriber.message_rx();
+        let reader = {
+            let (fanout, channels) = (fanout.clone(), channels.clone());
+            tokio::spawn(async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(m) => {
+                            let (Some(topic), Some(bytes)) = (m.channel.strip_prefix(&channels), m.value.as_bytes())
+                            else {
+                                continue;
+                            };
+                            fanout.deliver(topic, Bytes::copy_from_slice(bytes));
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                            tracing::warn!(missed = n, "event bus: messages from Redis dropped (reader behind)");
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            })
+        };
+        // Subscribes again after every reconnect (a Redis restart drops subscriptions).
+        let resubscribe = subscriber.manage_subscriptions();
+        subscriber.psubscribe(format!("{channels}*")).await.map_err(redis_err)?;
+        Ok(Self { publisher, subscriber, channels, fanout, tasks: vec![reader, resubscribe] })
+    }
+
+    pub async fn quit(&self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        let _ = self.subscriber.quit().await;
+        let _ = self.publisher.quit().await;
+    }
+}
+
+#[async_trait]
+impl EventBus for RedisBus {
+    async fn publish(&self, topic: &str, message: Bytes) -> Result<()> {
+        self.publisher.publish::<i64, _, _>(format!("{}{topic}", self.channels), message).await.map_err(redis_err)?;
+        Ok(())
+    }
+
+    fn subscribe(&self, topic: &str) -> Subscription {
+        self.fanout.subscribe(topic)
+    }
+}
+
+#[async_trait]
+impl HealthCheck for RedisBus {
+    fn name(&self) -> &'static str {
+        "event bus"
+    }
+
+    async fn check(&self) -> Result<()> {
+        self.publisher.ping::<()>(None).await.map_err(redis_err)
+    }
+}
