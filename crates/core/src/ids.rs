@@ -115,7 +115,8 @@ impl fmt::Display for NoSuch {
 impl NoSuch {
     /// The kind a deserialization message names, if it is one of [`NoSuch`]'s.
     pub fn parse(message: &str) -> Option<&'static str> {
-        let what = message.split("no such ").nth(1)?;
+        // The last one: the value that failed to parse comes before it, and may say anything.
+        let what = message.rsplit("no such ").next().filter(|_| message.contains("no such "))?;
         KINDS.iter().copied().find(|k| what.starts_with(k))
     }
 }

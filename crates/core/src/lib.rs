@@ -12,6 +12,7 @@ pub mod drive;
 pub mod error;
 mod error_code;
 pub mod ids;
+pub mod live;
 pub mod media;
 pub mod paging;
 pub mod ports;

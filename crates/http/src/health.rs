@@ -72,7 +72,7 @@ async fn readyz(State(Checks { checks, admin_token }): State<Checks>, headers: H
             Ok(()) => Value::from("ok"),
             Err(e) => {
                 ready = false;
-                Value::from(e.to_string())
+                Value::from(e.report())
             }
         };
         report.insert(name.to_owned(), value);

@@ -51,7 +51,7 @@ pub struct App {
     pub gateway: Option<streamvault_web::Gateway>,
     /// Hints between replicas (in this process alone without `STREAMVAULT_BUS_URL`).
     pub bus: Arc<dyn EventBus>,
-    redis_bus: Option<Arc<RedisBus>>,
+    redis_bus: Option<(Arc<RedisBus>, RedisClient)>,
     /// Who watches what now (shared through the bus's Redis when there is one).
     pub viewers: Arc<dyn ViewerRegistry>,
 }
@@ -83,8 +83,9 @@ impl App {
         let (bus, redis_bus, viewers): (Arc<dyn EventBus>, _, Arc<dyn ViewerRegistry>) = match &config.bus_url {
             Some(url) => {
                 let bus = Arc::new(RedisBus::connect(url, "sv:").await?);
-                let viewers = Arc::new(RedisViewers::new(RedisClient::connect(url, "sv:").await?));
-                (bus.clone(), Some(bus), viewers)
+                let counts = RedisClient::connect(url, "sv:").await?;
+                let viewers = Arc::new(RedisViewers::new(counts.clone()));
+                (bus.clone(), Some((bus, counts)), viewers)
             }
             None => (Arc::new(LocalBus::new()), None, Arc::new(LocalViewers::new())),
         };
@@ -202,7 +203,8 @@ impl App {
         if let Some(amqp) = &self.amqp {
             checks.push(amqp.clone());
         }
-        if let Some(bus) = &self.redis_bus {
+        // The counts use the bus's Redis: its check stands for both.
+        if let Some((bus, _)) = &self.redis_bus {
             checks.push(bus.clone());
         }
         checks
@@ -221,6 +223,7 @@ impl App {
                     drive: self.drive.clone(),
                     uploads: self.uploads.clone(),
                     shares: self.shares.clone(),
+                    live: streamvault_core::live::Live::new(self.videos.clone(), self.viewers.clone()),
                     jobs: self.job_admin.clone(),
                     admin_token: self.config.admin_token.as_deref().map(Arc::from),
                 },
@@ -271,8 +274,9 @@ impl App {
         if let Some(amqp) = &self.amqp {
             amqp.close().await;
         }
-        if let Some(bus) = &self.redis_bus {
+        if let Some((bus, counts)) = &self.redis_bus {
             bus.quit().await;
+            counts.quit().await;
         }
         self.metadata.close().await;
     }

@@ -1,4 +1,5 @@
-//! Viewer counts of a single replica, in memory.
+//! Viewer counts of a single replica, in memory: one entry per video being watched, gone when
+//! its last viewer falls silent (its peak is kept as a number).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,24 +11,36 @@ use streamvault_core::ids::VideoId;
 use streamvault_core::ports::{ViewerRegistry, Watching};
 
 #[derive(Default)]
-struct Room {
-    seen: HashMap<String, Instant>,
-    peak: u64,
+struct Rooms {
+    /// Viewer → last heartbeat, per video watched now.
+    watching: HashMap<VideoId, HashMap<String, Instant>>,
+    peaks: HashMap<VideoId, u64>,
+    beats: u64,
 }
 
-impl Room {
-    fn counts(&mut self, ttl: Duration) -> Watching {
+impl Rooms {
+    fn counts(&mut self, video: VideoId, ttl: Duration) -> Watching {
         let now = Instant::now();
-        self.seen.retain(|_, at| now.duration_since(*at) < ttl);
-        let n = self.seen.len() as u64;
-        self.peak = self.peak.max(n);
-        Watching { now: n, peak: self.peak }
+        let n = match self.watching.get_mut(&video) {
+            Some(seen) => {
+                seen.retain(|_, at| now.duration_since(*at) < ttl);
+                let n = seen.len() as u64;
+                if n == 0 {
+                    self.watching.remove(&video);
+                }
+                n
+            }
+            None => 0,
+        };
+        let peak = self.peaks.entry(video).or_default();
+        *peak = (*peak).max(n);
+        Watching { now: n, peak: *peak }
     }
 }
 
 #[derive(Default)]
 pub struct LocalViewers {
-    rooms: Mutex<HashMap<VideoId, Room>>,
+    rooms: Mutex<Rooms>,
 }
 
 impl LocalViewers {
@@ -40,13 +53,24 @@ impl LocalViewers {
 impl ViewerRegistry for LocalViewers {
     async fn heartbeat(&self, video: VideoId, viewer: &str, ttl: Duration) -> Result<Watching> {
         let mut rooms = self.rooms.lock().expect("viewers lock");
-        let room = rooms.entry(video).or_default();
-        room.seen.insert(viewer.to_owned(), Instant::now());
-        Ok(room.counts(ttl))
+        rooms.beats += 1;
+        if rooms.beats % 1024 == 0 {
+            // Now and then, forget viewers of videos nobody has asked about since.
+            let now = Instant::now();
+            rooms.watching.retain(|_, seen| {
+                seen.retain(|_, at| now.duration_since(*at) < ttl);
+                !seen.is_empty()
+            });
+        }
+        rooms.watching.entry(video).or_default().insert(viewer.to_owned(), Instant::now());
+        Ok(rooms.counts(video, ttl))
     }
 
     async fn watching(&self, video: VideoId, ttl: Duration) -> Result<Watching> {
         let mut rooms = self.rooms.lock().expect("viewers lock");
-        Ok(rooms.get_mut(&video).map(|r| r.counts(ttl)).unwrap_or_default())
+        if !rooms.watching.contains_key(&video) && !rooms.peaks.contains_key(&video) {
+            return Ok(Watching::default());
+        }
+        Ok(rooms.counts(video, ttl))
     }
 }

@@ -73,7 +73,12 @@ impl RedisBus {
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                             tracing::warn!(missed = n, "event bus: messages from Redis dropped (reader behind)");
                         }
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                            // The client is gone (it was quit): subscribers hear that it ended.
+                            tracing::info!("event bus: the Redis subscriber closed");
+                            fanout.close();
+                            break;
+                        }
                     }
                 }
             })
@@ -111,7 +116,13 @@ impl HealthCheck for RedisBus {
         "event bus"
     }
 
+    /// Publishing works, and this replica still listens: its subscriber is connected and the
+    /// task that hands messages on is running.
     async fn check(&self) -> Result<()> {
-        self.publisher.ping::<()>(None).await.map_err(redis_err)
+        self.publisher.ping::<String>(None).await.map_err(redis_err)?;
+        if !self.subscriber.is_connected() || self.tasks.iter().any(|t| t.is_finished()) {
+            return Err(Error::retry_later("event bus: this replica's subscriber is not listening"));
+        }
+        Ok(())
     }
 }

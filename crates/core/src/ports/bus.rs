@@ -3,7 +3,7 @@
 //! record is in the database, and a receiver that missed messages catches up from it.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -33,9 +33,14 @@ pub enum Missed {
     Closed,
 }
 
-/// One subscriber's messages on one topic.
+type Topics = Mutex<HashMap<String, broadcast::Sender<Bytes>>>;
+
+/// One subscriber's messages on one topic. Dropping it leaves the topic; the last to leave
+/// takes the topic with it.
 pub struct Subscription {
     rx: broadcast::Receiver<Bytes>,
+    topic: String,
+    topics: Weak<Topics>,
 }
 
 impl Subscription {
@@ -48,42 +53,68 @@ impl Subscription {
     }
 }
 
-/// Delivery to this process's subscribers, by topic: what an in-process bus is, and where a
-/// broker-backed one hands what it receives. A topic lives while someone listens.
-pub struct Fanout {
-    topics: Mutex<HashMap<String, broadcast::Sender<Bytes>>>,
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let Some(topics) = self.topics.upgrade() else { return };
+        let mut topics = topics.lock().expect("fanout lock");
+        // This receiver is still counted: it is the last when the count is one.
+        if topics.get(&self.topic).is_some_and(|tx| tx.receiver_count() <= 1) {
+            topics.remove(&self.topic);
+        }
+    }
 }
 
-impl Default for Fanout {
-    fn default() -> Self {
-        Self { topics: Mutex::new(HashMap::new()) }
-    }
+/// Delivery to this process's subscribers, by topic: what an in-process bus is, and where a
+/// broker-backed one hands what it receives. A topic lives while someone listens.
+#[derive(Default)]
+pub struct Fanout {
+    topics: Arc<Topics>,
 }
 
 impl Fanout {
     pub fn subscribe(&self, topic: &str) -> Subscription {
         let mut topics = self.topics.lock().expect("fanout lock");
-        if topics.len() >= 1024 && topics.len().is_power_of_two() {
-            // Forget topics nobody listens to any more (amortised: at each doubling).
-            topics.retain(|_, tx| tx.receiver_count() > 0);
-        }
         let tx = topics.entry(topic.to_owned()).or_insert_with(|| broadcast::channel(SUBSCRIBER_BACKLOG).0);
-        Subscription { rx: tx.subscribe() }
+        Subscription { rx: tx.subscribe(), topic: topic.to_owned(), topics: Arc::downgrade(&self.topics) }
     }
 
     /// Hands `message` to this process's subscribers of `topic`, if there are any.
     pub fn deliver(&self, topic: &str, message: Bytes) {
-        let mut topics = self.topics.lock().expect("fanout lock");
-        if let Some(tx) = topics.get(topic)
-            && tx.send(message).is_err()
-        {
-            // Nobody listens any more.
-            topics.remove(topic);
+        if let Some(tx) = self.topics.lock().expect("fanout lock").get(topic) {
+            // No receiver left only between a last drop and its removal: nothing to do.
+            let _ = tx.send(message);
         }
     }
 
-    /// Topics with a subscriber, for metrics and tests.
+    /// Topics someone listens to.
     pub fn topics(&self) -> usize {
-        self.topics.lock().expect("fanout lock").values().filter(|tx| tx.receiver_count() > 0).count()
+        self.topics.lock().expect("fanout lock").len()
+    }
+
+    /// Ends every subscription (they get [`Missed::Closed`]): the source of messages is gone.
+    pub fn close(&self) {
+        self.topics.lock().expect("fanout lock").clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn topics_live_while_someone_listens() {
+        let f = Fanout::default();
+        let mut a = f.subscribe("t");
+        let b = f.subscribe("t");
+        assert_eq!(f.topics(), 1);
+        f.deliver("t", Bytes::from_static(b"x"));
+        assert_eq!(a.recv().await.unwrap(), "x");
+        drop(b);
+        assert_eq!(f.topics(), 1, "a still listens");
+        drop(a);
+        assert_eq!(f.topics(), 0, "the last one took the topic");
+        let mut c = f.subscribe("u");
+        f.close();
+        assert_eq!(c.recv().await, Err(Missed::Closed));
     }
 }

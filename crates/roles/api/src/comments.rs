@@ -52,10 +52,12 @@ pub struct CommentList {
 pub async fn list(
     State(st): State<ApiState>,
     MaybeAuth(viewer): MaybeAuth,
-    Path(vid): Path<VideoId>,
+    vid: Result<Path<VideoId>, ApiError>,
     QueryParams(page): QueryParams<PageParams>,
 ) -> Result<Json<CommentList>, ApiError> {
     let viewer = viewer.map(|a| a.user);
+    // A malformed id is a 404, after what the request itself got wrong.
+    let Path(vid) = vid?;
     let page = st.videos.comments(viewer.as_ref(), vid, page.parse()?).await?;
     Ok(Json(CommentList {
         next_cursor: page.next.map(|c| c.encode()),
@@ -82,10 +84,12 @@ pub struct NewComment {
 pub async fn post(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(vid): Path<VideoId>,
+    vid: Result<Path<VideoId>, ApiError>,
     JsonBody(body): JsonBody<NewComment>,
 ) -> Result<impl IntoResponse, ApiError> {
     let content = body.content.ok_or_else(|| Error::missing("content"))?;
+    // A malformed id is a 404, after what the request itself got wrong.
+    let Path(vid) = vid?;
     let comment = st.videos.post_comment(&auth.user, vid, &content).await?;
     Ok((StatusCode::CREATED, Json(CommentJson::from(comment))))
 }

@@ -255,7 +255,7 @@ pub async fn get(
 pub async fn update(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(id): Path<FileId>,
+    id: Result<Path<FileId>, ApiError>,
     JsonBody(p): JsonBody<FilePatch>,
 ) -> Result<Json<FileJson>, ApiError> {
     if p.name.is_none() && p.folder_id.is_none() {
@@ -265,6 +265,8 @@ pub async fn update(
         None => None,
         Some(f) => Some(folder_ref(f.as_deref())?),
     };
+    // A malformed id is a 404, after what the request itself got wrong.
+    let Path(id) = id?;
     let f = st.drive.change_file(&auth.user, id, Change { name: p.name, folder_id }).await?;
     Ok(Json(f.into()))
 }
@@ -329,11 +331,13 @@ pub async fn instant(
 pub async fn share(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(id): Path<FileId>,
+    id: Result<Path<FileId>, ApiError>,
     Client(client): Client,
     headers: HeaderMap,
     JsonBody(b): JsonBody<ShareBody>,
 ) -> Result<(StatusCode, Json<ShareLink>), ApiError> {
+    // A malformed id is a 404, after what the request itself got wrong.
+    let Path(id) = id?;
     let f = st.drive.get(&auth.user, id).await?;
     let ttl = b.expires_in_secs.unwrap_or(24 * 3600);
     if !(60..=MAX_TTL_SECS).contains(&ttl) {
@@ -388,7 +392,7 @@ pub async fn create_folder(
 pub async fn update_folder(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(id): Path<FolderId>,
+    id: Result<Path<FolderId>, ApiError>,
     JsonBody(p): JsonBody<FolderPatch>,
 ) -> Result<Json<FolderJson>, ApiError> {
     if p.name.is_none() && p.parent_id.is_none() {
@@ -398,6 +402,8 @@ pub async fn update_folder(
         None => None,
         Some(f) => Some(folder_ref(f.as_deref())?),
     };
+    // A malformed id is a 404, after what the request itself got wrong.
+    let Path(id) = id?;
     let f = st.drive.change_folder(&auth.user, id, Change { name: p.name, folder_id: parent }).await?;
     Ok(Json(f.into()))
 }

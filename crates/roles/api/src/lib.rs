@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod comments;
 mod files;
+mod live;
 mod me;
 mod openapi;
 mod seed;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use axum::Router;
 use streamvault_core::accounts::Accounts;
 use streamvault_core::drive::{Drive, ShareLinks};
+use streamvault_core::live::Live;
 use streamvault_core::ports::JobAdmin;
 use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::Videos;
@@ -33,6 +35,7 @@ pub struct ApiState {
     pub drive: Drive,
     pub uploads: Uploads,
     pub shares: ShareLinks,
+    pub live: Live,
     pub jobs: Arc<dyn JobAdmin>,
     /// The operators' API token; `None` turns that API off.
     pub admin_token: Option<Arc<str>>,
@@ -83,6 +86,7 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         .routes(at("DELETE", "/me/sessions/{id}", routes!(me::end_session)))
         .routes(at("GET", "/videos", routes!(videos::discover)))
         .routes(at("GET", "/channels/{name}", routes!(videos::channel)))
+        .routes(at("GET, POST", "/videos/{vid}/watching", routes!(live::watching, live::heartbeat)))
         .routes(at("GET", "/files", routes!(files::list)))
         .routes(at("GET, PATCH, DELETE", "/files/{id}", routes!(files::get, files::update, files::delete)))
         .routes(at("POST", "/files/instant", routes!(files::instant)))

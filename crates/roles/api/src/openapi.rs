@@ -21,6 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "accounts", description = "Sign-up, login, sessions"),
         (name = "videos", description = "Videos, discovery and channels"),
         (name = "comments", description = "Comments on videos"),
+        (name = "live", description = "Who is watching a video now, across replicas"),
         (name = "drive", description = "Files, folders, instant upload and share links"),
         (name = "admin", description = "Operators: the job queue (bearer `STREAMVAULT_ADMIN_TOKEN`)"),
         (name = "stream", description = "The stream role: bytes in and out (uploads, playback, media, downloads, share links), \

@@ -73,9 +73,11 @@ pub async fn list_videos(
 pub async fn list_comments(
     State(st): State<ApiState>,
     MaybeAuth(viewer): MaybeAuth,
-    Path(vid): Path<VideoId>,
+    vid: Result<Path<VideoId>, ApiError>,
 ) -> Result<Json<SeedCommentList>, ApiError> {
     let viewer = viewer.map(|a| a.user);
+    // A malformed id is a 404, after what the request itself got wrong.
+    let Path(vid) = vid?;
     let comments = st.videos.latest_comments(viewer.as_ref(), vid, SEED_LIST_MAX as u64).await?;
     Ok(Json(SeedCommentList { comments: or_null(comments.into_iter().map(CommentJson::from).collect()) }))
 }
@@ -92,10 +94,12 @@ pub async fn list_comments(
 pub async fn post_comment(
     State(st): State<ApiState>,
     Auth(auth): Auth,
-    Path(vid): Path<VideoId>,
+    vid: Result<Path<VideoId>, ApiError>,
     JsonBody(body): JsonBody<NewComment>,
 ) -> Result<impl IntoResponse, ApiError> {
     let content = body.content.ok_or_else(|| Error::missing("content"))?;
+    // A malformed id is a 404, after what the request itself got wrong.
+    let Path(vid) = vid?;
     st.videos.post_comment(&auth.user, vid, &content).await?;
     Ok((StatusCode::CREATED, [(CONTENT_TYPE, "text/plain; charset=utf-8")], "ok"))
 }

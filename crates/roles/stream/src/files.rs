@@ -161,11 +161,13 @@ pub struct SharedQuery {
 pub async fn shared(
     State(st): State<StreamState>,
     Client(client): Client,
-    Path(id): Path<FileId>,
+    id: Result<Path<FileId>, ApiError>,
     QueryParams(q): QueryParams<SharedQuery>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // A malformed id is a 404, after what the request itself got wrong.
+    let Path(id) = id?;
     let (Some(expires), Some(sig)) = (q.expires, q.sig) else {
         return Err(streamvault_core::Error::Forbidden("the link is not signed").into());
     };

@@ -88,7 +88,12 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &axum::http::HeaderName) -> Opti
 /// An HTTP date in any of the three forms RFC 9110 (5.6.7) says a recipient must accept:
 /// IMF-fixdate, RFC 850 and asctime.
 pub fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
-    httpdate::parse_http_date(s.trim()).ok().map(DateTime::<Utc>::from)
+    let s = s.trim();
+    httpdate::parse_http_date(s)
+        .ok()
+        .map(DateTime::<Utc>::from)
+        // A numeric zone (`+0000`) is not HTTP's form, but was read before: still taken.
+        .or_else(|| DateTime::parse_from_rfc2822(s).ok().map(|d| d.with_timezone(&Utc)))
 }
 
 /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form a server sends. Before 1970

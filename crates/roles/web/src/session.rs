@@ -20,25 +20,34 @@ pub async fn viewer(accounts: &Accounts, headers: &HeaderMap) -> Result<Option<A
     }
 }
 
-/// A cookie of ours: site-wide, HttpOnly (scripts never see it), `Secure` when the client came
-/// over TLS (as the trusted proxy reports, see `streamvault_http::client`).
-fn ours(origin: Option<&ClientOrigin>, name: &'static str, value: &str, same_site: SameSite) -> CookieBuilder<'static> {
-    let tls = origin.is_some_and(|o| o.scheme == "https");
+/// Whether the client reached us over TLS: as the trusted proxies report it (see
+/// `streamvault_http::client`), or as any `X-Forwarded-Proto: https` says. A client that claims
+/// it falsely only keeps its own cookies off plain HTTP.
+pub fn over_tls(origin: Option<&ClientOrigin>, headers: &HeaderMap) -> bool {
+    origin.is_some_and(|o| o.scheme == "https")
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+/// A cookie of ours: site-wide, HttpOnly (scripts never see it), `Secure` over TLS.
+fn ours(tls: bool, name: &'static str, value: &str, same_site: SameSite) -> CookieBuilder<'static> {
     Cookie::build((name, value.to_owned())).path("/").http_only(true).same_site(same_site).secure(tls)
 }
 
 /// The session cookie: SameSite=Lax (sent on top-level navigations from other sites, so links
 /// into the site keep you signed in).
-pub fn session_cookie(origin: Option<&ClientOrigin>, token: &str, max_age_secs: u64) -> String {
+pub fn session_cookie(tls: bool, token: &str, max_age_secs: u64) -> String {
     let max_age = cookie::time::Duration::seconds(i64::try_from(max_age_secs).unwrap_or(i64::MAX));
-    ours(origin, SESSION_COOKIE, token, SameSite::Lax).max_age(max_age).build().to_string()
+    ours(tls, SESSION_COOKIE, token, SameSite::Lax).max_age(max_age).build().to_string()
 }
 
-pub fn clear_session_cookie(origin: Option<&ClientOrigin>) -> String {
-    ours(origin, SESSION_COOKIE, "", SameSite::Lax).max_age(cookie::time::Duration::ZERO).build().to_string()
+pub fn clear_session_cookie(tls: bool) -> String {
+    ours(tls, SESSION_COOKIE, "", SameSite::Lax).max_age(cookie::time::Duration::ZERO).build().to_string()
 }
 
 /// The CSRF token's cookie: SameSite=Strict, for the session of the browser.
-pub fn csrf_cookie(origin: Option<&ClientOrigin>, token: &str) -> String {
-    ours(origin, CSRF_COOKIE, token, SameSite::Strict).build().to_string()
+pub fn csrf_cookie(tls: bool, token: &str) -> String {
+    ours(tls, CSRF_COOKIE, token, SameSite::Strict).build().to_string()
 }

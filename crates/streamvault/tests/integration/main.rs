@@ -15,6 +15,7 @@ mod integrity;
 mod job_runner;
 mod jobs_cli;
 mod limits;
+mod live;
 mod media;
 mod media_process;
 mod memory;

@@ -8,7 +8,6 @@ use axum::response::Response;
 use serde::Deserialize;
 use streamvault_core::Error;
 use streamvault_core::accounts::Issued;
-use streamvault_http::ClientOrigin;
 use streamvault_http::auth::LoginClient;
 
 use super::{Ctx, PageError, redirect, safe_next};
@@ -126,7 +125,7 @@ async fn submit(
         st.accounts.login(&name, &f.password, client).await
     };
     let (status, why) = match issued {
-        Ok(issued) => return Ok(signed_in(ctx.origin.as_ref(), &st, &issued, &next)),
+        Ok(issued) => return Ok(signed_in(ctx.tls, &st, &issued, &next)),
         Err(Error::Invalid { message, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, message),
         Err(Error::Conflict { message, .. }) => (StatusCode::CONFLICT, message),
         Err(Error::Unauthenticated(_)) => (StatusCode::UNAUTHORIZED, "Wrong user name or password.".to_owned()),
@@ -139,9 +138,9 @@ async fn submit(
     Ok(form(&ctx, mode, name, Some(capitalise(&why)), next, status))
 }
 
-fn signed_in(origin: Option<&ClientOrigin>, st: &WebState, issued: &Issued, next: &str) -> Response {
+fn signed_in(tls: bool, st: &WebState, issued: &Issued, next: &str) -> Response {
     let mut res = redirect(next);
-    let cookie = session::session_cookie(origin, issued.token.as_str(), st.accounts.session_lifetime().as_secs());
+    let cookie = session::session_cookie(tls, issued.token.as_str(), st.accounts.session_lifetime().as_secs());
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().append(SET_COOKIE, v);
     }
@@ -174,7 +173,7 @@ pub async fn signout(State(st): State<WebState>, ctx: Ctx) -> Result<Response, P
         st.accounts.logout(auth).await?;
     }
     let mut res = redirect("/");
-    if let Ok(v) = HeaderValue::from_str(&session::clear_session_cookie(ctx.origin.as_ref())) {
+    if let Ok(v) = HeaderValue::from_str(&session::clear_session_cookie(ctx.tls)) {
         res.headers_mut().append(SET_COOKIE, v);
     }
     Ok(res)

@@ -24,10 +24,11 @@ use crate::views::{Card, Layout};
 use crate::{WebState, csrf, format, session};
 
 /// What every page handler starts from, as an extractor: the signed-in user, the CSRF token
-/// its forms carry, and where the client came from.
+/// its forms carry, and whether the client came over TLS.
 pub struct Ctx {
     pub viewer: Option<Authenticated>,
-    pub origin: Option<ClientOrigin>,
+    /// The client came over TLS: its cookies are `Secure`.
+    pub tls: bool,
     csrf: String,
     new_csrf: Option<String>,
 }
@@ -44,7 +45,8 @@ impl Ctx {
     pub async fn of(parts: &Parts, st: &WebState) -> Result<Ctx, PageError> {
         let viewer = session::viewer(&st.accounts, &parts.headers).await.map_err(PageError)?;
         let (csrf, new_csrf) = csrf::token(&parts.headers);
-        Ok(Ctx { viewer, origin: parts.extensions.get::<ClientOrigin>().cloned(), csrf, new_csrf })
+        let tls = session::over_tls(parts.extensions.get::<ClientOrigin>(), &parts.headers);
+        Ok(Ctx { viewer, tls, csrf, new_csrf })
     }
 
     pub fn layout(&self, title: impl Into<String>, nav: &'static str) -> Layout {
@@ -73,7 +75,7 @@ impl Ctx {
         // Pages name who is signed in and carry their token: never in a shared cache.
         res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
         if let Some(t) = &self.new_csrf
-            && let Ok(v) = HeaderValue::from_str(&session::csrf_cookie(self.origin.as_ref(), t))
+            && let Ok(v) = HeaderValue::from_str(&session::csrf_cookie(self.tls, t))
         {
             res.headers_mut().append(SET_COOKIE, v);
         }
