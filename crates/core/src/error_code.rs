@@ -72,6 +72,12 @@ codes! {
     BodyCut = "body_cut",
     EmptyUpload = "empty_upload",
     LengthMismatch = "length_mismatch",
+    // Bullet comments.
+    /// A moment outside the video.
+    BadTime = "bad_time",
+    BadMode = "bad_mode",
+    BadColor = "bad_color",
+    BadSize = "bad_size",
     // tus.
     BadMetadata = "bad_metadata",
     BadConcat = "bad_concat",

@@ -100,6 +100,8 @@ ids! {
     UploadId => "upload";
     /// A background job.
     JobId => "job";
+    /// A bullet comment (弹幕).
+    DanmakuId => "danmaku";
 }
 
 /// The message a malformed id fails to deserialize with: `no such video`. The HTTP edge reads

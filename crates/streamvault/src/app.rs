@@ -9,6 +9,7 @@ use streamvault_config::{Config, Role};
 use streamvault_core::accounts::{Accounts, SessionPolicy};
 use streamvault_core::cleanup::Cleanup;
 use streamvault_core::drive::{Drive, ShareLinks};
+use streamvault_core::live::Bullets;
 use streamvault_core::media::{Media, MediaLimits};
 use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
 use streamvault_core::ports::{EventBus, Limit, ThrottlePolicy, ViewerRegistry};
@@ -20,8 +21,8 @@ use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_core::{Error, Result};
 use streamvault_local::{LocalBus, LocalLoginThrottle, LocalViewers};
 use streamvault_metadata::{
-    MetadataStore, SqlBlobIndex, SqlChallengeRepo, SqlCommentRepo, SqlFileRepo, SqlFolderRepo, SqlJobQueue,
-    SqlQuotaLedger, SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
+    MetadataStore, SqlBlobIndex, SqlChallengeRepo, SqlCommentRepo, SqlDanmakuRepo, SqlFileRepo, SqlFolderRepo,
+    SqlJobQueue, SqlQuotaLedger, SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
 };
 use streamvault_redis::{RedisBus, RedisClient, RedisLoginThrottle, RedisSessionStore, RedisViewers};
 use streamvault_stream::{PlaybackMode, StreamLimiter};
@@ -49,6 +50,8 @@ pub struct App {
     pub media: Media,
     /// Split mode: where a web-only process forwards `/api/` and `/stream/`.
     pub gateway: Option<streamvault_web::Gateway>,
+    /// Bullet comments.
+    pub bullets: Bullets,
     /// Hints between replicas (in this process alone without `STREAMVAULT_BUS_URL`).
     pub bus: Arc<dyn EventBus>,
     redis_bus: Option<(Arc<RedisBus>, RedisClient)>,
@@ -79,7 +82,7 @@ impl App {
         let policy =
             SessionPolicy { idle: config.session_idle, absolute: config.session_absolute, ..Default::default() };
         let users = Arc::new(SqlUserRepo::new(metadata.clone()));
-        let accounts = Accounts::new(users.clone(), sessions, throttle, throttle_policy, policy);
+        let accounts = Accounts::new(users.clone(), sessions, throttle.clone(), throttle_policy, policy);
         let (bus, redis_bus, viewers): (Arc<dyn EventBus>, _, Arc<dyn ViewerRegistry>) = match &config.bus_url {
             Some(url) => {
                 let bus = Arc::new(RedisBus::connect(url, "sv:").await?);
@@ -142,6 +145,16 @@ impl App {
         let fresh: [u8; 32] = rand::random();
         let share_key = SqlSecretStore::new(metadata.clone()).get_or_create("share_key", &hex::encode(fresh)).await?;
         let shares = ShareLinks::new(share_key.as_bytes());
+        let fresh: [u8; 32] = rand::random();
+        let danmaku_key =
+            SqlSecretStore::new(metadata.clone()).get_or_create("danmaku_key", &hex::encode(fresh)).await?;
+        let bullets = Bullets::new(
+            Arc::new(SqlDanmakuRepo::new(metadata.clone())),
+            videos.clone(),
+            throttle,
+            bus.clone(),
+            danmaku_key.as_bytes(),
+        );
         // Only workers run media jobs: other roles do not spawn ffprobe at start.
         let ffmpeg = match config.roles.has(Role::Worker) {
             true => streamvault_ffmpeg::Ffmpeg::detect(config.media_nice).await,
@@ -170,6 +183,7 @@ impl App {
         };
         Ok(App {
             gateway,
+            bullets,
             bus,
             redis_bus,
             viewers,
@@ -224,6 +238,7 @@ impl App {
                     uploads: self.uploads.clone(),
                     shares: self.shares.clone(),
                     live: streamvault_core::live::Live::new(self.videos.clone(), self.viewers.clone()),
+                    bullets: self.bullets.clone(),
                     jobs: self.job_admin.clone(),
                     admin_token: self.config.admin_token.as_deref().map(Arc::from),
                 },

@@ -54,7 +54,7 @@ impl ViewerRegistry for LocalViewers {
     async fn heartbeat(&self, video: VideoId, viewer: &str, ttl: Duration) -> Result<Watching> {
         let mut rooms = self.rooms.lock().expect("viewers lock");
         rooms.beats += 1;
-        if rooms.beats % 1024 == 0 {
+        if rooms.beats.is_multiple_of(1024) {
             // Now and then, forget viewers of videos nobody has asked about since.
             let now = Instant::now();
             rooms.watching.retain(|_, seen| {

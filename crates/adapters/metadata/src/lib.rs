@@ -10,6 +10,7 @@ mod repo;
 pub use connect::MetadataStore;
 pub use repo::blobs::SqlBlobIndex;
 pub use repo::comments::SqlCommentRepo;
+pub use repo::danmaku::SqlDanmakuRepo;
 pub use repo::files::SqlFileRepo;
 pub use repo::folders::{SqlChallengeRepo, SqlFolderRepo, SqlSecretStore};
 pub use repo::jobs::SqlJobQueue;

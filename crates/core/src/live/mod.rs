@@ -2,6 +2,12 @@
 //! Counts live behind the [`ViewerRegistry`] port (in process, or a Redis sorted set per video
 //! shared by every replica); a viewer counts while its player sends heartbeats.
 
+mod danmaku;
+mod model;
+
+pub use danmaku::{Bullets, MAX_CHARS, Meta, PER_SEGMENT, Post, SEGMENT_MS, Shown, topic};
+pub use model::{Danmaku, Mode, Size};
+
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +41,11 @@ impl Viewer<'_> {
     fn key(&self) -> String {
         match self {
             Viewer::User(u) => format!("u:{}", u.id),
+            // An IPv6 client may hold a whole /64: it counts once.
+            Viewer::Anonymous(IpAddr::V6(ip)) => {
+                let s = ip.segments();
+                format!("a:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
             Viewer::Anonymous(ip) => format!("a:{ip}"),
         }
     }

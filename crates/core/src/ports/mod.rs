@@ -5,6 +5,7 @@
 pub mod blobs;
 pub mod bus;
 pub mod comments;
+pub mod danmaku;
 pub mod files;
 pub mod health;
 pub mod jobs;
@@ -20,6 +21,7 @@ pub mod viewers;
 pub use blobs::{BlobIndex, BlobRecord, BlobState, BlobStore, ByteStream, Referenced, blob_key, media_prefix};
 pub use bus::{EventBus, Fanout, Missed, SUBSCRIBER_BACKLOG, Subscription};
 pub use comments::CommentRepo;
+pub use danmaku::DanmakuRepo;
 pub use files::{ChallengeRepo, DeleteJob, FileRepo, FolderRepo, SecretStore};
 pub use health::HealthCheck;
 pub use jobs::{

@@ -7,6 +7,7 @@
 mod accounts;
 mod admin;
 mod comments;
+mod danmaku;
 mod files;
 mod live;
 mod me;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use axum::Router;
 use streamvault_core::accounts::Accounts;
 use streamvault_core::drive::{Drive, ShareLinks};
-use streamvault_core::live::Live;
+use streamvault_core::live::{Bullets, Live};
 use streamvault_core::ports::JobAdmin;
 use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::Videos;
@@ -36,6 +37,7 @@ pub struct ApiState {
     pub uploads: Uploads,
     pub shares: ShareLinks,
     pub live: Live,
+    pub bullets: Bullets,
     pub jobs: Arc<dyn JobAdmin>,
     /// The operators' API token; `None` turns that API off.
     pub admin_token: Option<Arc<str>>,
@@ -87,6 +89,10 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         .routes(at("GET", "/videos", routes!(videos::discover)))
         .routes(at("GET", "/channels/{name}", routes!(videos::channel)))
         .routes(at("GET, POST", "/videos/{vid}/watching", routes!(live::watching, live::heartbeat)))
+        .routes(at("GET, POST", "/videos/{vid}/danmaku", routes!(danmaku::segment, danmaku::post)))
+        .routes(at("GET", "/videos/{vid}/danmaku/meta", routes!(danmaku::meta)))
+        .routes(at("PUT", "/videos/{vid}/danmaku/enabled", routes!(danmaku::switch)))
+        .routes(at("DELETE", "/videos/{vid}/danmaku/{id}", routes!(danmaku::delete)))
         .routes(at("GET", "/files", routes!(files::list)))
         .routes(at("GET, PATCH, DELETE", "/files/{id}", routes!(files::get, files::update, files::delete)))
         .routes(at("POST", "/files/instant", routes!(files::instant)))

@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod adapters;
 mod cluster;
+mod danmaku;
 mod deletion;
 mod drive;
 mod faults;

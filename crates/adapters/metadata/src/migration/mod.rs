@@ -13,6 +13,7 @@ mod m20261122_000008_folders_challenges_secrets;
 mod m20261122_000009_video_media;
 mod m20261122_000010_video_outputs;
 mod m20261126_000011_integrity;
+mod m20261126_000012_danmaku;
 mod util;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_video_media::Migration),
             Box::new(m20261122_000010_video_outputs::Migration),
             Box::new(m20261126_000011_integrity::Migration),
+            Box::new(m20261126_000012_danmaku::Migration),
         ]
     }
 }

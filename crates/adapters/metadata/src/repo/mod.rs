@@ -1,5 +1,6 @@
 pub(crate) mod blobs;
 pub(crate) mod comments;
+pub(crate) mod danmaku;
 pub(crate) mod files;
 pub(crate) mod folders;
 pub(crate) mod jobs;

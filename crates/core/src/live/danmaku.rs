@@ -1,0 +1,220 @@
+//! Posting and reading bullet comments. Reads are by segment of six minutes of video time, as
+//! bilibili's players fetch them; every post goes out on the event bus to the video's viewers
+//! on every replica (a hint: a viewer that missed it reads the segment again).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::model::{Danmaku, Mode, Size};
+use crate::accounts::User;
+use crate::ids::{DanmakuId, Id, VideoId};
+use crate::ports::{DanmakuRepo, EventBus, Limit, LoginThrottle};
+use crate::videos::Videos;
+use crate::{Error, ErrorCode, Result};
+
+/// Video time per segment: 6 minutes.
+pub const SEGMENT_MS: u64 = 6 * 60 * 1000;
+/// The most a segment returns; the most recent win.
+pub const PER_SEGMENT: u64 = 3000;
+/// Characters in a bullet comment.
+pub const MAX_CHARS: usize = 100;
+/// How long its author may take one back.
+pub const RETRACT_WITHIN: Duration = Duration::from_secs(120);
+/// One bullet comment per user this often, and this many a day.
+pub const COOLDOWN: Duration = Duration::from_secs(3);
+pub const DAILY_CAP: u32 = 1000;
+
+/// What a viewer posts.
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub t_ms: u64,
+    pub mode: Option<String>,
+    pub color: Option<u32>,
+    pub size: Option<String>,
+    pub text: String,
+}
+
+/// What viewers see: the sender only as a pseudonym that is the same within one video and
+/// cannot be traced back (an HMAC under a server key, not a bare hash of the id).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Shown {
+    pub id: DanmakuId,
+    pub t_ms: u64,
+    pub mode: &'static str,
+    pub color: u32,
+    pub size: &'static str,
+    pub text: String,
+    pub sender: String,
+}
+
+/// A video's bullet comments at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    pub enabled: bool,
+    pub count: u64,
+    pub segment_ms: u64,
+    /// Segments the video's length spans (at least one).
+    pub segments: u64,
+}
+
+/// The bus topic of a video's live events.
+pub fn topic(video: VideoId) -> String {
+    format!("video:{video}")
+}
+
+#[derive(Clone)]
+pub struct Bullets {
+    repo: Arc<dyn DanmakuRepo>,
+    videos: Videos,
+    throttle: Arc<dyn LoginThrottle>,
+    bus: Arc<dyn EventBus>,
+    key: Arc<[u8]>,
+}
+
+impl Bullets {
+    pub fn new(
+        repo: Arc<dyn DanmakuRepo>,
+        videos: Videos,
+        throttle: Arc<dyn LoginThrottle>,
+        bus: Arc<dyn EventBus>,
+        key: &[u8],
+    ) -> Self {
+        Self { repo, videos, throttle, bus, key: key.into() }
+    }
+
+    fn pseudonym(&self, video: VideoId, sender: crate::ids::UserId) -> String {
+        let mut m = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        m.update(format!("danmaku:v1:{video}:{sender}").as_bytes());
+        hex::encode(&m.finalize().into_bytes()[..8])
+    }
+
+    pub fn show(&self, d: &Danmaku) -> Shown {
+        Shown {
+            id: d.id,
+            t_ms: d.t_ms,
+            mode: d.mode.as_str(),
+            color: d.color,
+            size: d.size.as_str(),
+            text: d.text.clone(),
+            sender: self.pseudonym(d.video_id, d.sender),
+        }
+    }
+
+    /// Posts a bullet comment on a video the user may watch: 400 for a bad one, 403 when the
+    /// owner turned them off, 429 past the cooldown or the daily cap.
+    pub async fn post(&self, user: &User, video: VideoId, p: Post) -> Result<Shown> {
+        let (v, _) = self.videos.playable(Some(user), video).await?;
+        let chars = p.text.chars().count();
+        if chars == 0 || chars > MAX_CHARS {
+            return Err(Error::invalid(ErrorCode::BadText, format!("text is 1 to {MAX_CHARS} characters")));
+        }
+        if p.text.chars().any(char::is_control) {
+            return Err(Error::invalid(ErrorCode::BadText, "text is one line without control characters"));
+        }
+        if let Some(d) = v.media.duration_ms
+            && p.t_ms > d
+        {
+            return Err(Error::invalid(ErrorCode::BadTime, format!("t_ms is within the video: 0 to {d}")));
+        }
+        let mode = match p.mode.as_deref() {
+            None => Mode::Scroll,
+            Some(m) => {
+                Mode::parse(m).ok_or_else(|| Error::invalid(ErrorCode::BadMode, "mode is scroll, top or bottom"))?
+            }
+        };
+        let size = match p.size.as_deref() {
+            None => Size::Normal,
+            Some(s) => {
+                Size::parse(s).ok_or_else(|| Error::invalid(ErrorCode::BadSize, "size is small, normal or large"))?
+            }
+        };
+        let color = p.color.unwrap_or(0xFF_FF_FF);
+        if color > 0xFF_FF_FF {
+            return Err(Error::invalid(ErrorCode::BadColor, "color is a 24-bit RGB number (0 to 16777215)"));
+        }
+        if !self.repo.enabled(video).await? {
+            return Err(Error::Forbidden("bullet comments are turned off for this video"));
+        }
+        let who = user.id.to_string();
+        for (key, limit) in [
+            (format!("danmaku:{who}"), Limit { max: 1, window: COOLDOWN }),
+            (format!("danmaku-day:{who}"), Limit { max: DAILY_CAP, window: Duration::from_secs(24 * 3600) }),
+        ] {
+            if let Some(retry_after) = self.throttle.attempt(&key, limit).await? {
+                return Err(Error::TooManyRequests { retry_after });
+            }
+        }
+        let d = Danmaku {
+            id: DanmakuId::new(),
+            video_id: video,
+            t_ms: p.t_ms,
+            mode,
+            color,
+            size,
+            text: p.text,
+            sender: user.id,
+            created_at: crate::accounts::now_ms(),
+            hidden: false,
+        };
+        self.repo.insert(&d).await?;
+        let shown = self.show(&d);
+        let event = serde_json::json!({ "type": "danmaku", "danmaku": shown });
+        if let Err(e) = self.bus.publish(&topic(video), Bytes::from(event.to_string())).await {
+            // Stored all the same: viewers who missed it read it with the segment.
+            tracing::warn!(video_id = %video, error = %e.report(), "bullet comment not announced");
+        }
+        Ok(shown)
+    }
+
+    /// Segment `n` (video time `[n·6 min, (n+1)·6 min)`) of a video the viewer may watch.
+    pub async fn segment(&self, viewer: Option<&User>, video: VideoId, n: u64) -> Result<Vec<Shown>> {
+        self.videos.playable(viewer, video).await?;
+        // A segment past any video's end is empty, however far.
+        let from = n.saturating_mul(SEGMENT_MS);
+        let list = self.repo.segment(video, from, from.saturating_add(SEGMENT_MS), PER_SEGMENT).await?;
+        Ok(list.iter().map(|d| self.show(d)).collect())
+    }
+
+    pub async fn meta(&self, viewer: Option<&User>, video: VideoId) -> Result<Meta> {
+        let (v, _) = self.videos.playable(viewer, video).await?;
+        let segments = v.media.duration_ms.map_or(1, |d| d.div_ceil(SEGMENT_MS).max(1));
+        Ok(Meta {
+            enabled: self.repo.enabled(video).await?,
+            count: self.repo.count(video).await?,
+            segment_ms: SEGMENT_MS,
+            segments,
+        })
+    }
+
+    /// Its author takes it back (within two minutes), or the video's owner hides it.
+    pub async fn remove(&self, user: &User, video: VideoId, id: DanmakuId) -> Result<()> {
+        let (v, _) = self.videos.playable(Some(user), video).await?;
+        let d =
+            self.repo.get(id).await?.filter(|d| d.video_id == video && !d.hidden).ok_or(Error::NotFound("danmaku"))?;
+        let age = Utc::now().signed_duration_since(d.created_at).to_std().unwrap_or_default();
+        if d.sender == user.id && age <= RETRACT_WITHIN {
+            self.repo.delete(id).await?;
+        } else if v.author_id == user.id {
+            self.repo.hide(id).await?;
+        } else if d.sender == user.id {
+            return Err(Error::Forbidden("a bullet comment can be taken back within two minutes"));
+        } else {
+            return Err(Error::Forbidden("only its author or the video's owner can remove it"));
+        }
+        Ok(())
+    }
+
+    /// The owner turns bullet comments on or off for a video.
+    pub async fn set_enabled(&self, user: &User, video: VideoId, on: bool) -> Result<()> {
+        let (v, _) = self.videos.playable(Some(user), video).await?;
+        if v.author_id != user.id {
+            return Err(Error::Forbidden("only the video's owner turns bullet comments on or off"));
+        }
+        self.repo.set_enabled(video, on).await
+    }
+}

@@ -1,0 +1,237 @@
+//! Bullet comments (弹幕) of a video: read by segment of video time, posted by viewers,
+//! taken back by their author or hidden by the video's owner, turned off per video.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use streamvault_core::ids::{DanmakuId, VideoId};
+use streamvault_core::live::{Meta, Post, SEGMENT_MS, Shown};
+use streamvault_http::auth::MaybeAuth;
+use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
+use streamvault_http::{ApiError, Auth, JsonBody, QueryParams};
+
+use crate::ApiState;
+
+/// One bullet comment as viewers see it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DanmakuJson {
+    id: String,
+    /// The moment of the video, in milliseconds.
+    t_ms: u64,
+    #[schema(example = "scroll")]
+    mode: String,
+    /// 24-bit RGB.
+    color: u32,
+    #[schema(example = "normal")]
+    size: String,
+    text: String,
+    /// The sender, as a pseudonym that is the same within this video and says nothing else.
+    sender: String,
+}
+
+impl From<Shown> for DanmakuJson {
+    fn from(s: Shown) -> Self {
+        DanmakuJson {
+            id: s.id.to_string(),
+            t_ms: s.t_ms,
+            mode: s.mode.to_owned(),
+            color: s.color,
+            size: s.size.to_owned(),
+            text: s.text,
+            sender: s.sender,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DanmakuSegment {
+    /// Ordered by `t_ms`; when a segment holds more than 3000, the most recent.
+    danmaku: Vec<DanmakuJson>,
+    segment: u64,
+    segment_ms: u64,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SegmentQuery {
+    /// Which six minutes of the video: `[segment·segment_ms, (segment+1)·segment_ms)` (default 0).
+    #[param(minimum = 0)]
+    segment: Option<i64>,
+}
+
+/// One segment of a video's bullet comments. The `ETag` changes when the segment does.
+#[utoipa::path(get, path = "/videos/{vid}/danmaku", operation_id = "list_danmaku", tag = "live",
+    security((), ("session" = []), ("bearer" = [])),
+    params(("vid" = String, Path, description = "Video id"), SegmentQuery,
+        ("If-None-Match" = Option<String>, Header, description = "The segment's ETag from an earlier answer")),
+    responses(
+        (status = 200, description = "OK", body = DanmakuSegment, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "A bad segment number", body = ErrorBody),
+        (status = 404, description = "A video the caller cannot play", body = ErrorBody),
+        (status = 503, description = "The database is down; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn segment(
+    State(st): State<ApiState>,
+    MaybeAuth(auth): MaybeAuth,
+    Path(vid): Path<VideoId>,
+    QueryParams(q): QueryParams<SegmentQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user = auth.map(|a| a.user);
+    let n = u64::try_from(q.segment.unwrap_or(0))
+        .map_err(|_| streamvault_core::Error::invalid(streamvault_core::ErrorCode::BadQuery, "segment is 0 or more"))?;
+    let list = st.bullets.segment(user.as_ref(), vid, n).await?;
+    let body =
+        DanmakuSegment { danmaku: list.into_iter().map(Into::into).collect(), segment: n, segment_ms: SEGMENT_MS };
+    let json = serde_json::to_vec(&body).map_err(streamvault_core::Error::internal)?;
+    let digest: String = Sha256::digest(&json)[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let etag = format!("\"{digest}\"");
+    let fresh = headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(',').any(|t| t.trim() == etag || t.trim() == "*" || t.trim().strip_prefix("W/") == Some(&etag))
+    });
+    let validators = [
+        (ETAG, HeaderValue::from_str(&etag).map_err(streamvault_core::Error::internal)?),
+        // Revalidated every time: a post changes the segment.
+        (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    if fresh {
+        return Ok((StatusCode::NOT_MODIFIED, validators).into_response());
+    }
+    Ok((validators, [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json)
+        .into_response())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DanmakuMeta {
+    /// Whether the owner left bullet comments on.
+    enabled: bool,
+    /// Visible bullet comments.
+    count: u64,
+    segment_ms: u64,
+    /// Segments the video spans.
+    segments: u64,
+}
+
+impl From<Meta> for DanmakuMeta {
+    fn from(m: Meta) -> Self {
+        DanmakuMeta { enabled: m.enabled, count: m.count, segment_ms: m.segment_ms, segments: m.segments }
+    }
+}
+
+/// A video's bullet comments at a glance: on or off, how many, how the segments fall.
+#[utoipa::path(get, path = "/videos/{vid}/danmaku/meta", operation_id = "danmaku_meta", tag = "live",
+    security((), ("session" = []), ("bearer" = [])),
+    params(("vid" = String, Path, description = "Video id")),
+    responses(
+        (status = 200, description = "OK", body = DanmakuMeta),
+        (status = 404, description = "A video the caller cannot play", body = ErrorBody),
+        (status = 503, description = "The database is down; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn meta(
+    State(st): State<ApiState>,
+    MaybeAuth(auth): MaybeAuth,
+    Path(vid): Path<VideoId>,
+) -> Result<Json<DanmakuMeta>, ApiError> {
+    let user = auth.map(|a| a.user);
+    Ok(Json(st.bullets.meta(user.as_ref(), vid).await?.into()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PostDanmaku {
+    /// The moment of the video, in milliseconds (within its length).
+    t_ms: u64,
+    /// `scroll` (default), `top` or `bottom`.
+    #[schema(pattern = "^(scroll|top|bottom)$")]
+    mode: Option<String>,
+    /// 24-bit RGB (default white, 16777215).
+    #[schema(maximum = 16777215)]
+    color: Option<u32>,
+    /// `small`, `normal` (default) or `large`.
+    #[schema(pattern = "^(small|normal|large)$")]
+    size: Option<String>,
+    /// 1 to 100 characters on one line, kept as sent.
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
+    text: String,
+}
+
+/// Posts a bullet comment at a moment of the video; every viewer on every replica gets it.
+#[utoipa::path(post, path = "/videos/{vid}/danmaku", operation_id = "post_danmaku", tag = "live",
+    security(("session" = []), ("bearer" = [])),
+    params(("vid" = String, Path, description = "Video id")),
+    request_body = PostDanmaku,
+    responses(
+        (status = 201, description = "Posted", body = DanmakuJson),
+        (status = 400, description = "Text outside 1..100 characters or with control characters, a moment outside the video, an unknown mode or size, a colour out of range, bad JSON", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "The owner turned bullet comments off for this video", body = ErrorBody),
+        (status = 404, description = "A video the caller cannot play", body = ErrorBody),
+        (status = 413, description = "A body over the JSON limit", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 429, description = "One bullet comment per 3 s, and 1000 a day; see Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is down; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn post(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path(vid): Path<VideoId>,
+    JsonBody(b): JsonBody<PostDanmaku>,
+) -> Result<(StatusCode, Json<DanmakuJson>), ApiError> {
+    let p = Post { t_ms: b.t_ms, mode: b.mode, color: b.color, size: b.size, text: b.text };
+    Ok((StatusCode::CREATED, Json(st.bullets.post(&auth.user, vid, p).await?.into())))
+}
+
+/// Takes a bullet comment back (its author, within two minutes) or hides it (the video's owner).
+#[utoipa::path(delete, path = "/videos/{vid}/danmaku/{id}", operation_id = "delete_danmaku", tag = "live",
+    security(("session" = []), ("bearer" = [])),
+    params(("vid" = String, Path, description = "Video id"), ("id" = String, Path, description = "Bullet comment id")),
+    responses(
+        (status = 204, description = "Gone (taken back) or hidden (by the owner)"),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "Neither its author within two minutes nor the video's owner", body = ErrorBody),
+        (status = 404, description = "No such bullet comment on a video the caller can play", body = ErrorBody),
+        (status = 503, description = "The database is down; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path((vid, id)): Path<(VideoId, DanmakuId)>,
+) -> Result<StatusCode, ApiError> {
+    st.bullets.remove(&auth.user, vid, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DanmakuSwitch {
+    enabled: bool,
+}
+
+/// The video's owner turns bullet comments on or off (what was posted stays).
+#[utoipa::path(put, path = "/videos/{vid}/danmaku/enabled", operation_id = "switch_danmaku", tag = "live",
+    security(("session" = []), ("bearer" = [])),
+    params(("vid" = String, Path, description = "Video id")),
+    request_body = DanmakuSwitch,
+    responses(
+        (status = 200, description = "The new state", body = DanmakuMeta),
+        (status = 400, description = "Bad JSON", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "Not the video's owner", body = ErrorBody),
+        (status = 404, description = "A video the caller cannot play", body = ErrorBody),
+        (status = 413, description = "A body over the JSON limit", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 503, description = "The database is down; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn switch(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    Path(vid): Path<VideoId>,
+    JsonBody(b): JsonBody<DanmakuSwitch>,
+) -> Result<Json<DanmakuMeta>, ApiError> {
+    st.bullets.set_enabled(&auth.user, vid, b.enabled).await?;
+    Ok(Json(st.bullets.meta(Some(&auth.user), vid).await?.into()))
+}

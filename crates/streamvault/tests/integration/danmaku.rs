@@ -1,0 +1,168 @@
+//! Bullet comments on every backend: posting with its limits, reading by segment with a
+//! validator, taking back and hiding, turning off, and the sender shown only as a pseudonym.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use streamvault_testkit::{Backend, TestDb, per_backend};
+
+use crate::common::{TestServer, body, fake_mp4, user};
+
+struct Fixture {
+    owner: String,
+    vid: String,
+}
+
+async fn fixture(srv: &TestServer) -> Fixture {
+    let name = user();
+    let owner = srv.signup(&name).await;
+    let vid = srv.create_video(&name, &owner, "bullets").await["id"].as_str().unwrap().to_owned();
+    assert_eq!(srv.upload_raw(&vid, &owner, fake_mp4(64 * 1024, 3)).await.status(), StatusCode::CREATED);
+    Fixture { owner, vid }
+}
+
+async fn post(srv: &TestServer, vid: &str, token: &str, b: Value) -> (StatusCode, Value) {
+    let res = srv.authed(Method::POST, &format!("/api/v1/videos/{vid}/danmaku"), token).json(&b).send().await.unwrap();
+    let status = res.status();
+    (status, body(res).await)
+}
+
+async fn segment(srv: &TestServer, vid: &str, n: u64) -> Value {
+    let res = srv.req(Method::GET, &format!("/api/v1/videos/{vid}/danmaku?segment={n}")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    body(res).await
+}
+
+async fn bullet_comments(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else { return };
+    let srv = TestServer::start(&db, json!({})).await;
+    let f = fixture(&srv).await;
+    let (a, b) = (srv.signup(&user()).await, srv.signup(&user()).await);
+
+    // Posting: defaults, and verbatim text (markup and emoji kept as sent).
+    let text = "<b>前方高能</b> 🎉 & 'quotes'";
+    let (st, one) = post(&srv, &f.vid, &a, json!({"t_ms": 500, "text": text})).await;
+    assert_eq!(st, StatusCode::CREATED, "{one}");
+    assert_eq!(
+        (one["text"].as_str(), one["mode"].as_str(), one["size"].as_str()),
+        (Some(text), Some("scroll"), Some("normal"))
+    );
+    assert_eq!(one["color"], 0xFF_FF_FF);
+    let (st, two) = post(
+        &srv,
+        &f.vid,
+        &b,
+        json!({"t_ms": 100, "text": "second", "mode": "top", "color": 0xFF0000, "size": "large"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{two}");
+
+    // Limits: one per 3 s per user, with Retry-After.
+    let res = srv
+        .authed(Method::POST, &format!("/api/v1/videos/{}/danmaku", f.vid), &a)
+        .json(&json!({"t_ms": 1, "text": "again"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+
+    // Bad input, each with its code; nothing stored.
+    let c = srv.signup(&user()).await;
+    for (bad, code) in [
+        (json!({"t_ms": 1, "text": ""}), "bad_text"),
+        (json!({"t_ms": 1, "text": "x".repeat(101)}), "bad_text"),
+        (json!({"t_ms": 1, "text": "two\nlines"}), "bad_text"),
+        (json!({"t_ms": 1, "text": "ok", "mode": "sideways"}), "bad_mode"),
+        (json!({"t_ms": 1, "text": "ok", "size": "huge"}), "bad_size"),
+        (json!({"t_ms": 1, "text": "ok", "color": 16_777_216}), "bad_color"),
+        (json!({"t_ms": -1, "text": "ok"}), "bad_json"),
+    ] {
+        let (st, e) = post(&srv, &f.vid, &c, bad.clone()).await;
+        assert_eq!((st, e["error_code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{bad}");
+    }
+    let (st, _) = post(&srv, &f.vid, &c, json!({"t_ms": 1, "text": "x".repeat(100)})).await;
+    assert_eq!(st, StatusCode::CREATED, "100 characters are fine (and bad requests did not use the cooldown)");
+    let res = srv
+        .req(Method::POST, &format!("/api/v1/videos/{}/danmaku", f.vid))
+        .json(&json!({"t_ms": 1, "text": "anon"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let nowhere = uuid::Uuid::now_v7();
+    assert_eq!(post(&srv, &nowhere.to_string(), &b, json!({"t_ms": 1, "text": "x"})).await.0, StatusCode::NOT_FOUND);
+
+    // Reading: by segment, in video order, the sender a pseudonym (stable, not the user id).
+    let seg = segment(&srv, &f.vid, 0).await;
+    let list = seg["danmaku"].as_array().unwrap();
+    let times: Vec<u64> = list.iter().map(|d| d["t_ms"].as_u64().unwrap()).collect();
+    assert_eq!(times, [1, 100, 500]);
+    assert_eq!(seg["segment_ms"], 360_000);
+    let senders: Vec<&str> = list.iter().map(|d| d["sender"].as_str().unwrap()).collect();
+    assert!(senders.iter().all(|s| s.len() == 16), "{senders:?}");
+    assert_ne!(senders[1], senders[2]);
+    assert_eq!(segment(&srv, &f.vid, 1).await["danmaku"], json!([]), "the next six minutes are empty");
+    let res = srv.req(Method::GET, &format!("/api/v1/videos/{}/danmaku?segment=x", f.vid)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // The validator: 304 while the segment is unchanged, a new one after a change.
+    let path = format!("/api/v1/videos/{}/danmaku?segment=0", f.vid);
+    let etag = srv.req(Method::GET, &path).send().await.unwrap().headers()["etag"].to_str().unwrap().to_owned();
+    let res = srv.req(Method::GET, &path).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+
+    // Taking back (the author, within two minutes), hiding (the owner), refusing others.
+    let one_id = one["id"].as_str().unwrap();
+    let del = |token: &str, id: &str| {
+        srv.authed(Method::DELETE, &format!("/api/v1/videos/{}/danmaku/{id}", f.vid), token).send()
+    };
+    assert_eq!(del(&b, one_id).await.unwrap().status(), StatusCode::FORBIDDEN, "another viewer's");
+    assert_eq!(del(&a, one_id).await.unwrap().status(), StatusCode::NO_CONTENT, "its author takes it back");
+    assert_eq!(del(&a, one_id).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        del(&f.owner, two["id"].as_str().unwrap()).await.unwrap().status(),
+        StatusCode::NO_CONTENT,
+        "the owner hides it"
+    );
+    let left: Vec<u64> = segment(&srv, &f.vid, 0).await["danmaku"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["t_ms"].as_u64().unwrap())
+        .collect();
+    assert_eq!(left, [1]);
+    let res = srv.req(Method::GET, &path).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "a changed segment has a new validator");
+
+    // Meta, and the owner's switch (others cannot flip it).
+    let meta =
+        body(srv.req(Method::GET, &format!("/api/v1/videos/{}/danmaku/meta", f.vid)).send().await.unwrap()).await;
+    assert_eq!(meta, json!({"enabled": true, "count": 1, "segment_ms": 360_000, "segments": 1}));
+    let switch = |token: &str, on: bool| {
+        srv.authed(Method::PUT, &format!("/api/v1/videos/{}/danmaku/enabled", f.vid), token)
+            .json(&json!({"enabled": on}))
+            .send()
+    };
+    assert_eq!(switch(&b, false).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(body(switch(&f.owner, false).await.unwrap()).await["enabled"], false);
+    let d = srv.signup(&user()).await;
+    let (st, e) = post(&srv, &f.vid, &d, json!({"t_ms": 1, "text": "off?"})).await;
+    assert_eq!((st, e["error_code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    assert_eq!(body(switch(&f.owner, true).await.unwrap()).await["enabled"], true);
+    assert_eq!(post(&srv, &f.vid, &d, json!({"t_ms": 1, "text": "on again"})).await.0, StatusCode::CREATED);
+
+    // A video nobody may play yet has nothing to read.
+    let empty =
+        srv.create_video(&user_name(&srv, &f.owner).await, &f.owner, "empty").await["id"].as_str().unwrap().to_owned();
+    let res = srv.req(Method::GET, &format!("/api/v1/videos/{empty}/danmaku")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+async fn user_name(srv: &TestServer, token: &str) -> String {
+    let me = body(srv.authed(Method::GET, "/api/v1/me", token).send().await.unwrap()).await;
+    me["user_name"].as_str().or(me["name"].as_str()).unwrap().to_owned()
+}
+
+per_backend!(bullet_comments);
