@@ -5,19 +5,34 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use streamvault_testkit::{Backend, TestDb, per_backend};
 
-use crate::common::{TestServer, body, fake_mp4, user};
+use std::time::Duration;
+
+use crate::common::poll::poll;
+use crate::common::{TestServer, body, lavfi_video, user};
 
 struct Fixture {
     owner: String,
     vid: String,
+    name: String,
 }
 
-async fn fixture(srv: &TestServer) -> Fixture {
+/// A two-second video, probed (its length known), owned by a fresh user; `None` without ffmpeg
+/// outside CI.
+async fn fixture(srv: &TestServer) -> Option<Fixture> {
+    let dir = tempfile::tempdir().unwrap();
+    let data =
+        lavfi_video(dir.path(), "two.mp4", "64x64", 2, &["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"])?;
     let name = user();
     let owner = srv.signup(&name).await;
     let vid = srv.create_video(&name, &owner, "bullets").await["id"].as_str().unwrap().to_owned();
-    assert_eq!(srv.upload_raw(&vid, &owner, fake_mp4(64 * 1024, 3)).await.status(), StatusCode::CREATED);
-    Fixture { owner, vid }
+    assert_eq!(srv.upload_raw(&vid, &owner, data).await.status(), StatusCode::CREATED);
+    let path = format!("/api/v1/user/{name}/videos/{vid}");
+    let probed = poll(150, Duration::from_millis(200), || async {
+        body(srv.authed(Method::GET, &path, &owner).send().await.unwrap()).await["duration_ms"].is_u64()
+    })
+    .await;
+    assert!(probed, "the video was probed");
+    Some(Fixture { owner, vid, name })
 }
 
 async fn post(srv: &TestServer, vid: &str, token: &str, b: Value) -> (StatusCode, Value) {
@@ -35,13 +50,23 @@ async fn segment(srv: &TestServer, vid: &str, n: u64) -> Value {
 async fn bullet_comments(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else { return };
     let srv = TestServer::start(&db, json!({})).await;
-    let f = fixture(&srv).await;
+    let Some(f) = fixture(&srv).await else { return };
     let (a, b) = (srv.signup(&user()).await, srv.signup(&user()).await);
 
     // Posting: defaults, and verbatim text (markup and emoji kept as sent).
     let text = "<b>前方高能</b> 🎉 & 'quotes'";
     let (st, one) = post(&srv, &f.vid, &a, json!({"t_ms": 500, "text": text})).await;
     assert_eq!(st, StatusCode::CREATED, "{one}");
+    // At once again: one per 3 s per user, with Retry-After.
+    let res = srv
+        .authed(Method::POST, &format!("/api/v1/videos/{}/danmaku", f.vid), &a)
+        .json(&json!({"t_ms": 1, "text": "again"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+
     assert_eq!(
         (one["text"].as_str(), one["mode"].as_str(), one["size"].as_str()),
         (Some(text), Some("scroll"), Some("normal"))
@@ -56,16 +81,6 @@ async fn bullet_comments(backend: Backend) {
     .await;
     assert_eq!(st, StatusCode::CREATED, "{two}");
 
-    // Limits: one per 3 s per user, with Retry-After.
-    let res = srv
-        .authed(Method::POST, &format!("/api/v1/videos/{}/danmaku", f.vid), &a)
-        .json(&json!({"t_ms": 1, "text": "again"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(res.headers().contains_key("retry-after"));
-
     // Bad input, each with its code; nothing stored.
     let c = srv.signup(&user()).await;
     for (bad, code) in [
@@ -76,6 +91,7 @@ async fn bullet_comments(backend: Backend) {
         (json!({"t_ms": 1, "text": "ok", "size": "huge"}), "bad_size"),
         (json!({"t_ms": 1, "text": "ok", "color": 16_777_216}), "bad_color"),
         (json!({"t_ms": -1, "text": "ok"}), "bad_json"),
+        (json!({"t_ms": 2_500, "text": "past the end"}), "bad_time"),
     ] {
         let (st, e) = post(&srv, &f.vid, &c, bad.clone()).await;
         assert_eq!((st, e["error_code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{bad}");
@@ -152,17 +168,11 @@ async fn bullet_comments(backend: Backend) {
     assert_eq!(post(&srv, &f.vid, &d, json!({"t_ms": 1, "text": "on again"})).await.0, StatusCode::CREATED);
 
     // A video nobody may play yet has nothing to read.
-    let empty =
-        srv.create_video(&user_name(&srv, &f.owner).await, &f.owner, "empty").await["id"].as_str().unwrap().to_owned();
+    let empty = srv.create_video(&f.name, &f.owner, "empty").await["id"].as_str().unwrap().to_owned();
     let res = srv.req(Method::GET, &format!("/api/v1/videos/{empty}/danmaku")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     srv.stop().await;
     db.drop_db().await;
-}
-
-async fn user_name(srv: &TestServer, token: &str) -> String {
-    let me = body(srv.authed(Method::GET, "/api/v1/me", token).send().await.unwrap()).await;
-    me["user_name"].as_str().or(me["name"].as_str()).unwrap().to_owned()
 }
 
 per_backend!(bullet_comments);
