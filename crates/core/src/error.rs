@@ -46,7 +46,7 @@ pub enum Error {
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// Throttled; the client may retry after the given delay (429).
-    #[error("too many attempts, retry in {} s", retry_after.as_secs().max(1))]
+    #[error("too many attempts, retry in {} s", (retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)).max(1))]
     TooManyRequests { retry_after: Duration },
     /// A backend (database, Redis, RabbitMQ, object storage, the local disk, ffmpeg) did not
     /// answer, or a transient state that a retry resolves (503 with `Retry-After`).

@@ -29,6 +29,18 @@ pub const RETRACT_WITHIN: Duration = Duration::from_secs(120);
 pub const COOLDOWN: Duration = Duration::from_secs(3);
 pub const DAILY_CAP: u32 = 1000;
 
+/// The latest moment a bullet comment may have, whatever the video: 24 hours.
+pub const MAX_T_MS: u64 = 24 * 3600 * 1000;
+
+/// Characters that draw nothing or break the line or the direction of what follows: controls
+/// (C0, C1), line and paragraph separators, zero-width and bidirectional formatting, the BOM
+/// and the specials block. A bullet comment is one visible line.
+fn unseen(c: char) -> bool {
+    c.is_control()
+        || matches!(c as u32,
+            0x061C | 0x180E | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xFFF0..=0xFFFF)
+}
+
 /// What a viewer posts.
 #[derive(Debug, Clone)]
 pub struct Post {
@@ -113,13 +125,19 @@ impl Bullets {
         if chars == 0 || chars > MAX_CHARS {
             return Err(Error::invalid(ErrorCode::BadText, format!("text is 1 to {MAX_CHARS} characters")));
         }
-        if p.text.chars().any(char::is_control) {
-            return Err(Error::invalid(ErrorCode::BadText, "text is one line without control characters"));
+        if p.text.chars().any(unseen) {
+            return Err(Error::invalid(
+                ErrorCode::BadText,
+                "text is one line without control, format or direction characters",
+            ));
         }
-        if let Some(d) = v.media.duration_ms
-            && p.t_ms > d
-        {
-            return Err(Error::invalid(ErrorCode::BadTime, format!("t_ms is within the video: 0 to {d}")));
+        if p.text.trim().is_empty() {
+            return Err(Error::invalid(ErrorCode::BadText, "text is not only spaces"));
+        }
+        // Until the video is probed its length is not known: the longest a video may be.
+        let end = v.media.duration_ms.unwrap_or(MAX_T_MS).min(MAX_T_MS);
+        if p.t_ms > end {
+            return Err(Error::invalid(ErrorCode::BadTime, format!("t_ms is within the video: 0 to {end}")));
         }
         let mode = match p.mode.as_deref() {
             None => Mode::Scroll,

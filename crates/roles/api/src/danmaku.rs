@@ -144,7 +144,8 @@ pub async fn meta(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PostDanmaku {
-    /// The moment of the video, in milliseconds (within its length).
+    /// The moment of the video, in milliseconds (within its length, and at most 24 hours).
+    #[schema(maximum = 86400000)]
     t_ms: u64,
     /// `scroll` (default), `top` or `bottom`.
     #[schema(pattern = "^(scroll|top|bottom)$")]
@@ -155,8 +156,13 @@ pub struct PostDanmaku {
     /// `small`, `normal` (default) or `large`.
     #[schema(pattern = "^(small|normal|large)$")]
     size: Option<String>,
-    /// 1 to 100 characters on one line, kept as sent.
-    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
+    /// 1 to 100 characters on one visible line, kept as sent: not only spaces, and no control,
+    /// zero-width, direction or separator characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF]*[^\\s\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF][^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF]*$"
+    )]
     text: String,
 }
 
@@ -172,7 +178,6 @@ pub struct PostDanmaku {
         (status = 403, description = "The owner turned bullet comments off for this video", body = ErrorBody),
         (status = 404, description = "A video the caller cannot play", body = ErrorBody),
         (status = 413, description = "A body over the JSON limit", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 429, description = "One bullet comment per 3 s, and 1000 a day; see Retry-After", body = ErrorBody),
         (status = 503, description = "The database is down; see Retry-After", body = ErrorBody),
     ))]
@@ -223,7 +228,6 @@ pub struct DanmakuSwitch {
         (status = 403, description = "Not the video's owner", body = ErrorBody),
         (status = 404, description = "A video the caller cannot play", body = ErrorBody),
         (status = 413, description = "A body over the JSON limit", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 503, description = "The database is down; see Retry-After", body = ErrorBody),
     ))]
 pub async fn switch(
