@@ -123,11 +123,6 @@ impl NoSuch {
     }
 }
 
-/// Parses an id from a path segment; anything that is not a UUID names nothing.
-pub fn parse_id(raw: &str, what: &'static str) -> crate::Result<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| crate::Error::NotFound(what))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,17 +4,16 @@
 //! Redis restart; what was published meanwhile is missed (messages are hints).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use fred::clients::SubscriberClient;
-use fred::prelude::{Builder, Client, ClientLike, Config, EventInterface, PubsubInterface, ReconnectPolicy};
+use fred::prelude::{Client, ClientLike, EventInterface, PubsubInterface};
 use streamvault_core::ports::{EventBus, Fanout, HealthCheck, Subscription};
 use streamvault_core::{Error, Result};
 use tokio::task::JoinHandle;
 
-use crate::client::redis_err;
+use crate::client::{builder, init, redis_err};
 
 pub struct RedisBus {
     publisher: Client,
@@ -22,30 +21,6 @@ pub struct RedisBus {
     channels: String,
     fanout: Arc<Fanout>,
     tasks: Vec<JoinHandle<()>>,
-}
-
-fn builder(url: &str) -> Result<Builder> {
-    let config = Config::from_url(url).map_err(|e| Error::unavailable("redis", e))?;
-    let mut b = Builder::from_config(config);
-    b.with_connection_config(|c| {
-        c.connection_timeout = Duration::from_secs(3);
-        c.internal_command_timeout = Duration::from_secs(3);
-    })
-    .with_performance_config(|p| {
-        p.default_command_timeout = Duration::from_secs(3);
-        // The one task that reads the subscriber connection must not fall behind a burst.
-        p.broadcast_channel_capacity = 4096;
-    })
-    .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2));
-    Ok(b)
-}
-
-async fn init(client: &impl ClientLike) -> Result<()> {
-    match tokio::time::timeout(Duration::from_secs(5), client.init()).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(Error::unavailable("redis", e)),
-        Err(_) => Err(Error::retry_later("redis: connection timed out")),
-    }
 }
 
 impl RedisBus {

@@ -15,21 +15,8 @@ pub struct RedisClient {
 
 impl RedisClient {
     pub async fn connect(url: &str, prefix: &str) -> Result<Self> {
-        let config = Config::from_url(url).map_err(|e| Error::unavailable("redis", e))?;
-        let client = Builder::from_config(config)
-            .with_connection_config(|c| {
-                c.connection_timeout = Duration::from_secs(3);
-                c.internal_command_timeout = Duration::from_secs(3);
-            })
-            .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(3))
-            .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
-            .build()
-            .map_err(|e| Error::unavailable("redis", e))?;
-        match tokio::time::timeout(Duration::from_secs(5), client.init()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(Error::unavailable("redis", e)),
-            Err(_) => return Err(Error::retry_later("redis: connection timed out")),
-        }
+        let client = builder(url)?.build().map_err(|e| Error::unavailable("redis", e))?;
+        init(&client).await?;
         Ok(Self { client, prefix: prefix.to_owned() })
     }
 
@@ -46,6 +33,33 @@ impl RedisClient {
 
     pub async fn quit(&self) {
         let _ = self.client.quit().await;
+    }
+}
+
+/// Every connection of ours: commands time out instead of queueing while Redis is down, and a
+/// lost connection is made again with backoff.
+pub(crate) fn builder(url: &str) -> Result<Builder> {
+    let config = Config::from_url(url).map_err(|e| Error::unavailable("redis", e))?;
+    let mut b = Builder::from_config(config);
+    b.with_connection_config(|c| {
+        c.connection_timeout = Duration::from_secs(3);
+        c.internal_command_timeout = Duration::from_secs(3);
+    })
+    .with_performance_config(|p| {
+        p.default_command_timeout = Duration::from_secs(3);
+        // A pub/sub reader must not fall behind a burst of messages.
+        p.broadcast_channel_capacity = 4096;
+    })
+    .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2));
+    Ok(b)
+}
+
+/// Connects, or fails within five seconds.
+pub(crate) async fn init(client: &impl ClientLike) -> Result<()> {
+    match tokio::time::timeout(Duration::from_secs(5), client.init()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(Error::unavailable("redis", e)),
+        Err(_) => Err(Error::retry_later("redis: connection timed out")),
     }
 }
 

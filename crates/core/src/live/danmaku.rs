@@ -200,13 +200,13 @@ impl Bullets {
 
     pub async fn meta(&self, viewer: Option<&User>, video: VideoId) -> Result<Meta> {
         let (v, _) = self.videos.playable(viewer, video).await?;
+        let enabled = self.repo.enabled(video).await?;
+        self.meta_of(&v, enabled).await
+    }
+
+    async fn meta_of(&self, v: &crate::videos::Video, enabled: bool) -> Result<Meta> {
         let segments = v.media.duration_ms.map_or(1, |d| d.div_ceil(SEGMENT_MS).max(1));
-        Ok(Meta {
-            enabled: self.repo.enabled(video).await?,
-            count: self.repo.count(video).await?,
-            segment_ms: SEGMENT_MS,
-            segments,
-        })
+        Ok(Meta { enabled, count: self.repo.count(v.id).await?, segment_ms: SEGMENT_MS, segments })
     }
 
     /// Its author takes it back (within two minutes), or the video's owner hides it.
@@ -227,12 +227,13 @@ impl Bullets {
         Ok(())
     }
 
-    /// The owner turns bullet comments on or off for a video.
-    pub async fn set_enabled(&self, user: &User, video: VideoId, on: bool) -> Result<()> {
+    /// The owner turns bullet comments on or off for a video; the meta after it.
+    pub async fn set_enabled(&self, user: &User, video: VideoId, on: bool) -> Result<Meta> {
         let (v, _) = self.videos.playable(Some(user), video).await?;
         if v.author_id != user.id {
             return Err(Error::Forbidden("only the video's owner turns bullet comments on or off"));
         }
-        self.repo.set_enabled(video, on).await
+        self.repo.set_enabled(video, on).await?;
+        self.meta_of(&v, on).await
     }
 }

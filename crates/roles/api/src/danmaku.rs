@@ -236,6 +236,5 @@ pub async fn switch(
     Path(vid): Path<VideoId>,
     JsonBody(b): JsonBody<DanmakuSwitch>,
 ) -> Result<Json<DanmakuMeta>, ApiError> {
-    st.bullets.set_enabled(&auth.user, vid, b.enabled).await?;
-    Ok(Json(st.bullets.meta(Some(&auth.user), vid).await?.into()))
+    Ok(Json(st.bullets.set_enabled(&auth.user, vid, b.enabled).await?.into()))
 }
