@@ -171,6 +171,25 @@ async fn bullet_comments(backend: Backend) {
     assert_eq!(body(switch(&f.owner, true).await.unwrap()).await["enabled"], true);
     assert_eq!(post(&srv, &f.vid, &d, json!({"t_ms": 1, "text": "on again"})).await.0, StatusCode::CREATED);
 
+    // A race: ten posts at once from one user, one gets through.
+    let racer = srv.signup(&user()).await;
+    let posts = futures::future::join_all(
+        (0..10).map(|i| post(&srv, &f.vid, &racer, json!({"t_ms": 10 + i, "text": format!("race {i}")}))),
+    )
+    .await;
+    let created = posts.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    let limited = posts.iter().filter(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((created, limited), (1, 9), "{posts:?}");
+    // A burst of anonymous reads: all answered, with one validator.
+    let reads = futures::future::join_all((0..50).map(|_| srv.req(Method::GET, &path).send())).await;
+    let mut tags = std::collections::HashSet::new();
+    for r in reads {
+        let r = r.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        tags.insert(r.headers()["etag"].to_str().unwrap().to_owned());
+    }
+    assert_eq!(tags.len(), 1);
+
     // A video nobody may play yet has nothing to read.
     let empty = srv.create_video(&f.name, &f.owner, "empty").await["id"].as_str().unwrap().to_owned();
     let res = srv.req(Method::GET, &format!("/api/v1/videos/{empty}/danmaku")).send().await.unwrap();

@@ -60,6 +60,11 @@ async fn counts_each_viewer_once(backend: Backend) {
     }
     // A token that is not valid is an anonymous viewer, as for playback.
     assert_eq!(beat(&srv, &vid, Some("not-a-token")).await.1["now"], 3);
+    // Two new viewers racing: both count.
+    let (x, y) = (srv.signup(&user()).await, srv.signup(&user()).await);
+    let (rx, ry) = tokio::join!(beat(&srv, &vid, Some(&x)), beat(&srv, &vid, Some(&y)));
+    assert_eq!((rx.0, ry.0), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(watching(&srv, &vid).await["now"], 5);
     srv.stop().await;
     db.drop_db().await;
 }
