@@ -76,6 +76,12 @@ pub struct Settings {
     pub job_lease_secs: u64,
     /// The first retry of a failed job waits this long; later ones double.
     pub job_retry_secs: u64,
+    /// A viewer whose player sent no heartbeat for this long no longer counts as watching.
+    pub watching_ttl_secs: u64,
+    /// Open live connections (`/api/v1/videos/{vid}/live`) per replica; one more gets 503.
+    pub live_max_connections: u32,
+    /// Open live connections per user, or per anonymous address, per replica; one more gets 429.
+    pub live_max_per_client: u32,
     /// `redirect` (to a presigned URL) or `proxy`, for blobs in object storage.
     #[serde(deserialize_with = "lenient_string")]
     pub playback: String,
@@ -135,6 +141,9 @@ impl Default for Settings {
             upload_lock_secs: 8,
             job_lease_secs: 30,
             job_retry_secs: 5,
+            watching_ttl_secs: 45,
+            live_max_connections: 20_000,
+            live_max_per_client: 16,
             playback: "redirect".into(),
             db_max_connections: 16,
             log_format: "auto".into(),
@@ -214,6 +223,9 @@ pub struct Config {
     pub upload_lock: Duration,
     pub job_lease: Duration,
     pub job_retry: Duration,
+    pub watching_ttl: Duration,
+    pub live_max_connections: u32,
+    pub live_max_per_client: u32,
     pub playback: Playback,
     pub db_max_connections: u32,
     pub log_format: LogFormat,
@@ -352,6 +364,12 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
     if s.max_streams_per_client == 0 {
         return Err(bad("max_streams_per_client", "must be greater than 0".into()));
     }
+    if s.live_max_connections == 0 {
+        return Err(bad("live_max_connections", "must be greater than 0".into()));
+    }
+    if s.live_max_per_client == 0 {
+        return Err(bad("live_max_per_client", "must be greater than 0".into()));
+    }
     if s.login_ip_max_failures == 0 {
         return Err(bad("login_ip_max_failures", "must be greater than 0".into()));
     }
@@ -416,6 +434,9 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         upload_lock: positive("upload_lock_secs", s.upload_lock_secs)?,
         job_lease: job_lease(s.job_lease_secs)?,
         job_retry: positive("job_retry_secs", s.job_retry_secs)?,
+        watching_ttl: positive("watching_ttl_secs", s.watching_ttl_secs)?,
+        live_max_connections: s.live_max_connections,
+        live_max_per_client: s.live_max_per_client,
         playback,
         db_max_connections: s.db_max_connections,
         log_format,
@@ -481,6 +502,9 @@ impl Config {
             (env_name("upload_lock_secs"), self.upload_lock.as_secs().to_string()),
             (env_name("job_lease_secs"), self.job_lease.as_secs().to_string()),
             (env_name("job_retry_secs"), self.job_retry.as_secs().to_string()),
+            (env_name("watching_ttl_secs"), self.watching_ttl.as_secs().to_string()),
+            (env_name("live_max_connections"), self.live_max_connections.to_string()),
+            (env_name("live_max_per_client"), self.live_max_per_client.to_string()),
             (env_name("playback"), format!("{:?}", self.playback).to_ascii_lowercase()),
             (env_name("db_max_connections"), self.db_max_connections.to_string()),
             (env_name("log_format"), format!("{:?}", self.log_format).to_ascii_lowercase()),

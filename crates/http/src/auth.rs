@@ -98,7 +98,7 @@ impl<S: HasAccounts + Send + Sync> FromRequestParts<S> for SeedAuth {
 
 /// No `Origin`, or one whose host is the request's `Host` (the seed's Go proxy keeps the
 /// browser's `Host`, `host:8080`, and the browser sends `Origin: http://host:8080`).
-fn same_origin(h: &HeaderMap) -> bool {
+pub fn same_origin(h: &HeaderMap) -> bool {
     let Some(origin) = h.get(axum::http::header::ORIGIN) else { return true };
     let host = h.get(axum::http::header::HOST).and_then(|v| v.to_str().ok());
     let origin_host =

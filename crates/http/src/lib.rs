@@ -16,6 +16,7 @@ pub mod resources;
 pub mod routes;
 pub mod schema;
 pub mod urls;
+pub mod validated;
 
 pub use auth::{Auth, CSRF_COOKIE, HasAccounts, SESSION_COOKIE};
 pub use client::{Client, ClientOrigin};

@@ -9,7 +9,7 @@ use streamvault_config::{Config, Role};
 use streamvault_core::accounts::{Accounts, SessionPolicy};
 use streamvault_core::cleanup::Cleanup;
 use streamvault_core::drive::{Drive, ShareLinks};
-use streamvault_core::live::Bullets;
+use streamvault_core::live::{Bullets, Live, LiveSettings};
 use streamvault_core::media::{Media, MediaLimits};
 use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
 use streamvault_core::ports::{EventBus, Limit, ThrottlePolicy, ViewerRegistry};
@@ -55,8 +55,9 @@ pub struct App {
     /// Hints between replicas (in this process alone without `STREAMVAULT_BUS_URL`).
     pub bus: Arc<dyn EventBus>,
     redis_bus: Option<(Arc<RedisBus>, RedisClient)>,
-    /// Who watches what now (shared through the bus's Redis when there is one).
-    pub viewers: Arc<dyn ViewerRegistry>,
+    /// Who watches what now (counts shared through the bus's Redis when there is one), and
+    /// the live connections of this replica.
+    pub live: Live,
 }
 
 impl App {
@@ -148,11 +149,22 @@ impl App {
         let fresh: [u8; 32] = rand::random();
         let danmaku_key =
             SqlSecretStore::new(metadata.clone()).get_or_create("danmaku_key", &hex::encode(fresh)).await?;
+        let live = Live::new(
+            videos.clone(),
+            viewers,
+            bus.clone(),
+            views.clone(),
+            LiveSettings {
+                ttl: config.watching_ttl,
+                max_connections: config.live_max_connections as usize,
+                max_per_client: config.live_max_per_client as usize,
+            },
+        );
         let bullets = Bullets::new(
             Arc::new(SqlDanmakuRepo::new(metadata.clone())),
             videos.clone(),
             throttle,
-            bus.clone(),
+            live.clone(),
             danmaku_key.as_bytes(),
         );
         // Only workers run media jobs: other roles do not spawn ffprobe at start.
@@ -184,9 +196,9 @@ impl App {
         Ok(App {
             gateway,
             bullets,
+            live,
             bus,
             redis_bus,
-            viewers,
             config,
             metadata,
             redis,
@@ -237,7 +249,7 @@ impl App {
                     drive: self.drive.clone(),
                     uploads: self.uploads.clone(),
                     shares: self.shares.clone(),
-                    live: streamvault_core::live::Live::new(self.videos.clone(), self.viewers.clone()),
+                    live: self.live.clone(),
                     bullets: self.bullets.clone(),
                     jobs: self.job_admin.clone(),
                     admin_token: self.config.admin_token.as_deref().map(Arc::from),
@@ -252,7 +264,6 @@ impl App {
                 storage: self.storage.clone(),
                 blobs: self.blobs.clone(),
                 limiter: self.limiter.clone(),
-                views: self.views.clone(),
                 drive: self.drive.clone(),
                 uploads: self.uploads.clone(),
                 shares: self.shares.clone(),

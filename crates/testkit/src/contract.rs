@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use streamvault_core::Error;
 use streamvault_core::accounts::{Session, User};
 use streamvault_core::ids::{Id, SessionId, UploadId, UserId};
+use streamvault_core::ports::ViewRun;
 use streamvault_core::ports::{
     Acquired, AppendRecord, AppendedBytes, BlobStore, EventBus, Job, JobQueue, LeasedJob, Limit, LoginThrottle, Missed,
     NewJob, QuotaLedger, SUBSCRIBER_BACKLOG, SessionStore, Subscription, UploadRepo, UserRepo, ViewerRegistry,
@@ -545,4 +546,29 @@ pub async fn viewer_registry(a: Arc<dyn ViewerRegistry>, b: Arc<dyn ViewerRegist
     a.heartbeat(video, "u1", ttl).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(b.watching(video, ttl).await.unwrap(), Watching { now: 1, peak: 52 }, "the silent expired");
+
+    // A view: a run of heartbeats 0.6 s long, none more than 0.4 s apart, across replicas;
+    // counted once, then not again for `again`.
+    let run =
+        ViewRun { need: Duration::from_millis(600), gap: Duration::from_millis(400), again: Duration::from_secs(3) };
+    assert!(!a.watched(video, "w1", run).await.unwrap(), "a run begins");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!b.watched(video, "w1", run).await.unwrap(), "0.3 s in");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert!(a.watched(video, "w1", run).await.unwrap(), "0.65 s: a view");
+    assert!(!b.watched(video, "w1", run).await.unwrap(), "counted once");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(!a.watched(video, "w1", run).await.unwrap(), "not again so soon, however long");
+    // A gap breaks a run: 0.3 s, then silence past the gap, then 0.4 s is not a view.
+    assert!(!a.watched(video, "w2", run).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!a.watched(video, "w2", run).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!b.watched(video, "w2", run).await.unwrap(), "the gap began a new run");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert!(!b.watched(video, "w2", run).await.unwrap(), "0.35 s into the new run");
+    // Two replicas racing on the heartbeat that makes the view count it once.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (x, y) = tokio::join!(a.watched(video, "w2", run), b.watched(video, "w2", run));
+    assert_eq!(u8::from(x.unwrap()) + u8::from(y.unwrap()), 1, "one of the racing heartbeats counts it");
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use streamvault_core::Result;
 use streamvault_core::ids::VideoId;
-use streamvault_core::ports::{ViewerRegistry, Watching};
+use streamvault_core::ports::{ViewRun, ViewerRegistry, Watching};
 
 #[derive(Default)]
 struct Rooms {
@@ -16,6 +16,22 @@ struct Rooms {
     watching: HashMap<VideoId, HashMap<String, Instant>>,
     peaks: HashMap<VideoId, u64>,
     beats: u64,
+    /// (video, viewer) → a run of heartbeats on its way to a view, or a view counted lately.
+    runs: HashMap<(VideoId, String), Run>,
+}
+
+enum Run {
+    Watching { since: Instant, last: Instant },
+    Counted { until: Instant },
+}
+
+impl Run {
+    fn stale(&self, now: Instant, gap: Duration) -> bool {
+        match self {
+            Run::Watching { last, .. } => now.duration_since(*last) > gap,
+            Run::Counted { until } => now >= *until,
+        }
+    }
 }
 
 impl Rooms {
@@ -72,5 +88,27 @@ impl ViewerRegistry for LocalViewers {
             return Ok(Watching::default());
         }
         Ok(rooms.counts(video, ttl))
+    }
+
+    async fn watched(&self, video: VideoId, viewer: &str, run: ViewRun) -> Result<bool> {
+        let mut rooms = self.rooms.lock().expect("viewers lock");
+        let now = Instant::now();
+        if rooms.runs.len() >= 4096 && rooms.beats.is_multiple_of(256) {
+            rooms.runs.retain(|_, r| !r.stale(now, run.gap));
+        }
+        let entry = rooms.runs.entry((video, viewer.to_owned())).or_insert(Run::Watching { since: now, last: now });
+        if entry.stale(now, run.gap) {
+            *entry = Run::Watching { since: now, last: now };
+        }
+        let since = match entry {
+            Run::Counted { .. } => return Ok(false),
+            Run::Watching { since, .. } => *since,
+        };
+        if now.duration_since(since) >= run.need {
+            *entry = Run::Counted { until: now + run.again };
+            return Ok(true);
+        }
+        *entry = Run::Watching { since, last: now };
+        Ok(false)
     }
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use fred::prelude::LuaInterface;
 use streamvault_core::Result;
 use streamvault_core::ids::VideoId;
-use streamvault_core::ports::{ViewerRegistry, Watching};
+use streamvault_core::ports::{ViewRun, ViewerRegistry, Watching};
 
 use crate::client::{RedisClient, redis_err};
 
@@ -26,6 +26,26 @@ if n > peak then
   redis.call('SET', KEYS[2], peak)
 end
 return {n, peak}
+";
+
+/// KEYS: the viewer's run (a hash: since, last), its counted mark. ARGV: need, gap, again (ms).
+/// A run is broken by a gap longer than `gap`; a counted mark keeps the next view away.
+const WATCHED: &str = r"
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local need, gap, again = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local run = redis.call('HMGET', KEYS[1], 'since', 'last')
+local since, last = tonumber(run[1]), tonumber(run[2])
+if not since or not last or now - last > gap then since = now end
+if now - since >= need then
+  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[2], '1', 'PX', again)
+  return 1
+end
+redis.call('HSET', KEYS[1], 'since', since, 'last', now)
+redis.call('PEXPIRE', KEYS[1], gap)
+return 0
 ";
 
 #[derive(Clone)]
@@ -56,5 +76,18 @@ impl ViewerRegistry for RedisViewers {
 
     async fn watching(&self, video: VideoId, ttl: Duration) -> Result<Watching> {
         self.count(video, "", ttl).await
+    }
+
+    async fn watched(&self, video: VideoId, viewer: &str, run: ViewRun) -> Result<bool> {
+        let id = video.to_string();
+        let keys = vec![self.redis.key(&["view-run", &id, viewer]), self.redis.key(&["view-counted", &id, viewer])];
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1).to_string();
+        let counted: i64 = self
+            .redis
+            .client
+            .eval(WATCHED, keys, vec![ms(run.need), ms(run.gap), ms(run.again)])
+            .await
+            .map_err(redis_err)?;
+        Ok(counted == 1)
     }
 }

@@ -5,15 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use chrono::Utc;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::Live;
 use super::model::{Danmaku, Mode, Size};
 use crate::accounts::User;
 use crate::ids::{DanmakuId, Id, VideoId};
-use crate::ports::{DanmakuRepo, EventBus, Limit, LoginThrottle};
+use crate::ports::{DanmakuRepo, Limit, LoginThrottle};
 use crate::videos::Videos;
 use crate::{Error, ErrorCode, Result};
 
@@ -31,6 +31,12 @@ pub const DAILY_CAP: u32 = 1000;
 
 /// The latest moment a bullet comment may have, whatever the video: 24 hours.
 pub const MAX_T_MS: u64 = 24 * 3600 * 1000;
+/// An owner's blocked words: how many, and how long each.
+pub const MAX_BLOCKED_WORDS: usize = 200;
+pub const MAX_WORD_CHARS: usize = 30;
+/// Buckets of the density strip over a video's length (fewer for a short one: a second each
+/// at least).
+pub const DENSITY_BUCKETS: u64 = 100;
 
 /// Characters that draw nothing or break the line or the direction of what follows: controls
 /// (C0, C1), line and paragraph separators, zero-width and bidirectional formatting, the BOM
@@ -74,6 +80,27 @@ pub struct Meta {
     pub segments: u64,
 }
 
+/// Where bullet comments cluster over a video: `counts[i]` fall in
+/// `[i·bucket_ms, (i+1)·bucket_ms)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Density {
+    pub bucket_ms: u64,
+    pub counts: Vec<u64>,
+}
+
+/// A bullet comment for export, with what bilibili's format carries beyond [`Shown`].
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub danmaku: Danmaku,
+    pub sender: String,
+}
+
+/// The blocked word a text contains, if any: compared without regard to case.
+fn blocked<'w>(words: &'w [String], text: &str) -> Option<&'w str> {
+    let text = text.to_lowercase();
+    words.iter().map(String::as_str).find(|w| text.contains(&w.to_lowercase()))
+}
+
 /// The bus topic of a video's live events.
 pub fn topic(video: VideoId) -> String {
     format!("video:{video}")
@@ -84,7 +111,7 @@ pub struct Bullets {
     repo: Arc<dyn DanmakuRepo>,
     videos: Videos,
     throttle: Arc<dyn LoginThrottle>,
-    bus: Arc<dyn EventBus>,
+    live: Live,
     key: Arc<[u8]>,
 }
 
@@ -93,10 +120,10 @@ impl Bullets {
         repo: Arc<dyn DanmakuRepo>,
         videos: Videos,
         throttle: Arc<dyn LoginThrottle>,
-        bus: Arc<dyn EventBus>,
+        live: Live,
         key: &[u8],
     ) -> Self {
-        Self { repo, videos, throttle, bus, key: key.into() }
+        Self { repo, videos, throttle, live, key: key.into() }
     }
 
     fn pseudonym(&self, video: VideoId, sender: crate::ids::UserId) -> String {
@@ -167,6 +194,9 @@ impl Bullets {
                 return Err(Error::TooManyRequests { retry_after });
             }
         }
+        // Held back, not refused: the sender is not told which word it was (nor that it was
+        // held), the owner's viewers never see it.
+        let held = blocked(&self.repo.blocked_words(v.author_id).await?, &p.text).is_some();
         let d = Danmaku {
             id: DanmakuId::new(),
             video_id: video,
@@ -177,15 +207,15 @@ impl Bullets {
             text: p.text,
             sender: user.id,
             created_at: crate::accounts::now_ms(),
-            hidden: false,
+            hidden: held,
         };
         self.repo.insert(&d).await?;
         let shown = self.show(&d);
-        let event = serde_json::json!({ "type": "danmaku", "danmaku": shown });
-        if let Err(e) = self.bus.publish(&topic(video), Bytes::from(event.to_string())).await {
-            // Stored all the same: viewers who missed it read it with the segment.
-            tracing::warn!(video_id = %video, error = %e.report(), "bullet comment not announced");
+        if held {
+            return Ok(shown);
         }
+        // Stored all the same if this fails: viewers who missed it read it with the segment.
+        self.live.announce(video, serde_json::json!({ "type": "danmaku", "danmaku": shown })).await;
         Ok(shown)
     }
 
@@ -227,6 +257,68 @@ impl Bullets {
         Ok(())
     }
 
+    /// Where bullet comments cluster over the video, for the strip above the progress bar.
+    pub async fn density(&self, viewer: Option<&User>, video: VideoId) -> Result<Density> {
+        let (v, _) = self.videos.playable(viewer, video).await?;
+        let length = v.media.duration_ms.unwrap_or(SEGMENT_MS).max(1);
+        let bucket_ms = length.div_ceil(DENSITY_BUCKETS).max(1000);
+        let mut counts = vec![0; usize::try_from(length.div_ceil(bucket_ms)).unwrap_or(1).max(1)];
+        for (at, n) in self.repo.density(video, bucket_ms).await? {
+            // Ones past the end (the length was not known when they were posted) go last.
+            let i = usize::try_from(at / bucket_ms).unwrap_or(usize::MAX).min(counts.len() - 1);
+            counts[i] += n;
+        }
+        Ok(Density { bucket_ms, counts })
+    }
+
+    /// Every visible bullet comment of the video, segment by segment (each as it is read),
+    /// for export.
+    pub async fn export(&self, viewer: Option<&User>, video: VideoId) -> Result<Vec<Exported>> {
+        let (v, _) = self.videos.playable(viewer, video).await?;
+        // Until the video is probed its length is not known: one read, as one segment.
+        let ranges: Vec<(u64, u64)> = match v.media.duration_ms {
+            Some(d) => (0..=d.min(MAX_T_MS) / SEGMENT_MS).map(|n| (n * SEGMENT_MS, (n + 1) * SEGMENT_MS)).collect(),
+            None => vec![(0, MAX_T_MS + 1)],
+        };
+        let mut all = Vec::new();
+        for (from, to) in ranges {
+            for d in self.repo.segment(video, from, to, PER_SEGMENT).await? {
+                let sender = self.pseudonym(video, d.sender);
+                all.push(Exported { danmaku: d, sender });
+            }
+        }
+        Ok(all)
+    }
+
+    /// The words held back from bullet comments on the user's videos.
+    pub async fn blocked_words(&self, owner: &User) -> Result<Vec<String>> {
+        self.repo.blocked_words(owner.id).await
+    }
+
+    /// Replaces the user's blocked words (each 1 to 30 characters on one line, at most 200;
+    /// the same word twice, in any case, once). Comments already posted stay as they are.
+    pub async fn set_blocked_words(&self, owner: &User, words: Vec<String>) -> Result<Vec<String>> {
+        let mut list: Vec<String> = Vec::with_capacity(words.len());
+        for w in words {
+            let w = w.trim();
+            let chars = w.chars().count();
+            if chars == 0 || chars > MAX_WORD_CHARS || w.chars().any(unseen) {
+                return Err(Error::invalid(
+                    ErrorCode::BadText,
+                    format!("a blocked word is 1 to {MAX_WORD_CHARS} characters on one line"),
+                ));
+            }
+            if !list.iter().any(|seen| seen.to_lowercase() == w.to_lowercase()) {
+                list.push(w.to_owned());
+            }
+        }
+        if list.len() > MAX_BLOCKED_WORDS {
+            return Err(Error::invalid(ErrorCode::TooLong, format!("at most {MAX_BLOCKED_WORDS} blocked words")));
+        }
+        self.repo.set_blocked_words(owner.id, &list).await?;
+        Ok(list)
+    }
+
     /// The owner turns bullet comments on or off for a video; the meta after it.
     pub async fn set_enabled(&self, user: &User, video: VideoId, on: bool) -> Result<Meta> {
         let (v, _) = self.videos.playable(Some(user), video).await?;
@@ -235,5 +327,19 @@ impl Bullets {
         }
         self.repo.set_enabled(video, on).await?;
         self.meta_of(&v, on).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blocked;
+
+    #[test]
+    fn blocked_words_match_anywhere_in_any_case() {
+        let words = vec!["Spoiler".to_owned(), "剧透".to_owned()];
+        assert_eq!(blocked(&words, "no SPOILERS please"), Some("Spoiler"));
+        assert_eq!(blocked(&words, "前方剧透!"), Some("剧透"));
+        assert_eq!(blocked(&words, "nice shot"), None);
+        assert_eq!(blocked(&[], "anything"), None);
     }
 }

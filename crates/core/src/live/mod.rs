@@ -1,22 +1,29 @@
-//! Live: who is watching a video now, across replicas (and, next, bullet comments over it).
+//! Live: who is watching a video now, across replicas, and bullet comments flying over it.
 //! Counts live behind the [`ViewerRegistry`] port (in process, or a Redis sorted set per video
 //! shared by every replica); a viewer counts while its player sends heartbeats.
 
 mod danmaku;
 mod model;
+mod seats;
 
-pub use danmaku::{Bullets, MAX_CHARS, Meta, PER_SEGMENT, Post, SEGMENT_MS, Shown, topic};
+pub use danmaku::{
+    Bullets, DENSITY_BUCKETS, Density, Exported, MAX_BLOCKED_WORDS, MAX_CHARS, MAX_WORD_CHARS, Meta, PER_SEGMENT, Post,
+    SEGMENT_MS, Shown, topic,
+};
 pub use model::{Danmaku, Mode, Size};
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+
+use self::seats::{Seat, Seats};
 use crate::Result;
 use crate::accounts::User;
 use crate::ids::VideoId;
-use crate::ports::{ViewerRegistry, Watching};
-use crate::videos::Videos;
+use crate::ports::{EventBus, Missed, Subscription, ViewRun, ViewerRegistry, Watching};
+use crate::videos::{Videos, ViewCounter};
 
 /// A viewer silent this long no longer counts (three missed heartbeats of 15 s).
 pub const WATCHING_TTL: Duration = Duration::from_secs(45);
@@ -38,7 +45,7 @@ impl Viewer<'_> {
         }
     }
 
-    fn key(&self) -> String {
+    pub fn key(&self) -> String {
         match self {
             Viewer::User(u) => format!("u:{}", u.id),
             // An IPv6 client may hold a whole /64: it counts once.
@@ -51,28 +58,137 @@ impl Viewer<'_> {
     }
 }
 
+/// How a run of heartbeats becomes a view: 30 s of watching (or half a shorter video), and
+/// the same viewer's next view of a video no sooner than six hours later.
+pub const VIEW_AFTER: Duration = Duration::from_secs(30);
+pub const VIEW_AGAIN: Duration = Duration::from_secs(6 * 3600);
+/// Heartbeats come on the player's clock: a run a second short of its length still counts.
+const VIEW_SLACK: Duration = Duration::from_secs(1);
+
+/// How live connections are bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveSettings {
+    /// A viewer silent this long no longer counts.
+    pub ttl: Duration,
+    /// Open live connections per replica, and per client.
+    pub max_connections: usize,
+    pub max_per_client: usize,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        Self { ttl: WATCHING_TTL, max_connections: 20_000, max_per_client: 16 }
+    }
+}
+
 #[derive(Clone)]
 pub struct Live {
     videos: Videos,
     viewers: Arc<dyn ViewerRegistry>,
+    bus: Arc<dyn EventBus>,
+    views: ViewCounter,
+    seats: Seats,
     ttl: Duration,
 }
 
 impl Live {
-    pub fn new(videos: Videos, viewers: Arc<dyn ViewerRegistry>) -> Self {
-        Self { videos, viewers, ttl: WATCHING_TTL }
+    pub fn new(
+        videos: Videos,
+        viewers: Arc<dyn ViewerRegistry>,
+        bus: Arc<dyn EventBus>,
+        views: ViewCounter,
+        settings: LiveSettings,
+    ) -> Self {
+        Self {
+            videos,
+            viewers,
+            bus,
+            views,
+            seats: Seats::new(settings.max_connections, settings.max_per_client),
+            ttl: settings.ttl,
+        }
     }
 
     /// `viewer` is watching `video` now: it counts for the next [`WATCHING_TTL`]. Only a video
     /// this viewer may play can be watched (404 otherwise, as for playback).
     pub async fn heartbeat(&self, viewer: Viewer<'_>, video: VideoId) -> Result<Watching> {
-        self.videos.playable(viewer.user(), video).await?;
-        self.viewers.heartbeat(video, &viewer.key(), self.ttl).await
+        let (v, _) = self.videos.playable(viewer.user(), video).await?;
+        self.beat(video, &viewer.key(), v.media.duration_ms).await
+    }
+
+    /// Counts the viewer, and counts a view when its heartbeats have made one.
+    async fn beat(&self, video: VideoId, key: &str, duration_ms: Option<u64>) -> Result<Watching> {
+        let watching = self.viewers.heartbeat(video, key, self.ttl).await?;
+        // Half a shorter video is a view; a heartbeat at its start already is of a tiny one.
+        let need = duration_ms.map_or(VIEW_AFTER, |d| VIEW_AFTER.min(Duration::from_millis(d / 2)));
+        let run = ViewRun { need: need.saturating_sub(VIEW_SLACK), gap: self.ttl, again: VIEW_AGAIN };
+        if self.viewers.watched(video, key, run).await? {
+            self.views.record(video);
+        }
+        Ok(watching)
     }
 
     /// How many watch `video` now, and the most at once so far.
     pub async fn watching(&self, viewer: Option<&User>, video: VideoId) -> Result<Watching> {
         self.videos.playable(viewer, video).await?;
         self.viewers.watching(video, self.ttl).await
+    }
+
+    /// Joins the live events of a video the viewer may play, taking one of the replica's
+    /// seats for live connections (429 past the client's share, 503 when none is left).
+    pub async fn join(&self, viewer: Viewer<'_>, video: VideoId) -> Result<Room> {
+        let (v, _) = self.videos.playable(viewer.user(), video).await?;
+        let key = viewer.key();
+        let seat = self.seats.take(&key)?;
+        let events = self.bus.subscribe(&topic(video));
+        Ok(Room { live: self.clone(), video, key, duration_ms: v.media.duration_ms, events, _seat: seat })
+    }
+
+    /// Sends `event` (a JSON object) to the video's live viewers on every replica, with the
+    /// count of viewers now. A hint, not the record: a viewer that misses it catches up.
+    pub(crate) async fn announce(&self, video: VideoId, mut event: serde_json::Value) {
+        match self.viewers.watching(video, self.ttl).await {
+            Ok(w) => event["watching"] = serde_json::json!(w),
+            Err(e) => tracing::warn!(video_id = %video, error = %e.report(), "viewer count left out of an event"),
+        }
+        if let Err(e) = self.bus.publish(&topic(video), Bytes::from(event.to_string())).await {
+            tracing::warn!(video_id = %video, error = %e.report(), "live event not announced");
+        }
+    }
+
+    /// Live connections open on this replica.
+    pub fn connections(&self) -> usize {
+        self.seats.taken()
+    }
+}
+
+/// One viewer's place in a video's live events: the events from every replica, and its
+/// heartbeats, without a trip to the database for each.
+pub struct Room {
+    live: Live,
+    video: VideoId,
+    key: String,
+    duration_ms: Option<u64>,
+    events: Subscription,
+    _seat: Seat,
+}
+
+impl Room {
+    pub fn video(&self) -> VideoId {
+        self.video
+    }
+
+    /// The next event (JSON), or what this viewer missed.
+    pub async fn next(&mut self) -> std::result::Result<Bytes, Missed> {
+        self.events.recv().await
+    }
+
+    /// The viewer's player is playing: as [`Live::heartbeat`].
+    pub async fn heartbeat(&self) -> Result<Watching> {
+        self.live.beat(self.video, &self.key, self.duration_ms).await
+    }
+
+    pub async fn watching(&self) -> Result<Watching> {
+        self.live.viewers.watching(self.video, self.live.ttl).await
     }
 }

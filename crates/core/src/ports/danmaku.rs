@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::Result;
-use crate::ids::{DanmakuId, VideoId};
+use crate::ids::{DanmakuId, UserId, VideoId};
 use crate::live::Danmaku;
 
 #[async_trait]
@@ -21,4 +21,11 @@ pub trait DanmakuRepo: Send + Sync {
     /// Whether the video's owner left bullet comments on.
     async fn enabled(&self, video: VideoId) -> Result<bool>;
     async fn set_enabled(&self, video: VideoId, on: bool) -> Result<()>;
+    /// How many visible ones fall in each `bucket_ms` of the video from its start: pairs of
+    /// (bucket's first moment, count), in order, empty buckets left out.
+    async fn density(&self, video: VideoId, bucket_ms: u64) -> Result<Vec<(u64, u64)>>;
+    /// The words an owner holds back from bullet comments on their videos.
+    async fn blocked_words(&self, owner: UserId) -> Result<Vec<String>>;
+    /// Replaces the owner's list at once.
+    async fn set_blocked_words(&self, owner: UserId, words: &[String]) -> Result<()>;
 }

@@ -35,4 +35,4 @@ pub use throttle::{Limit, LoginThrottle, ThrottlePolicy};
 pub use uploads::{Acquired, AppendRecord, AppendedBytes, UploadRepo};
 pub use users::UserRepo;
 pub use videos::VideoRepo;
-pub use viewers::{ViewerRegistry, Watching};
+pub use viewers::{ViewRun, ViewerRegistry, Watching};

@@ -3,16 +3,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use streamvault_core::Error;
 use streamvault_core::ids::{DanmakuId, VideoId};
-use streamvault_core::live::{Meta, Post, SEGMENT_MS, Shown};
+use streamvault_core::live::{Exported, MAX_BLOCKED_WORDS, MAX_WORD_CHARS, Meta, PER_SEGMENT, Post, SEGMENT_MS, Shown};
 use streamvault_http::auth::MaybeAuth;
 use streamvault_http::error::ErrorBody;
 use streamvault_http::path::Path;
+use streamvault_http::validated::validated;
 use streamvault_http::{ApiError, Auth, JsonBody, QueryParams};
 
 use crate::ApiState;
@@ -85,26 +85,12 @@ pub async fn segment(
 ) -> Result<Response, ApiError> {
     let user = auth.map(|a| a.user);
     let n = u64::try_from(q.segment.unwrap_or(0))
-        .map_err(|_| streamvault_core::Error::invalid(streamvault_core::ErrorCode::BadQuery, "segment is 0 or more"))?;
+        .map_err(|_| Error::invalid(streamvault_core::ErrorCode::BadQuery, "segment is 0 or more"))?;
     let list = st.bullets.segment(user.as_ref(), vid, n).await?;
     let body =
         DanmakuSegment { danmaku: list.into_iter().map(Into::into).collect(), segment: n, segment_ms: SEGMENT_MS };
-    let json = serde_json::to_vec(&body).map_err(streamvault_core::Error::internal)?;
-    let digest: String = Sha256::digest(&json)[..16].iter().map(|b| format!("{b:02x}")).collect();
-    let etag = format!("\"{digest}\"");
-    let fresh = headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(',').any(|t| t.trim() == etag || t.trim() == "*" || t.trim().strip_prefix("W/") == Some(&etag))
-    });
-    let validators = [
-        (ETAG, HeaderValue::from_str(&etag).map_err(streamvault_core::Error::internal)?),
-        // Revalidated every time: a post changes the segment.
-        (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-    ];
-    if fresh {
-        return Ok((StatusCode::NOT_MODIFIED, validators).into_response());
-    }
-    Ok((validators, [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json)
-        .into_response())
+    // Revalidated every time: a post changes the segment.
+    Ok(validated(&headers, "application/json", serde_json::to_vec(&body).map_err(Error::internal)?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -142,6 +128,30 @@ pub async fn meta(
     Ok(Json(st.bullets.meta(user.as_ref(), vid).await?.into()))
 }
 
+/// Characters a bullet comment (or a blocked word) may hold: none of those that draw nothing or
+/// break the line or its direction, and at least one that is not a space.
+const ONE_LINE: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF]*[^\\s\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF][^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF]*$";
+
+fn one_line(max: usize) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(ONE_LINE))
+        .build()
+}
+
+fn text_schema() -> utoipa::openapi::Object {
+    one_line(streamvault_core::live::MAX_CHARS)
+}
+
+fn words_schema() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(one_line(MAX_WORD_CHARS))
+        .max_items(Some(MAX_BLOCKED_WORDS))
+        .build()
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PostDanmaku {
     /// The moment of the video, in milliseconds (within its length, and at most 24 hours).
@@ -158,11 +168,7 @@ pub struct PostDanmaku {
     size: Option<String>,
     /// 1 to 100 characters on one visible line, kept as sent: not only spaces, and no control,
     /// zero-width, direction or separator characters.
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF]*[^\\s\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF][^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF]*$"
-    )]
+    #[schema(schema_with = text_schema)]
     text: String,
 }
 
@@ -237,4 +243,124 @@ pub async fn switch(
     JsonBody(b): JsonBody<DanmakuSwitch>,
 ) -> Result<Json<DanmakuMeta>, ApiError> {
     Ok(Json(st.bullets.set_enabled(&auth.user, vid, b.enabled).await?.into()))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DanmakuDensity {
+    /// Video time per bucket.
+    bucket_ms: u64,
+    /// Visible bullet comments per bucket, from the start of the video.
+    counts: Vec<u64>,
+}
+
+/// Where bullet comments cluster over the video (the strip above a player's progress bar).
+#[utoipa::path(get, path = "/videos/{vid}/danmaku/density", operation_id = "danmaku_density", tag = "live",
+    security((), ("session" = []), ("bearer" = [])),
+    params(("vid" = String, Path, description = "Video id"),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag from an earlier answer")),
+    responses(
+        (status = 200, description = "OK", body = DanmakuDensity, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 404, description = "A video the caller cannot play", body = ErrorBody),
+        (status = 503, description = "The database is down; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn density(
+    State(st): State<ApiState>,
+    MaybeAuth(auth): MaybeAuth,
+    Path(vid): Path<VideoId>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user = auth.map(|a| a.user);
+    let d = st.bullets.density(user.as_ref(), vid).await?;
+    let body = DanmakuDensity { bucket_ms: d.bucket_ms, counts: d.counts };
+    Ok(validated(&headers, "application/json", serde_json::to_vec(&body).map_err(Error::internal)?))
+}
+
+/// One `<d>` of bilibili's format: `p` is time in seconds, mode, font size, colour, time
+/// posted (Unix seconds), pool (0, the normal one), the sender's hash, the id.
+fn bilibili_d(out: &mut String, e: &Exported) {
+    use std::fmt::Write;
+    let d = &e.danmaku;
+    let _ = writeln!(
+        out,
+        "  <d p=\"{}.{:03},{},{},{},{},0,{},{}\">{}</d>",
+        d.t_ms / 1000,
+        d.t_ms % 1000,
+        d.mode.bilibili(),
+        d.size.bilibili(),
+        d.color,
+        d.created_at.timestamp(),
+        e.sender,
+        d.id,
+        quick_xml::escape::escape(d.text.as_str()),
+    );
+}
+
+/// Every visible bullet comment of the video in bilibili's XML format, which existing players
+/// and tools read (`<i><d p="time,mode,size,color,ctime,pool,sender,id">text</d>…</i>`).
+#[utoipa::path(get, path = "/videos/{vid}/danmaku.xml", operation_id = "export_danmaku", tag = "live",
+    security((), ("session" = []), ("bearer" = [])),
+    params(("vid" = String, Path, description = "Video id"),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag from an earlier answer")),
+    responses(
+        (status = 200, description = "OK", content_type = "application/xml", body = String, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 404, description = "A video the caller cannot play", body = ErrorBody),
+        (status = 503, description = "The database is down; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn export(
+    State(st): State<ApiState>,
+    MaybeAuth(auth): MaybeAuth,
+    Path(vid): Path<VideoId>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user = auth.map(|a| a.user);
+    let list = st.bullets.export(user.as_ref(), vid).await?;
+    let mut xml = String::with_capacity(128 + list.len() * 96);
+    xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<i>\n");
+    xml.push_str(&format!("  <chatid>{vid}</chatid>\n  <maxlimit>{PER_SEGMENT}</maxlimit>\n  <source>k-v</source>\n"));
+    for e in &list {
+        bilibili_d(&mut xml, e);
+    }
+    xml.push_str("</i>\n");
+    Ok(validated(&headers, "application/xml; charset=utf-8", xml.into_bytes()))
+}
+
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BlockedWords {
+    /// Bullet comments on the user's videos that contain one of these (in any case) are held
+    /// back: stored, but shown to nobody. Each 1 to 30 characters on one line; at most 200.
+    #[schema(schema_with = words_schema)]
+    words: Vec<String>,
+}
+
+/// The words held back from bullet comments on the caller's videos.
+#[utoipa::path(get, path = "/me/danmaku/blocked-words", operation_id = "blocked_words", tag = "live",
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = BlockedWords),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 503, description = "The database is down; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn blocked_words(State(st): State<ApiState>, Auth(auth): Auth) -> Result<Json<BlockedWords>, ApiError> {
+    Ok(Json(BlockedWords { words: st.bullets.blocked_words(&auth.user).await? }))
+}
+
+/// Replaces the caller's blocked words (bullet comments posted before stay as they are).
+#[utoipa::path(put, path = "/me/danmaku/blocked-words", operation_id = "set_blocked_words", tag = "live",
+    security(("session" = []), ("bearer" = [])),
+    request_body = BlockedWords,
+    responses(
+        (status = 200, description = "The list as kept (trimmed, each word once)", body = BlockedWords),
+        (status = 400, description = "A word outside 1..30 characters or with control characters, more than 200, bad JSON", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 413, description = "A body over the JSON limit", body = ErrorBody),
+        (status = 503, description = "The database is down; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn set_blocked_words(
+    State(st): State<ApiState>,
+    Auth(auth): Auth,
+    JsonBody(b): JsonBody<BlockedWords>,
+) -> Result<Json<BlockedWords>, ApiError> {
+    Ok(Json(BlockedWords { words: st.bullets.set_blocked_words(&auth.user, b.words).await? }))
 }

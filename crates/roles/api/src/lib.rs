@@ -10,6 +10,7 @@ mod comments;
 mod danmaku;
 mod files;
 mod live;
+mod live_socket;
 mod me;
 mod openapi;
 mod seed;
@@ -89,8 +90,16 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         .routes(at("GET", "/videos", routes!(videos::discover)))
         .routes(at("GET", "/channels/{name}", routes!(videos::channel)))
         .routes(at("GET, POST", "/videos/{vid}/watching", routes!(live::watching, live::heartbeat)))
+        .routes(at("GET", "/videos/{vid}/live", routes!(live_socket::live)))
         .routes(at("GET, POST", "/videos/{vid}/danmaku", routes!(danmaku::segment, danmaku::post)))
         .routes(at("GET", "/videos/{vid}/danmaku/meta", routes!(danmaku::meta)))
+        .routes(at("GET", "/videos/{vid}/danmaku/density", routes!(danmaku::density)))
+        .routes(at("GET", "/videos/{vid}/danmaku.xml", routes!(danmaku::export)))
+        .routes(at(
+            "GET, PUT",
+            "/me/danmaku/blocked-words",
+            routes!(danmaku::blocked_words, danmaku::set_blocked_words),
+        ))
         .routes(at("PUT", "/videos/{vid}/danmaku/enabled", routes!(danmaku::switch)))
         .routes(at("DELETE", "/videos/{vid}/danmaku/{id}", routes!(danmaku::delete)))
         .routes(at("GET", "/files", routes!(files::list)))

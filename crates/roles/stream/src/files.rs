@@ -114,9 +114,7 @@ pub async fn download(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let file = st.drive.get(&auth.user, id).await?;
-    Ok(serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, as_download(&file))
-        .await?
-        .response)
+    serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, as_download(&file)).await
 }
 
 /// A drive file as an attachment, never cached by shared caches.
@@ -173,9 +171,7 @@ pub async fn shared(
     };
     st.shares.verify(id, expires, &sig)?;
     let file = st.drive.get_shared(id).await?;
-    Ok(serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, as_download(&file))
-        .await?
-        .response)
+    serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, as_download(&file)).await
 }
 
 /// RFC 5987 `attr-char`: everything else is percent-encoded in `filename*`.

@@ -20,7 +20,7 @@ use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::ports::BlobStore;
 use streamvault_core::storage::Storage;
 use streamvault_core::uploads::Uploads;
-use streamvault_core::videos::{Videos, ViewCounter};
+use streamvault_core::videos::Videos;
 use streamvault_http::HasAccounts;
 use streamvault_http::routes::at;
 use utoipa_axum::router::OpenApiRouter;
@@ -45,7 +45,6 @@ pub struct StreamState {
     pub blobs: Arc<dyn BlobStore>,
     pub limiter: StreamLimiter,
     pub playback: PlaybackMode,
-    pub views: ViewCounter,
     pub drive: Drive,
     pub uploads: Uploads,
     pub shares: ShareLinks,

@@ -2,7 +2,7 @@
 //! original), and the derived media the worker made of it.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use streamvault_core::Error;
 use streamvault_core::ids::VideoId;
@@ -90,12 +90,8 @@ async fn play_as(
         cache_control: if video.status.is_public() { "public, max-age=3600" } else { "private, max-age=0" },
         disposition: None,
     };
-    let served = serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, rep).await?;
-    if served.body_from_zero {
-        // A play starts at byte 0; later ranges are seeks within the same view.
-        st.views.record(video.id);
-    }
-    Ok(served.response)
+    // Views are counted from the player's heartbeats (`Live`), not from requests for bytes.
+    serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, rep).await
 }
 
 /// A video's poster (`poster.jpg`) and storyboard (`storyboard.jpg`, indexed by
@@ -235,10 +231,5 @@ async fn media(
         cache_control,
         disposition: None,
     };
-    let served = serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, rep).await?;
-    if name == media::HLS_MASTER && method == Method::GET && served.response.status() == StatusCode::OK {
-        // An HLS play starts with its master playlist, as an MP4 play with byte 0.
-        st.views.record(video.id);
-    }
-    Ok(served.response)
+    serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, rep).await
 }

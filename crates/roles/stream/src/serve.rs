@@ -45,12 +45,6 @@ pub struct Representation<'a> {
     pub disposition: Option<String>,
 }
 
-pub struct Served {
-    pub response: Response,
-    /// Bytes from offset 0 are being sent (a play or download has started).
-    pub body_from_zero: bool,
-}
-
 /// The request headers every byte route reads (RFC 9110 ranges and conditional requests), for
 /// the OpenAPI document.
 #[derive(utoipa::IntoParams)]
@@ -81,14 +75,13 @@ pub struct Ask<'a> {
     pub client: Option<&'a ClientOrigin>,
 }
 
-pub async fn serve_blob(st: &StreamState, ask: Ask<'_>, rep: Representation<'_>) -> Result<Served, ApiError> {
+pub async fn serve_blob(st: &StreamState, ask: Ask<'_>, rep: Representation<'_>) -> Result<Response, ApiError> {
     let Ask { method, headers, client } = ask;
     let etag = match &rep.stored {
         Stored::Blob(sha256) => format!("\"{sha256}\""),
         Stored::Derived { etag, .. } => etag.clone(),
     };
     let decision = plan(headers, rep.size, &Validators { etag: &etag, last_modified: rep.last_modified });
-    let done = |response| Ok(Served { response, body_from_zero: false });
 
     let mut res = Response::builder()
         .header(ETAG, &etag)
@@ -101,14 +94,13 @@ pub async fn serve_blob(st: &StreamState, ask: Ask<'_>, rep: Representation<'_>)
     }
 
     let range = match decision {
-        Plan::NotModified => return done(res.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(internal)?),
+        Plan::NotModified => return res.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(internal),
         Plan::Unsatisfiable => {
-            return done(
-                res.status(StatusCode::RANGE_NOT_SATISFIABLE)
-                    .header(CONTENT_RANGE, format!("bytes */{}", rep.size))
-                    .body(Body::empty())
-                    .map_err(internal)?,
-            );
+            return res
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(CONTENT_RANGE, format!("bytes */{}", rep.size))
+                .body(Body::empty())
+                .map_err(internal);
         }
         Plan::Full => 0..rep.size,
         Plan::Partial(r) => {
@@ -131,13 +123,13 @@ pub async fn serve_blob(st: &StreamState, ask: Ask<'_>, rep: Representation<'_>)
     if redirectable && st.blobs.is_remote() && st.playback == PlaybackMode::Redirect {
         // The seed's OSS redirect: the client fetches (with its Range) from object storage.
         if let Some(response) = to_bucket(st, &key, rep.mime, rep.disposition.as_deref()).await? {
-            return Ok(Served { response, body_from_zero: range.start == 0 && method != Method::HEAD });
+            return Ok(response);
         }
     }
 
     res = res.header(CONTENT_TYPE, rep.mime).header(CONTENT_LENGTH, range.end - range.start);
     if method == Method::HEAD {
-        return done(res.body(Body::empty()).map_err(internal)?);
+        return res.body(Body::empty()).map_err(internal);
     }
     let slot = st.limiter.try_acquire(client.map(ClientOrigin::key).as_deref())?;
     let mut stream = match &rep.stored {
@@ -154,7 +146,7 @@ pub async fn serve_blob(st: &StreamState, ask: Ask<'_>, rep: Representation<'_>)
     };
     let stream = futures::stream::iter(first.map(Ok)).chain(stream).boxed();
     let response = res.body(Body::from_stream(Held::new(stream, slot))).map_err(internal)?;
-    Ok(Served { response, body_from_zero: range.start == 0 })
+    Ok(response)
 }
 
 /// A redirect to a presigned URL of `key` in object storage, served with these headers; `None`

@@ -55,6 +55,7 @@ mod tests {
             "vendor/tus-js-client.LICENSE",
             "css/site.css",
             "js/watch.js",
+            "js/danmaku.js",
         ] {
             assert!(Assets::get(path).is_some(), "{path} embedded");
         }

@@ -199,3 +199,91 @@ async fn bullet_comments(backend: Backend) {
 }
 
 per_backend!(bullet_comments);
+
+/// The owner's blocked words hold matching bullet comments back; the export in bilibili's XML
+/// format and the density strip count only what viewers see.
+async fn blocked_words_export_and_density(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else { return };
+    let srv = TestServer::start(&db, json!({})).await;
+    let Some(f) = fixture(&srv).await else { return };
+    let words = "/api/v1/me/danmaku/blocked-words";
+
+    // Only for oneself: anonymous is 401; bad lists are 400 and change nothing.
+    let res = srv.req(Method::GET, words).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = srv.req(Method::PUT, words).json(&json!({"words": ["x"]})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let (srv_, owner_) = (&srv, &f.owner);
+    let put = |list: Value| async move {
+        let res = srv_.authed(Method::PUT, words, owner_).json(&json!({ "words": list })).send().await.unwrap();
+        let status = res.status();
+        (status, body(res).await)
+    };
+    let too_many: Vec<String> = (0..201).map(|i| format!("w{i}")).collect();
+    for bad in [json!(["x".repeat(31)]), json!([""]), json!(["a\u{202e}b"]), json!(too_many), json!("word")] {
+        assert_eq!(put(bad.clone()).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let (st, kept) = put(json!([" Spoiler ", "spoiler", "剧透"])).await;
+    assert_eq!((st, kept), (StatusCode::OK, json!({"words": ["Spoiler", "剧透"]})), "trimmed, once in any case");
+    let mine = body(srv.authed(Method::GET, words, &f.owner).send().await.unwrap()).await;
+    assert_eq!(mine["words"], json!(["Spoiler", "剧透"]));
+    let other = srv.signup(&user()).await;
+    let theirs = body(srv.authed(Method::GET, words, &other).send().await.unwrap()).await;
+    assert_eq!(theirs["words"], json!([]), "each user their own list");
+
+    // A matching one is taken (201, the sender is not told) and shown to nobody.
+    let (a, b, c) = (srv.signup(&user()).await, srv.signup(&user()).await, srv.signup(&user()).await);
+    let (st, held) = post(&srv, &f.vid, &a, json!({"t_ms": 100, "text": "前方剧透 ahead"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{held}");
+    let (_, one) =
+        post(&srv, &f.vid, &b, json!({"t_ms": 1500, "text": "<tag> & \"q\"", "mode": "top", "color": 255})).await;
+    let (_, two) = post(&srv, &f.vid, &c, json!({"t_ms": 1600, "text": "last", "size": "large"})).await;
+    let seg = segment(&srv, &f.vid, 0).await;
+    let ids: Vec<&Value> = seg["danmaku"].as_array().unwrap().iter().map(|d| &d["id"]).collect();
+    assert_eq!(ids, [&one["id"], &two["id"]], "the held one is not shown");
+
+    // Export: bilibili's <d p="time,mode,size,color,ctime,pool,sender,id">, text escaped.
+    let path = format!("/api/v1/videos/{}/danmaku.xml", f.vid);
+    let res = srv.req(Method::GET, &path).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/xml"));
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let xml = res.text().await.unwrap();
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<i>"), "{xml}");
+    let ds: Vec<&str> = xml.lines().filter(|l| l.trim_start().starts_with("<d ")).collect();
+    assert_eq!(ds.len(), 2, "{xml}");
+    let p = "<d p=\"1.500,5,25,255,".to_string();
+    assert!(ds[0].trim_start().starts_with(&p), "{}", ds[0]);
+    assert!(
+        ds[0].ends_with(&format!(
+            ",0,{},{}\">&lt;tag&gt; &amp; &quot;q&quot;</d>",
+            one["sender"].as_str().unwrap(),
+            one["id"].as_str().unwrap()
+        )),
+        "{}",
+        ds[0]
+    );
+    assert!(ds[1].contains("\"1.600,1,36,16777215,") && ds[1].ends_with(">last</d>"), "{}", ds[1]);
+    assert!(!xml.contains("剧透"), "the held one is not exported");
+    let res = srv.req(Method::GET, &path).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+
+    // Density: the two seconds in buckets of a second; only visible ones count.
+    let res = srv.req(Method::GET, &format!("/api/v1/videos/{}/danmaku/density", f.vid)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let dens = body(res).await;
+    assert_eq!(dens["bucket_ms"], 1000);
+    let counts: Vec<u64> = dens["counts"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).collect();
+    assert_eq!(counts.iter().sum::<u64>(), 2, "{dens}");
+    assert_eq!(counts[1], 2, "both at 1.5 s and 1.6 s: {dens}");
+    // Nothing for a video the caller cannot play.
+    let none = uuid::Uuid::now_v7();
+    for p in [format!("/api/v1/videos/{none}/danmaku.xml"), format!("/api/v1/videos/{none}/danmaku/density")] {
+        assert_eq!(srv.req(Method::GET, &p).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{p}");
+    }
+    let _ = f.name;
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+per_backend!(blocked_words_export_and_density);

@@ -1,11 +1,14 @@
 //! Who is watching a video now: heartbeats counted once per viewer, on every backend, in one
-//! process and across replicas that share Redis.
+//! process and across replicas that share Redis; and views, counted from watching.
+
+use std::time::Duration;
 
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use streamvault_testkit::{Backend, TestDb, per_backend, redis_url};
 
+use crate::common::poll::poll;
 use crate::common::{TestServer, body, fake_mp4, user};
 
 /// A signed-up user's token and a video of theirs with its original uploaded.
@@ -91,3 +94,57 @@ async fn replicas_share_the_count() {
     b.stop().await;
     db.drop_db().await;
 }
+
+/// Sets a video's length directly (no worker probes it in these tests).
+async fn set_duration(db: &TestDb, id: &str, ms: i64) {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let conn = db.connect().await;
+    let stmt = Query::update()
+        .table(Alias::new("videos"))
+        .value(Alias::new("duration_ms"), ms)
+        .and_where(Expr::col(Alias::new("id")).eq(uuid::Uuid::parse_str(id).unwrap()))
+        .to_owned();
+    assert_eq!(conn.execute(&stmt).await.unwrap().rows_affected(), 1);
+    conn.close().await.ok();
+}
+
+async fn views(srv: &TestServer, name: &str, vid: &str) -> i64 {
+    body(srv.req(Method::GET, &format!("/api/v1/user/{name}/videos/{vid}")).send().await.unwrap()).await["views"]
+        .as_i64()
+        .unwrap()
+}
+
+/// A view counts after watching long enough (30 s, or half a shorter video: 2 s of this 4 s
+/// one, less a second for the player's timer), once per viewer; fetching the bytes is not a view.
+async fn views_count_after_watching(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else { return };
+    // No worker: nothing probes the video and overwrites its length.
+    let srv = TestServer::start(&db, json!({"roles": "api,stream,web"})).await;
+    let (name, _, vid) = playable_video(&srv).await;
+    set_duration(&db, &vid, 4000).await;
+    for _ in 0..3 {
+        let res = srv.req(Method::GET, &format!("/stream/v1/videos/{vid}")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let viewer = srv.signup(&user()).await;
+    assert_eq!(beat(&srv, &vid, Some(&viewer)).await.0, StatusCode::OK);
+    // One heartbeat only (a viewer who left at once) never makes a view.
+    let passer = srv.signup(&user()).await;
+    assert_eq!(beat(&srv, &vid, Some(&passer)).await.0, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert_eq!(views(&srv, &name, &vid).await, 0, "three downloads and a first heartbeat are no view");
+    assert_eq!(beat(&srv, &vid, Some(&viewer)).await.0, StatusCode::OK);
+    // Many tabs racing on the heartbeat that makes the view count it once.
+    join_all((0..10).map(|_| beat(&srv, &vid, Some(&viewer)))).await;
+    let counted = poll(40, Duration::from_millis(100), || async { views(&srv, &name, &vid).await == 1 }).await;
+    assert!(counted, "one view, written by the batch");
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert_eq!(beat(&srv, &vid, Some(&viewer)).await.0, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert_eq!(views(&srv, &name, &vid).await, 1, "the same viewer again so soon is the same view");
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+per_backend!(views_count_after_watching);

@@ -17,6 +17,7 @@ mod job_runner;
 mod jobs_cli;
 mod limits;
 mod live;
+mod live_socket;
 mod media;
 mod media_process;
 mod memory;

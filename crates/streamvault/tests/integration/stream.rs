@@ -103,17 +103,11 @@ async fn upload_then_play_every_range(backend: Backend) {
     let res = get(vec![("if-modified-since", lm)]).await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
 
-    // Views are written in batches, about once a second.
-    let mut views = 0;
-    for _ in 0..40 {
-        let v = body(srv.req(Method::GET, &format!("/user/{name}/videos/{vid}")).send().await.unwrap()).await;
-        views = v["views"].as_i64().unwrap();
-        if views >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(views >= 2, "plays from byte 0 count as views: {views}");
+    // Fetching bytes is not a view (views come from the player's heartbeats, tests/live.rs):
+    // after the batch had time to be written, none.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let v = body(srv.req(Method::GET, &format!("/user/{name}/videos/{vid}")).send().await.unwrap()).await;
+    assert_eq!(v["views"], 0, "plays from byte 0 are no views");
 
     // Gone when deleted.
     srv.authed(Method::DELETE, &format!("/user/{name}/videos/{vid}"), &token).send().await.unwrap();

@@ -334,3 +334,49 @@ async fn web_replica_is_the_gateway_to_api_and_stream_pools() {
     backend.stop().await;
     db.drop_db().await;
 }
+
+/// Two browser contexts on one video: one sends a bullet comment, the other sees it fly
+/// (`tests/js/danmaku.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bullet_comments_fly_between_two_browsers() {
+    let Some(chromium) = chromium() else { return };
+    let Some(db) = TestDb::create(Backend::Sqlite).await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"];
+    let Some(data) = lavfi_video(dir.path(), "video.mp4", "320x180", 60, &args) else { return };
+    let srv = TestServer::start(&db, json!({})).await;
+    let name = crate::common::user();
+    let owner = srv.signup(&name).await;
+    let vid = srv.create_video(&name, &owner, "bullets").await["id"].as_str().unwrap().to_owned();
+    assert_eq!(srv.upload_raw(&vid, &owner, data).await.status(), StatusCode::CREATED);
+    // Ready (HLS made): the pages start on HLS rather than switching to it midway.
+    let status = format!("/api/v1/user/{name}/videos/{vid}");
+    let ready = crate::common::poll::poll(300, std::time::Duration::from_millis(200), || async {
+        let res = srv.req(Method::GET, &status).send().await.unwrap();
+        crate::common::body(res).await["status"] == "ready"
+    })
+    .await;
+    assert!(ready, "the video was processed");
+    let (poster, viewer) = (srv.signup(&crate::common::user()).await, srv.signup(&crate::common::user()).await);
+    let shots = std::env::var("SV_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir().join("streamvault-screenshots"));
+    let base = srv.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(js_dir().join("danmaku.mjs"))
+            .args(["--base", &base, "--video", &vid, "--poster", &poster, "--viewer", &viewer])
+            .arg("--shots")
+            .arg(&shots)
+            .env("CHROMIUM", chromium)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stdout.contains("DANMAKU OK"), "browser run failed:\n{stdout}\n{stderr}");
+    srv.stop().await;
+    db.drop_db().await;
+}

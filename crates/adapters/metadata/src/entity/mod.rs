@@ -5,6 +5,7 @@ pub(crate) mod blob;
 pub(crate) mod challenge;
 pub(crate) mod comment;
 pub(crate) mod danmaku;
+pub(crate) mod danmaku_filter;
 pub(crate) mod file;
 pub(crate) mod folder;
 pub(crate) mod job;

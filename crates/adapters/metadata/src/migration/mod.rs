@@ -14,6 +14,7 @@ mod m20261122_000009_video_media;
 mod m20261122_000010_video_outputs;
 mod m20261126_000011_integrity;
 mod m20261126_000012_danmaku;
+mod m20261126_000013_danmaku_filters;
 mod util;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_video_outputs::Migration),
             Box::new(m20261126_000011_integrity::Migration),
             Box::new(m20261126_000012_danmaku::Migration),
+            Box::new(m20261126_000013_danmaku_filters::Migration),
         ]
     }
 }

@@ -4,14 +4,14 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Set,
 };
-use streamvault_core::ids::{DanmakuId, VideoId};
+use streamvault_core::ids::{DanmakuId, UserId, VideoId};
 use streamvault_core::live::{Danmaku, Mode, Size};
 use streamvault_core::ports::DanmakuRepo;
 use streamvault_core::{Error, Result};
 
 use super::{from_ms, i64_of, to_ms};
 use crate::MetadataStore;
-use crate::entity::{danmaku, video};
+use crate::entity::{danmaku, danmaku_filter, video};
 use crate::error::db_err;
 
 #[derive(Clone)]
@@ -131,6 +131,53 @@ impl DanmakuRepo for SqlDanmakuRepo {
             .and_where(Expr::col(video::Column::Id).eq(video.uuid()))
             .to_owned();
         conn.execute(&q).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn density(&self, video: VideoId, bucket_ms: u64) -> Result<Vec<(u64, u64)>> {
+        // The bucket is written into the SQL as a number (it is ours, not the caller's): with
+        // a bound parameter PostgreSQL could not tell the grouped expression is the selected one.
+        let bucket = Expr::cust(format!("t_ms - t_ms % {}", Ord::max(bucket_ms, 1)));
+        let q = Query::select()
+            .expr_as(bucket.clone(), Alias::new("b"))
+            .expr_as(Expr::col(danmaku::Column::Id).count(), Alias::new("n"))
+            .from(danmaku::Entity)
+            .and_where(Expr::col(danmaku::Column::VideoId).eq(video.uuid()))
+            .and_where(Expr::col(danmaku::Column::Hidden).eq(false))
+            .add_group_by([bucket])
+            .order_by(Alias::new("b"), sea_orm::Order::Asc)
+            .to_owned();
+        let rows = self.store.connection().query_all(&q).await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let b: i64 = r.try_get_by_index(0).map_err(db_err)?;
+                let n: i64 = r.try_get_by_index(1).map_err(db_err)?;
+                Ok((u64::try_from(b).unwrap_or(0), u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    async fn blocked_words(&self, owner: UserId) -> Result<Vec<String>> {
+        let row =
+            danmaku_filter::Entity::find_by_id(owner.uuid()).one(self.store.connection()).await.map_err(db_err)?;
+        match row {
+            None => Ok(Vec::new()),
+            Some(r) => serde_json::from_str(&r.words)
+                .map_err(|e| Error::internal_in(format!("the blocked words of {owner} are not a JSON list"), e)),
+        }
+    }
+
+    async fn set_blocked_words(&self, owner: UserId, words: &[String]) -> Result<()> {
+        let json = serde_json::to_string(words).map_err(Error::internal)?;
+        danmaku_filter::Entity::insert(danmaku_filter::ActiveModel { owner_id: Set(owner.uuid()), words: Set(json) })
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(danmaku_filter::Column::OwnerId)
+                    .update_column(danmaku_filter::Column::Words)
+                    .to_owned(),
+            )
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 }

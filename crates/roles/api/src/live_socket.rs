@@ -1,0 +1,190 @@
+//! A video's live events over a WebSocket: bullet comments as they are posted on any replica,
+//! with the count of viewers now; the player's heartbeats go up the same socket.
+//!
+//! WebSocket rather than Server-Sent Events: the player talks back (a heartbeat every 15 s)
+//! on the connection it already has instead of a request each time, and a browser holds many
+//! WebSockets to one host where it holds only six HTTP/1.1 connections (SSE would take one of
+//! them per open tab). What a reconnecting SSE client gets from `Last-Event-ID`, the player
+//! gets from the segment API: events are hints, the segments are the record.
+//!
+//! Server → client, one JSON object per text message:
+//! `{"type":"hello","watching":{"now","peak"}}` on connect;
+//! `{"type":"danmaku","danmaku":{…},"watching":{…}}` for each bullet comment posted;
+//! `{"type":"watching","watching":{…}}` every 15 s (or in answer to a heartbeat).
+//! Client → server: `{"type":"heartbeat"}` while the player plays; other types are ignored.
+//! A client that falls behind is closed with 1013 (try again later): it reconnects and
+//! catches up from the segments. Nothing is buffered for it beyond the socket's own buffers.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+use streamvault_core::ids::VideoId;
+use streamvault_core::live::{Room, Viewer};
+use streamvault_core::ports::{Missed, Watching};
+use streamvault_core::{Error, ErrorCode};
+use streamvault_http::auth::{MaybeAuth, Source, credential, same_origin};
+use streamvault_http::error::ErrorBody;
+use streamvault_http::path::Path;
+use streamvault_http::{ApiError, Client};
+
+use crate::ApiState;
+
+/// The most a client's message may be: heartbeats are a few bytes.
+const MAX_CLIENT_MESSAGE: usize = 1024;
+/// Socket buffers per connection (tungstenite's default is 128 KiB each way: 5,000 viewers
+/// would hold over a gigabyte).
+const BUFFER: usize = 8 * 1024;
+/// Bytes queued for a client that does not read before it counts as stalled.
+const MAX_QUEUED: usize = 64 * 1024;
+/// A message the client has not taken within this long ends the connection.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The viewer count is refreshed this often (the players' heartbeat period).
+const TICK: Duration = Duration::from_secs(15);
+/// A client silent this long (no message, no pong) is gone.
+const IDLE: Duration = Duration::from_secs(75);
+const PING_EVERY: Duration = Duration::from_secs(30);
+
+#[derive(Deserialize)]
+struct ClientMessage {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// Live events of a video over a WebSocket (see the module documentation for the messages).
+#[utoipa::path(get, path = "/videos/{vid}/live", operation_id = "live", tag = "live",
+    security((), ("session" = []), ("bearer" = [])),
+    params(("vid" = String, Path, description = "Video id")),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket handshake", body = ErrorBody),
+        (status = 403, description = "A session cookie sent from another site's page", body = ErrorBody),
+        (status = 404, description = "A video the caller cannot play", body = ErrorBody),
+        (status = 429, description = "This user or address holds its share of live connections; see Retry-After", body = ErrorBody),
+        (status = 503, description = "This replica holds all the live connections it takes, or a backend is down; see Retry-After", body = ErrorBody),
+    ))]
+pub async fn live(
+    State(st): State<ApiState>,
+    MaybeAuth(auth): MaybeAuth,
+    Client(client): Client,
+    Path(vid): Path<VideoId>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let upgrade = upgrade.map_err(|e| {
+        Error::invalid(ErrorCode::BadHeader, format!("a WebSocket handshake is expected here: {}", e.body_text()))
+    })?;
+    // A page of another site can open a WebSocket to us with the viewer's cookie, and read
+    // what comes back: the cookie only counts from our own pages.
+    if credential(&headers)?.is_some_and(|c| c.source == Source::Cookie) && !same_origin(&headers) {
+        return Err(
+            Error::Forbidden("a live connection with the session cookie only opens from this site's pages").into()
+        );
+    }
+    let addr = client.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.addr);
+    let viewer = match &auth {
+        Some(a) => Viewer::User(&a.user),
+        None => Viewer::Anonymous(addr),
+    };
+    let room = st.live.join(viewer, vid).await?;
+    Ok(upgrade
+        .read_buffer_size(BUFFER)
+        .write_buffer_size(BUFFER)
+        .max_write_buffer_size(MAX_QUEUED)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| serve(socket, room)))
+}
+
+fn watching(kind: &str, w: Watching) -> Message {
+    Message::Text(serde_json::json!({ "type": kind, "watching": w }).to_string().into())
+}
+
+/// Why a connection ended, as its close frame says.
+fn close(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))
+}
+
+async fn send(socket: &mut WebSocket, msg: Message) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await, Ok(Ok(())))
+}
+
+async fn serve(mut socket: WebSocket, mut room: Room) {
+    let video = room.video();
+    let hello = room.watching().await.unwrap_or_default();
+    if !send(&mut socket, watching("hello", hello)).await {
+        return;
+    }
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK);
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    let mut heard = tokio::time::Instant::now();
+    let mut beat_since_tick = false;
+    let ending = loop {
+        let out = tokio::select! {
+            event = room.next() => match event {
+                Ok(json) => match Utf8Bytes::try_from(json) {
+                    Ok(text) => Message::Text(text),
+                    Err(_) => continue,
+                },
+                Err(Missed::Lagged(n)) => {
+                    tracing::debug!(video_id = %video, missed = n, "live client fell behind; closed");
+                    break Some(close(close_code::AGAIN, "fell behind; reconnect and read the segments"));
+                }
+                Err(Missed::Closed) => break Some(close(close_code::RESTART, "the server is restarting")),
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    heard = tokio::time::Instant::now();
+                    match serde_json::from_str::<ClientMessage>(&text) {
+                        Ok(m) if m.kind == "heartbeat" => match room.heartbeat().await {
+                            Ok(w) => {
+                                beat_since_tick = true;
+                                watching("watching", w)
+                            }
+                            Err(e) => {
+                                tracing::warn!(video_id = %video, error = %e.report(), "live heartbeat not counted");
+                                continue;
+                            }
+                        },
+                        Ok(_) => continue,
+                        Err(_) => break Some(close(close_code::INVALID, "messages are JSON objects with a type")),
+                    }
+                }
+                Some(Ok(Message::Binary(_))) => break Some(close(close_code::UNSUPPORTED, "text messages only")),
+                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Ok(_)) => {
+                    // Ping (tungstenite answers it) or pong.
+                    heard = tokio::time::Instant::now();
+                    continue;
+                }
+                Some(Err(_)) => break None,
+            },
+            _ = tick.tick() => {
+                if std::mem::take(&mut beat_since_tick) {
+                    continue;
+                }
+                match room.watching().await {
+                    Ok(w) => watching("watching", w),
+                    Err(_) => continue,
+                }
+            }
+            _ = ping.tick() => {
+                if heard.elapsed() > IDLE {
+                    break Some(close(close_code::AWAY, "no word from the client"));
+                }
+                Message::Ping(Default::default())
+            }
+        };
+        if !send(&mut socket, out).await {
+            break None;
+        }
+    };
+    if let Some(frame) = ending {
+        let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
+    }
+}
