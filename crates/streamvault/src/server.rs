@@ -44,6 +44,8 @@ impl Running {
     /// the worker and closes the backends.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
+        // Upgraded connections are not the HTTP server's to drain: they are told to go.
+        self.app.live.stop();
         let grace = self.app.config.shutdown_grace;
         let drained = tokio::time::timeout(grace, self.http).await;
         for task in [self.worker, self.local, self.gateway_checks].into_iter().flatten().chain(self.jobs) {

@@ -89,6 +89,8 @@ pub struct Live {
     views: ViewCounter,
     seats: Seats,
     ttl: Duration,
+    /// Set when the replica stops: its live connections are told to reconnect elsewhere.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Live {
@@ -106,7 +108,14 @@ impl Live {
             views,
             seats: Seats::new(settings.max_connections, settings.max_per_client),
             ttl: settings.ttl,
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
+    }
+
+    /// The replica is stopping: every live connection ends (and its player reconnects, to
+    /// another replica behind the balancer).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// `viewer` is watching `video` now: it counts for the next [`WATCHING_TTL`]. Only a video
@@ -141,7 +150,8 @@ impl Live {
         let key = viewer.key();
         let seat = self.seats.take(&key)?;
         let events = self.bus.subscribe(&topic(video));
-        Ok(Room { live: self.clone(), video, key, duration_ms: v.media.duration_ms, events, _seat: seat })
+        let stopping = self.stopping.subscribe();
+        Ok(Room { live: self.clone(), video, key, duration_ms: v.media.duration_ms, events, stopping, _seat: seat })
     }
 
     /// Sends `event` (a JSON object) to the video's live viewers on every replica, with the
@@ -170,6 +180,7 @@ pub struct Room {
     key: String,
     duration_ms: Option<u64>,
     events: Subscription,
+    stopping: tokio::sync::watch::Receiver<bool>,
     _seat: Seat,
 }
 
@@ -181,6 +192,14 @@ impl Room {
     /// The next event (JSON), or what this viewer missed.
     pub async fn next(&mut self) -> std::result::Result<Bytes, Missed> {
         self.events.recv().await
+    }
+
+    /// Resolves when the replica stops.
+    pub fn stopping(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.stopping.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
     }
 
     /// The viewer's player is playing: as [`Live::heartbeat`].

@@ -23,6 +23,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use futures::SinkExt;
 use serde::Deserialize;
 use streamvault_core::ids::VideoId;
 use streamvault_core::live::{Room, Viewer};
@@ -44,6 +45,10 @@ const BUFFER: usize = 8 * 1024;
 const MAX_QUEUED: usize = 64 * 1024;
 /// A message the client has not taken within this long ends the connection.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Events to one viewer are written at most this often (several to a write when they come
+/// faster), and at most this many to a write.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+const MAX_BATCH: usize = 64;
 /// The viewer count is refreshed this often (the players' heartbeat period).
 const TICK: Duration = Duration::from_secs(15);
 /// A client silent this long (no message, no pong) is gone.
@@ -114,6 +119,38 @@ async fn send(socket: &mut WebSocket, msg: Message) -> bool {
     matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await, Ok(Ok(())))
 }
 
+/// Writes `batch` with one flush (one write on the socket when it fits its buffer).
+async fn send_all(socket: &mut WebSocket, batch: Vec<Message>) -> bool {
+    let write = async {
+        for msg in batch {
+            socket.feed(msg).await?;
+        }
+        socket.flush().await
+    };
+    matches!(tokio::time::timeout(SEND_TIMEOUT, write).await, Ok(Ok(())))
+}
+
+fn text(json: bytes::Bytes) -> Option<Message> {
+    Utf8Bytes::try_from(json).ok().map(Message::Text)
+}
+
+/// Events that came within [`FLUSH_EVERY`] of the last write join `first` in the next one, so
+/// a busy video costs each viewer a few writes a second rather than one per event (the writes,
+/// not the events, are what the CPU goes to: see BENCHMARKS.md). A quiet video's event goes
+/// out at once.
+async fn gather(room: &mut Room, first: Message, last_write: tokio::time::Instant) -> Result<Vec<Message>, Missed> {
+    let mut batch = vec![first];
+    let until = last_write + FLUSH_EVERY;
+    while batch.len() < MAX_BATCH {
+        match tokio::time::timeout_at(until, room.next()).await {
+            Ok(Ok(json)) => batch.extend(text(json)),
+            Ok(Err(missed)) => return Err(missed),
+            Err(_) => break,
+        }
+    }
+    Ok(batch)
+}
+
 async fn serve(mut socket: WebSocket, mut room: Room) {
     let video = room.video();
     let hello = room.watching().await.unwrap_or_default();
@@ -124,19 +161,26 @@ async fn serve(mut socket: WebSocket, mut room: Room) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     let mut heard = tokio::time::Instant::now();
     let mut beat_since_tick = false;
+    let stopping = room.stopping();
+    tokio::pin!(stopping);
+    let mut last_write = tokio::time::Instant::now();
+    let lagged = |n: u64| {
+        tracing::debug!(video_id = %video, missed = n, "live client fell behind; closed");
+        Some(close(close_code::AGAIN, "fell behind; reconnect and read the segments"))
+    };
     let ending = loop {
         let out = tokio::select! {
-            event = room.next() => match event {
-                Ok(json) => match Utf8Bytes::try_from(json) {
-                    Ok(text) => Message::Text(text),
-                    Err(_) => continue,
+            event = room.next() => match event.map(text) {
+                Ok(Some(first)) => match gather(&mut room, first, last_write).await {
+                    Ok(batch) => batch,
+                    Err(Missed::Lagged(n)) => break lagged(n),
+                    Err(Missed::Closed) => break Some(close(close_code::RESTART, "the server is restarting")),
                 },
-                Err(Missed::Lagged(n)) => {
-                    tracing::debug!(video_id = %video, missed = n, "live client fell behind; closed");
-                    break Some(close(close_code::AGAIN, "fell behind; reconnect and read the segments"));
-                }
+                Ok(None) => continue,
+                Err(Missed::Lagged(n)) => break lagged(n),
                 Err(Missed::Closed) => break Some(close(close_code::RESTART, "the server is restarting")),
             },
+            _ = &mut stopping => break Some(close(close_code::RESTART, "the server is restarting; reconnect")),
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     heard = tokio::time::Instant::now();
@@ -144,7 +188,7 @@ async fn serve(mut socket: WebSocket, mut room: Room) {
                         Ok(m) if m.kind == "heartbeat" => match room.heartbeat().await {
                             Ok(w) => {
                                 beat_since_tick = true;
-                                watching("watching", w)
+                                vec![watching("watching", w)]
                             }
                             Err(e) => {
                                 tracing::warn!(video_id = %video, error = %e.report(), "live heartbeat not counted");
@@ -169,7 +213,7 @@ async fn serve(mut socket: WebSocket, mut room: Room) {
                     continue;
                 }
                 match room.watching().await {
-                    Ok(w) => watching("watching", w),
+                    Ok(w) => vec![watching("watching", w)],
                     Err(_) => continue,
                 }
             }
@@ -177,12 +221,13 @@ async fn serve(mut socket: WebSocket, mut room: Room) {
                 if heard.elapsed() > IDLE {
                     break Some(close(close_code::AWAY, "no word from the client"));
                 }
-                Message::Ping(Default::default())
+                vec![Message::Ping(Default::default())]
             }
         };
-        if !send(&mut socket, out).await {
+        if !send_all(&mut socket, out).await {
             break None;
         }
+        last_write = tokio::time::Instant::now();
     };
     if let Some(frame) = ending {
         let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;

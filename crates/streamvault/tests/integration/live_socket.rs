@@ -221,6 +221,21 @@ async fn a_viewer_that_stops_reading_is_dropped() {
     db.drop_db().await;
 }
 
+/// A replica that stops tells its live connections to go (1012), so players reconnect to
+/// another replica at once instead of holding a socket nobody serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_replica_sends_its_viewers_elsewhere() {
+    let Some(db) = TestDb::create(Backend::Sqlite).await else { return };
+    let srv = TestServer::start(&db, json!({})).await;
+    let (_, _, vid) = playable(&srv).await;
+    let mut viewer = open(&srv.url, &vid, &[]).await.unwrap();
+    next_of(&mut viewer, "hello").await;
+    let stopping = tokio::spawn(srv.stop());
+    assert_eq!(closed(&mut viewer).await, Some(CloseCode::Restart));
+    stopping.await.unwrap();
+    db.drop_db().await;
+}
+
 /// A replica's connection to Redis is cut and comes back: the live connection stays open and
 /// gets the bullet comments posted on the other replica after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

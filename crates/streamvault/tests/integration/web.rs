@@ -32,6 +32,20 @@ fn chromium() -> Option<PathBuf> {
     ready.then_some(path)
 }
 
+/// Runs `tests/js/<script>` in node with `args` and `--shots DIR` (SV_SCREENSHOTS, or a temporary
+/// folder), driving `chromium`; fails unless it exits 0 having printed `ok`.
+async fn run_in_chromium(chromium: PathBuf, script: &str, args: &[&str], ok: &str) {
+    let shots = std::env::var("SV_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir().join("streamvault-screenshots"));
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(js_dir().join(script)).args(args).arg("--shots").arg(&shots).env("CHROMIUM", chromium);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("node runs")).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stdout.contains(ok), "{script} failed:\n{stdout}\n{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_uses_the_site_in_a_real_browser() {
     let Some(chromium) = chromium() else { return };
@@ -52,28 +66,10 @@ async fn a_person_uses_the_site_in_a_real_browser() {
     let drive_file = dir.path().join("report.bin");
     let noise: Vec<u8> = (0..24u32 * 1024 * 1024).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     std::fs::write(&drive_file, noise).unwrap();
-    let shots = std::env::var("SV_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| std::env::temp_dir().join("streamvault-screenshots"));
     let srv = TestServer::start(&db, json!({})).await;
-
-    let base = srv.url.clone();
     let video = dir.path().join("video.mp4");
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(js_dir().join("browser.mjs"))
-            .args(["--base", &base, "--video", video.to_str().unwrap(), "--file", drive_file.to_str().unwrap()])
-            .arg("--shots")
-            .arg(&shots)
-            .env("CHROMIUM", chromium)
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && stdout.contains("BROWSER OK"), "browser run failed:\n{stdout}\n{stderr}");
+    let args = ["--base", &srv.url, "--video", video.to_str().unwrap(), "--file", drive_file.to_str().unwrap()];
+    run_in_chromium(chromium, "browser.mjs", &args, "BROWSER OK").await;
     srv.stop().await;
     db.drop_db().await;
 }
@@ -358,25 +354,8 @@ async fn bullet_comments_fly_between_two_browsers() {
     .await;
     assert!(ready, "the video was processed");
     let (poster, viewer) = (srv.signup(&crate::common::user()).await, srv.signup(&crate::common::user()).await);
-    let shots = std::env::var("SV_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| std::env::temp_dir().join("streamvault-screenshots"));
-    let base = srv.url.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(js_dir().join("danmaku.mjs"))
-            .args(["--base", &base, "--video", &vid, "--poster", &poster, "--viewer", &viewer])
-            .arg("--shots")
-            .arg(&shots)
-            .env("CHROMIUM", chromium)
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && stdout.contains("DANMAKU OK"), "browser run failed:\n{stdout}\n{stderr}");
+    let args = ["--base", &srv.url, "--video", &vid, "--poster", &poster, "--viewer", &viewer];
+    run_in_chromium(chromium, "danmaku.mjs", &args, "DANMAKU OK").await;
     srv.stop().await;
     db.drop_db().await;
 }
