@@ -255,12 +255,70 @@ async fn live_connections_outlast_a_cut_to_redis() {
     proxy.cut();
     tokio::time::sleep(Duration::from_millis(500)).await;
     proxy.restore().await;
-    // Posts (a new sender each time: one may post every 3 s) until one arrives after the
-    // replica resubscribed.
-    let mut got = None;
+    assert!(arrives_again(&b, &vid, &mut viewer).await, "no bullet comment arrived after Redis came back");
+    a.stop().await;
+    b.stop().await;
+    db.drop_db().await;
+}
+
+/// A Redis server of this test's own on `port` (nothing kept on disk), to kill and restart
+/// without touching the shared one; `None` without `redis-server` outside CI.
+fn private_redis(port: u16) -> Option<Child> {
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    match child {
+        Ok(c) => Some(c),
+        Err(e) => {
+            assert!(!streamvault_testkit::in_ci(), "redis-server is required under CI: {e}");
+            None
+        }
+    }
+}
+
+async fn wait_for_port(port: u16) {
+    let up = poll(100, Duration::from_millis(50), || async { TcpStream::connect(("127.0.0.1", port)).await.is_ok() });
+    assert!(up.await, "redis-server came up on {port}");
+}
+
+/// The Redis both replicas share is killed and started again under a live connection: the
+/// connection stays open, and bullet comments posted on the other replica reach it again once
+/// the replicas have reconnected and resubscribed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_connections_outlast_a_redis_restart() {
+    let Some(db) = TestDb::create(Backend::Postgres).await else { return };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let Some(mut redis) = private_redis(port) else { return };
+    wait_for_port(port).await;
+    let url = format!("redis://127.0.0.1:{port}");
+    let a = TestServer::start(&db, json!({"bus_url": url})).await;
+    let b = TestServer::start(&db, json!({"bus_url": url})).await;
+    let (_, _, vid) = playable(&a).await;
+    let mut viewer = open(&a.url, &vid, &[]).await.unwrap();
+    next_of(&mut viewer, "hello").await;
+    let poster = b.signup(&user()).await;
+    let (_, first) = post(&b.url, &vid, &poster, "before the restart").await;
+    assert_eq!(next_of(&mut viewer, "danmaku").await["danmaku"], first);
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    let mut redis = private_redis(port).unwrap();
+    wait_for_port(port).await;
+    assert!(arrives_again(&b, &vid, &mut viewer).await, "no bullet comment arrived after Redis restarted");
+    a.stop().await;
+    b.stop().await;
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    db.drop_db().await;
+}
+
+/// Posts through `b` (a new sender each time: one may post every 3 s) until one reaches the
+/// viewer, which must stay open meanwhile; whether one did within ten tries.
+async fn arrives_again(b: &TestServer, vid: &str, viewer: &mut Ws) -> bool {
     for i in 0..10 {
         let poster = b.signup(&user()).await;
-        let (st, d) = post(&b.url, &vid, &poster, &format!("after the cut {i}")).await;
+        let (st, d) = post(&b.url, vid, &poster, &format!("again {i}")).await;
         assert_eq!(st, StatusCode::CREATED, "{d}");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
         while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, viewer.next()).await {
@@ -268,21 +326,15 @@ async fn live_connections_outlast_a_cut_to_redis() {
                 Message::Text(t) => {
                     let m: Value = serde_json::from_str(&t).unwrap();
                     if m["type"] == "danmaku" && m["danmaku"]["id"] == d["id"] {
-                        got = Some(i);
+                        return true;
                     }
                 }
-                Message::Close(c) => panic!("closed during the cut: {c:?}"),
+                Message::Close(c) => panic!("closed meanwhile: {c:?}"),
                 _ => {}
             }
         }
-        if got.is_some() {
-            break;
-        }
     }
-    assert!(got.is_some(), "no bullet comment arrived after Redis came back");
-    a.stop().await;
-    b.stop().await;
-    db.drop_db().await;
+    false
 }
 
 fn replica(db_url: &str, redis: &str, dir: &std::path::Path) -> (Child, String) {
