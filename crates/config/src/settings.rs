@@ -78,6 +78,8 @@ pub struct Settings {
     pub job_retry_secs: u64,
     /// A viewer whose player sent no heartbeat for this long no longer counts as watching.
     pub watching_ttl_secs: u64,
+    /// A verified session is kept in the process this long (0: not at all).
+    pub session_cache_secs: u64,
     /// Open live connections (`/api/v1/videos/{vid}/live`) per replica; one more gets 503.
     pub live_max_connections: u32,
     /// Open live connections per user, or per anonymous address, per replica; one more gets 429.
@@ -142,6 +144,7 @@ impl Default for Settings {
             job_lease_secs: 30,
             job_retry_secs: 5,
             watching_ttl_secs: 45,
+            session_cache_secs: 10,
             live_max_connections: 20_000,
             live_max_per_client: 16,
             playback: "redirect".into(),
@@ -224,6 +227,7 @@ pub struct Config {
     pub job_lease: Duration,
     pub job_retry: Duration,
     pub watching_ttl: Duration,
+    pub session_cache: Duration,
     pub live_max_connections: u32,
     pub live_max_per_client: u32,
     pub playback: Playback,
@@ -435,6 +439,7 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         job_lease: job_lease(s.job_lease_secs)?,
         job_retry: positive("job_retry_secs", s.job_retry_secs)?,
         watching_ttl: positive("watching_ttl_secs", s.watching_ttl_secs)?,
+        session_cache: Duration::from_secs(s.session_cache_secs),
         live_max_connections: s.live_max_connections,
         live_max_per_client: s.live_max_per_client,
         playback,
@@ -503,6 +508,7 @@ impl Config {
             (env_name("job_lease_secs"), self.job_lease.as_secs().to_string()),
             (env_name("job_retry_secs"), self.job_retry.as_secs().to_string()),
             (env_name("watching_ttl_secs"), self.watching_ttl.as_secs().to_string()),
+            (env_name("session_cache_secs"), self.session_cache.as_secs().to_string()),
             (env_name("live_max_connections"), self.live_max_connections.to_string()),
             (env_name("live_max_per_client"), self.live_max_per_client.to_string()),
             (env_name("playback"), format!("{:?}", self.playback).to_ascii_lowercase()),

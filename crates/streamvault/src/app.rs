@@ -2,6 +2,7 @@
 //! the configured roles into one service.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use streamvault_amqp::AmqpJobQueue;
@@ -58,6 +59,8 @@ pub struct App {
     /// Who watches what now (counts shared through the bus's Redis when there is one), and
     /// the live connections of this replica.
     pub live: Live,
+    /// Forgets sessions other replicas ended.
+    session_cache_task: Arc<tokio::task::AbortHandle>,
 }
 
 impl App {
@@ -83,7 +86,6 @@ impl App {
         let policy =
             SessionPolicy { idle: config.session_idle, absolute: config.session_absolute, ..Default::default() };
         let users = Arc::new(SqlUserRepo::new(metadata.clone()));
-        let accounts = Accounts::new(users.clone(), sessions, throttle.clone(), throttle_policy, policy);
         let (bus, redis_bus, viewers): (Arc<dyn EventBus>, _, Arc<dyn ViewerRegistry>) = match &config.bus_url {
             Some(url) => {
                 let bus = Arc::new(RedisBus::connect(url, "sv:").await?);
@@ -93,6 +95,13 @@ impl App {
             }
             None => (Arc::new(LocalBus::new()), None, Arc::new(LocalViewers::new())),
         };
+        // Replicas sharing a server database without a bus cannot tell each other that a
+        // session ended: there, a cached session lives at most a second.
+        let alone = config.bus_url.is_some() || config.database_url.starts_with("sqlite:");
+        let cache_ttl = if alone { config.session_cache } else { config.session_cache.min(Duration::from_secs(1)) };
+        let accounts = Accounts::new(users.clone(), sessions, throttle.clone(), throttle_policy, policy)
+            .with_session_cache(bus.clone(), cache_ttl);
+        let session_cache_task = Arc::new(accounts.session_cache().follow(bus.as_ref()).abort_handle());
         let (blobs, blob_health) = streamvault_blobs::open(&config.storage_url)?;
         let blob_index = Arc::new(SqlBlobIndex::new(metadata.clone()));
         let holding = match blobs.is_remote() {
@@ -199,6 +208,7 @@ impl App {
             live,
             bus,
             redis_bus,
+            session_cache_task,
             config,
             metadata,
             redis,
@@ -294,6 +304,7 @@ impl App {
     }
 
     pub async fn close(self) {
+        self.session_cache_task.abort();
         if let Some(redis) = &self.redis {
             redis.quit().await;
         }

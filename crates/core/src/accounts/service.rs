@@ -6,10 +6,11 @@ use crate::ids::{Id, SessionId, UserId};
 use chrono::Utc;
 
 use super::password::{PasswordHasher, validate_password};
+use super::session_cache::{SESSIONS_TOPIC, SessionCache};
 use super::token::{SessionToken, hash_token};
 use super::username::{username_key, validate_username};
 use crate::accounts::{Session, User};
-use crate::ports::{LoginThrottle, SessionStore, ThrottlePolicy, UserRepo};
+use crate::ports::{EventBus, LoginThrottle, SessionStore, ThrottlePolicy, UserRepo};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,9 @@ pub struct Accounts {
     limits: ThrottlePolicy,
     hasher: PasswordHasher,
     policy: SessionPolicy,
+    cache: SessionCache,
+    /// Where ended sessions are announced to the other replicas' caches.
+    bus: Option<Arc<dyn EventBus>>,
 }
 
 impl Accounts {
@@ -74,7 +78,39 @@ impl Accounts {
         limits: ThrottlePolicy,
         policy: SessionPolicy,
     ) -> Self {
-        Self { users, sessions, throttle, limits, hasher: PasswordHasher::default(), policy }
+        Self {
+            users,
+            sessions,
+            throttle,
+            limits,
+            hasher: PasswordHasher::default(),
+            policy,
+            cache: SessionCache::new(Duration::ZERO),
+            bus: None,
+        }
+    }
+
+    /// Keeps verified sessions `ttl` in the process, forgetting ended ones on every replica
+    /// through `bus` (the caller runs [`SessionCache::follow`] on it).
+    pub fn with_session_cache(mut self, bus: Arc<dyn EventBus>, ttl: Duration) -> Self {
+        self.cache = SessionCache::new(ttl);
+        self.bus = Some(bus);
+        self
+    }
+
+    pub fn session_cache(&self) -> &SessionCache {
+        &self.cache
+    }
+
+    /// A session of `user` ended (or all did): no replica accepts it from its cache any more.
+    async fn ended(&self, user: UserId) {
+        self.cache.forget_user(user);
+        if let Some(bus) = &self.bus
+            && let Err(e) = bus.publish(SESSIONS_TOPIC, bytes::Bytes::from(user.to_string())).await
+        {
+            // The others' entries run out with their time-to-live.
+            tracing::warn!(user_id = %user, error = %e.report(), "ended session not announced to the other replicas");
+        }
     }
 
     /// How long a session may live at most: the web pages' cookie lasts as long.
@@ -170,10 +206,16 @@ impl Accounts {
         if token.is_empty() || token.len() > 128 {
             return Err(INVALID);
         }
-        let Some(session) = self.sessions.find_by_token_hash(&hash_token(token)).await? else {
+        let key = hash_token(token);
+        let now = Utc::now();
+        if let Some(hit) = self.cache.get(&key)
+            && hit.session.is_live(now, self.policy.idle)
+        {
+            return Ok(hit);
+        }
+        let Some(session) = self.sessions.find_by_token_hash(&key).await? else {
             return Err(INVALID);
         };
-        let now = Utc::now();
         if !session.is_live(now, self.policy.idle) {
             // Expired: gone for good. A failed delete only leaves it to the periodic purge.
             let _ = self.sessions.delete(session.user_id, session.id).await;
@@ -188,7 +230,9 @@ impl Accounts {
         if stale {
             self.sessions.touch(&session, now, self.policy.idle).await?;
         }
-        Ok(Authenticated { user, session })
+        let auth = Authenticated { user, session };
+        self.cache.put(key, auth.clone());
+        Ok(auth)
     }
 
     /// Changes the password after checking the current one (throttled like a login), and ends
@@ -204,12 +248,14 @@ impl Accounts {
         validate_password(new)?;
         self.users.set_password_hash(auth.user.id, &self.hasher.hash(new).await?).await?;
         self.sessions.delete_all_for_user(auth.user.id, Some(auth.session.id)).await?;
+        self.ended(auth.user.id).await;
         tracing::info!(user_id = %auth.user.id, "password changed; other sessions ended");
         Ok(())
     }
 
     pub async fn logout(&self, auth: &Authenticated) -> Result<()> {
         self.sessions.delete(auth.user.id, auth.session.id).await?;
+        self.ended(auth.user.id).await;
         Ok(())
     }
 
@@ -224,12 +270,18 @@ impl Accounts {
 
     /// Ends one of the user's sessions; another user's session id is simply not found.
     pub async fn end_session(&self, user_id: UserId, session_id: SessionId) -> Result<()> {
-        if self.sessions.delete(user_id, session_id).await? { Ok(()) } else { Err(Error::NotFound("session")) }
+        if !self.sessions.delete(user_id, session_id).await? {
+            return Err(Error::NotFound("session"));
+        }
+        self.ended(user_id).await;
+        Ok(())
     }
 
     /// "Sign out everywhere else".
     pub async fn end_other_sessions(&self, auth: &Authenticated) -> Result<u64> {
-        self.sessions.delete_all_for_user(auth.user.id, Some(auth.session.id)).await
+        let n = self.sessions.delete_all_for_user(auth.user.id, Some(auth.session.id)).await?;
+        self.ended(auth.user.id).await;
+        Ok(n)
     }
 
     pub async fn purge_expired_sessions(&self) -> Result<u64> {

@@ -108,3 +108,64 @@ async fn periodic_tasks_run_once_per_period_across_workers() {
     b.stop().await;
     db.drop_db().await;
 }
+
+async fn login(srv: &TestServer, name: &str) -> String {
+    body(srv.login(name, PWD).await).await["session_id"].as_str().unwrap().to_owned()
+}
+
+/// Polls `GET /api/v1/me` on `srv` with `token` until it is refused; whether that happened
+/// within a second.
+async fn refused_within_a_second(srv: &TestServer, token: &str) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(1) {
+        if srv.me_status(token).await == StatusCode::UNAUTHORIZED {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// Sessions verified on a replica stay in its cache for seconds (STREAMVAULT_SESSION_CACHE_SECS),
+/// but one that ends on another replica is refused everywhere within a second: the ending is
+/// announced on the event bus. Logout, "sign out everywhere else", ending one session by id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_session_is_refused_by_every_replica_within_a_second() {
+    let (Some(db), Some(redis)) = (TestDb::create(Backend::Postgres).await, redis_url().await) else { return };
+    let shared = json!({"bus_url": redis, "session_cache_secs": 600});
+    let a = TestServer::start(&db, shared.clone()).await;
+    let b = TestServer::start(&db, shared).await;
+    let name = user();
+    let t1 = a.signup(&name).await;
+    // Cached on B (a long time-to-live: only the bus can take it out in time).
+    assert_eq!(b.me_status(&t1).await, StatusCode::OK);
+    assert_eq!(b.me_status(&t1).await, StatusCode::OK);
+    let res = a.authed(Method::DELETE, &format!("/api/v1/user/{name}"), &t1).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert!(refused_within_a_second(&b, &t1).await, "B still accepts the session logged out on A");
+
+    // Everywhere else: two sessions cached on A, ended from B.
+    let (keep, t2, t3) = (login(&b, &name).await, login(&a, &name).await, login(&a, &name).await);
+    for t in [&keep, &t2, &t3] {
+        assert_eq!(a.me_status(t).await, StatusCode::OK);
+    }
+    let res = b.authed(Method::DELETE, "/api/v1/me/sessions", &keep).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert!(refused_within_a_second(&a, &t2).await && refused_within_a_second(&a, &t3).await);
+    assert_eq!(a.me_status(&keep).await, StatusCode::OK, "the session that asked stays");
+
+    // One session ended by its id, from the other replica.
+    let t4 = login(&a, &name).await;
+    assert_eq!(a.me_status(&t4).await, StatusCode::OK);
+    let list = body(b.authed(Method::GET, "/api/v1/me/sessions", &keep).send().await.unwrap()).await;
+    let sessions = list.as_array().or_else(|| list["sessions"].as_array()).expect("a list of sessions").clone();
+    let ids: Vec<String> =
+        sessions.iter().filter(|s| s["current"] != true).map(|s| s["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids.len(), 1, "{list}");
+    let res = b.authed(Method::DELETE, &format!("/api/v1/me/sessions/{}", ids[0]), &keep).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert!(refused_within_a_second(&a, &t4).await);
+    a.stop().await;
+    b.stop().await;
+    db.drop_db().await;
+}
