@@ -66,6 +66,10 @@ pub struct App {
 impl App {
     /// Connects to every configured backend and applies pending migrations.
     pub async fn connect(config: Config) -> Result<App> {
+        // Only workers run media jobs: other roles do not start ffprobe. Looking for ffmpeg
+        // takes longer than the rest of start-up, so it runs meanwhile.
+        let ffmpeg =
+            config.roles.has(Role::Worker).then(|| tokio::spawn(streamvault_ffmpeg::Ffmpeg::detect(config.media_nice)));
         let metadata = MetadataStore::connect(&config.database_url, config.db_max_connections).await?;
         metadata.migrate().await?;
 
@@ -176,10 +180,11 @@ impl App {
             live.clone(),
             danmaku_key.as_bytes(),
         );
-        // Only workers run media jobs: other roles do not spawn ffprobe at start.
-        let ffmpeg = match config.roles.has(Role::Worker) {
-            true => streamvault_ffmpeg::Ffmpeg::detect(config.media_nice).await,
-            false => None,
+        let ffmpeg = match ffmpeg {
+            Some(detecting) => {
+                detecting.await.map_err(|e| streamvault_core::Error::internal_in("ffmpeg detection", e))?
+            }
+            None => None,
         };
         if ffmpeg.is_none() && config.roles.has(Role::Worker) {
             tracing::warn!(

@@ -28,11 +28,17 @@ impl Ffmpeg {
     /// The ffmpeg tools on the `PATH`, if both run. Encoders run under `nice -n {nice}` (when
     /// `nice` is there) so that playback and uploads on the same machine keep their CPU.
     pub async fn detect(nice: i32) -> Option<Ffmpeg> {
-        let niced = nice != 0 && Tool::runs("nice", &["-n", "0", "true"]).await;
+        // Three processes to start: at once, not one after another (start-up waits for them).
+        let (has_nice, has_ffprobe, has_ffmpeg) = tokio::join!(
+            async { nice != 0 && Tool::runs("nice", &["-n", "0", "true"]).await },
+            Tool::runs("ffprobe", &["-version"]),
+            Tool::runs("ffmpeg", &["-version"]),
+        );
+        let niced = has_nice;
         if nice != 0 && !niced {
             tracing::warn!("`nice` is not on the PATH: ffmpeg runs at normal priority");
         }
-        let ok = Tool::runs("ffprobe", &["-version"]).await && Tool::runs("ffmpeg", &["-version"]).await;
+        let ok = has_ffprobe && has_ffmpeg;
         ok.then(|| Ffmpeg { ffprobe: Tool::new("ffprobe", None), ffmpeg: Tool::new("ffmpeg", niced.then_some(nice)) })
     }
 }
