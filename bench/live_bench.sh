@@ -36,7 +36,7 @@ ffmpeg -v error -f lavfi -i testsrc=size=64x64:rate=25 -frames:v 1 -c:v libx264 
 serve() {
   local dir=$1 port=$2
   shift 2
-  env STREAMVAULT_LOG=warn STREAMVAULT_LIVE_MAX_PER_CLIENT=100000 STREAMVAULT_LIVE_MAX_CONNECTIONS=100000 "$@" \
+  env STREAMVAULT_LOG=warn STREAMVAULT_LIVE_MAX_PER_CLIENT=100000 STREAMVAULT_LIVE_MAX_PER_ADDRESS=100000 STREAMVAULT_LIVE_MAX_CONNECTIONS=100000 "$@" \
     "$bin" serve --roles api,stream --listen "127.0.0.1:$port" --data-dir "$dir" > "$dir.out" 2> "$dir.err" &
   pids+=($!)
   for _ in $(seq 1 100); do grep -q "http://" "$dir.out" 2>/dev/null && return; sleep 0.1; done

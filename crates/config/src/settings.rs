@@ -84,6 +84,8 @@ pub struct Settings {
     pub live_max_connections: u32,
     /// Open live connections per user, or per anonymous address, per replica; one more gets 429.
     pub live_max_per_client: u32,
+    /// Open live connections from one address, signed in or not, per replica; one more gets 429.
+    pub live_max_per_address: u32,
     /// `redirect` (to a presigned URL) or `proxy`, for blobs in object storage.
     #[serde(deserialize_with = "lenient_string")]
     pub playback: String,
@@ -147,6 +149,7 @@ impl Default for Settings {
             session_cache_secs: 10,
             live_max_connections: 20_000,
             live_max_per_client: 16,
+            live_max_per_address: 256,
             playback: "redirect".into(),
             db_max_connections: 16,
             log_format: "auto".into(),
@@ -230,6 +233,7 @@ pub struct Config {
     pub session_cache: Duration,
     pub live_max_connections: u32,
     pub live_max_per_client: u32,
+    pub live_max_per_address: u32,
     pub playback: Playback,
     pub db_max_connections: u32,
     pub log_format: LogFormat,
@@ -371,6 +375,9 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
     if s.live_max_connections == 0 {
         return Err(bad("live_max_connections", "must be greater than 0".into()));
     }
+    if s.live_max_per_address == 0 {
+        return Err(bad("live_max_per_address", "must be greater than 0".into()));
+    }
     if s.live_max_per_client == 0 {
         return Err(bad("live_max_per_client", "must be greater than 0".into()));
     }
@@ -442,6 +449,7 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         session_cache: Duration::from_secs(s.session_cache_secs),
         live_max_connections: s.live_max_connections,
         live_max_per_client: s.live_max_per_client,
+        live_max_per_address: s.live_max_per_address,
         playback,
         db_max_connections: s.db_max_connections,
         log_format,
@@ -511,6 +519,7 @@ impl Config {
             (env_name("session_cache_secs"), self.session_cache.as_secs().to_string()),
             (env_name("live_max_connections"), self.live_max_connections.to_string()),
             (env_name("live_max_per_client"), self.live_max_per_client.to_string()),
+            (env_name("live_max_per_address"), self.live_max_per_address.to_string()),
             (env_name("playback"), format!("{:?}", self.playback).to_ascii_lowercase()),
             (env_name("db_max_connections"), self.db_max_connections.to_string()),
             (env_name("log_format"), format!("{:?}", self.log_format).to_ascii_lowercase()),

@@ -171,6 +171,7 @@ impl App {
                 ttl: config.watching_ttl,
                 max_connections: config.live_max_connections as usize,
                 max_per_client: config.live_max_per_client as usize,
+                max_per_address: config.live_max_per_address as usize,
             },
         );
         let bullets = Bullets::new(

@@ -10,6 +10,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::Live;
+use super::line;
 use super::model::{Danmaku, Mode, Size};
 use crate::accounts::User;
 use crate::ids::{DanmakuId, Id, VideoId};
@@ -37,15 +38,6 @@ pub const MAX_WORD_CHARS: usize = 30;
 /// Buckets of the density strip over a video's length (fewer for a short one: a second each
 /// at least).
 pub const DENSITY_BUCKETS: u64 = 100;
-
-/// Characters that draw nothing or break the line or the direction of what follows: controls
-/// (C0, C1), line and paragraph separators, zero-width and bidirectional formatting, the BOM
-/// and the specials block. A bullet comment is one visible line.
-fn unseen(c: char) -> bool {
-    c.is_control()
-        || matches!(c as u32,
-            0x061C | 0x180E | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xFFF0..=0xFFFF)
-}
 
 /// What a viewer posts.
 #[derive(Debug, Clone)]
@@ -95,10 +87,10 @@ pub struct Exported {
     pub sender: String,
 }
 
-/// The blocked word a text contains, if any: compared without regard to case.
+/// The blocked word a text contains, if any: compared without regard to case or width.
 fn blocked<'w>(words: &'w [String], text: &str) -> Option<&'w str> {
-    let text = text.to_lowercase();
-    words.iter().map(String::as_str).find(|w| text.contains(&w.to_lowercase()))
+    let text = line::fold(text);
+    words.iter().map(String::as_str).find(|w| text.contains(&line::fold(w)))
 }
 
 /// The bus topic of a video's live events.
@@ -152,15 +144,7 @@ impl Bullets {
         if chars == 0 || chars > MAX_CHARS {
             return Err(Error::invalid(ErrorCode::BadText, format!("text is 1 to {MAX_CHARS} characters")));
         }
-        if p.text.chars().any(unseen) {
-            return Err(Error::invalid(
-                ErrorCode::BadText,
-                "text is one line without control, format or direction characters",
-            ));
-        }
-        if p.text.trim().is_empty() {
-            return Err(Error::invalid(ErrorCode::BadText, "text is not only spaces"));
-        }
+        line::check(&p.text, "text")?;
         // Until the video is probed its length is not known: the longest a video may be.
         let end = v.media.duration_ms.unwrap_or(MAX_T_MS).min(MAX_T_MS);
         if p.t_ms > end {
@@ -221,10 +205,20 @@ impl Bullets {
 
     /// Segment `n` (video time `[n·6 min, (n+1)·6 min)`) of a video the viewer may watch.
     pub async fn segment(&self, viewer: Option<&User>, video: VideoId, n: u64) -> Result<Vec<Shown>> {
-        self.videos.playable(viewer, video).await?;
-        // A segment past any video's end is empty, however far.
+        let (v, _) = self.videos.playable(viewer, video).await?;
         let from = n.saturating_mul(SEGMENT_MS);
-        let list = self.repo.segment(video, from, from.saturating_add(SEGMENT_MS), PER_SEGMENT).await?;
+        let mut to = from.saturating_add(SEGMENT_MS);
+        if let Some(length) = v.media.duration_ms {
+            // Ones posted past the end before the length was known belong to the last segment;
+            // a segment past it is empty, however far.
+            let last = length.saturating_sub(1) / SEGMENT_MS;
+            match n.cmp(&last) {
+                std::cmp::Ordering::Greater => return Ok(Vec::new()),
+                std::cmp::Ordering::Equal => to = MAX_T_MS + 1,
+                std::cmp::Ordering::Less => {}
+            }
+        }
+        let list = self.repo.segment(video, from, to, PER_SEGMENT).await?;
         Ok(list.iter().map(|d| self.show(d)).collect())
     }
 
@@ -242,17 +236,24 @@ impl Bullets {
     /// Its author takes it back (within two minutes), or the video's owner hides it.
     pub async fn remove(&self, user: &User, video: VideoId, id: DanmakuId) -> Result<()> {
         let (v, _) = self.videos.playable(Some(user), video).await?;
-        let d =
-            self.repo.get(id).await?.filter(|d| d.video_id == video && !d.hidden).ok_or(Error::NotFound("danmaku"))?;
+        let d = self.repo.get(id).await?.filter(|d| d.video_id == video).ok_or(Error::NotFound("danmaku"))?;
         let age = Utc::now().signed_duration_since(d.created_at).to_std().unwrap_or_default();
+        // Its author may take back one that was held back too: answering otherwise would tell
+        // them it was held.
         if d.sender == user.id && age <= RETRACT_WITHIN {
             self.repo.delete(id).await?;
+        } else if d.hidden {
+            return Err(Error::NotFound("danmaku"));
         } else if v.author_id == user.id {
             self.repo.hide(id).await?;
         } else if d.sender == user.id {
             return Err(Error::Forbidden("a bullet comment can be taken back within two minutes"));
         } else {
             return Err(Error::Forbidden("only its author or the video's owner can remove it"));
+        }
+        if !d.hidden {
+            // Players that have it stop showing it.
+            self.live.announce(video, serde_json::json!({ "type": "removed", "id": id })).await;
         }
         Ok(())
     }
@@ -277,7 +278,13 @@ impl Bullets {
         let (v, _) = self.videos.playable(viewer, video).await?;
         // Until the video is probed its length is not known: one read, as one segment.
         let ranges: Vec<(u64, u64)> = match v.media.duration_ms {
-            Some(d) => (0..=d.min(MAX_T_MS) / SEGMENT_MS).map(|n| (n * SEGMENT_MS, (n + 1) * SEGMENT_MS)).collect(),
+            Some(d) => {
+                // The last segment takes in any posted past the end before the length was known.
+                let last = d.min(MAX_T_MS).saturating_sub(1) / SEGMENT_MS;
+                (0..=last)
+                    .map(|n| (n * SEGMENT_MS, if n == last { MAX_T_MS + 1 } else { (n + 1) * SEGMENT_MS }))
+                    .collect()
+            }
             None => vec![(0, MAX_T_MS + 1)],
         };
         let mut all = Vec::new();
@@ -298,22 +305,25 @@ impl Bullets {
     /// Replaces the user's blocked words (each 1 to 30 characters on one line, at most 200;
     /// the same word twice, in any case, once). Comments already posted stay as they are.
     pub async fn set_blocked_words(&self, owner: &User, words: Vec<String>) -> Result<Vec<String>> {
+        // Counted before anything else is done with them.
+        if words.len() > MAX_BLOCKED_WORDS {
+            return Err(Error::invalid(ErrorCode::TooLong, format!("at most {MAX_BLOCKED_WORDS} blocked words")));
+        }
         let mut list: Vec<String> = Vec::with_capacity(words.len());
+        let mut seen = std::collections::HashSet::new();
         for w in words {
             let w = w.trim();
             let chars = w.chars().count();
-            if chars == 0 || chars > MAX_WORD_CHARS || w.chars().any(unseen) {
+            if chars == 0 || chars > MAX_WORD_CHARS {
                 return Err(Error::invalid(
                     ErrorCode::BadText,
-                    format!("a blocked word is 1 to {MAX_WORD_CHARS} characters on one line"),
+                    format!("a blocked word is 1 to {MAX_WORD_CHARS} characters"),
                 ));
             }
-            if !list.iter().any(|seen| seen.to_lowercase() == w.to_lowercase()) {
+            line::check(w, "a blocked word")?;
+            if seen.insert(line::fold(w)) {
                 list.push(w.to_owned());
             }
-        }
-        if list.len() > MAX_BLOCKED_WORDS {
-            return Err(Error::invalid(ErrorCode::TooLong, format!("at most {MAX_BLOCKED_WORDS} blocked words")));
         }
         self.repo.set_blocked_words(owner.id, &list).await?;
         Ok(list)

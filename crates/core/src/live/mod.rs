@@ -3,6 +3,7 @@
 //! shared by every replica); a viewer counts while its player sends heartbeats.
 
 mod danmaku;
+pub mod line;
 mod model;
 mod seats;
 
@@ -48,13 +49,19 @@ impl Viewer<'_> {
     pub fn key(&self) -> String {
         match self {
             Viewer::User(u) => format!("u:{}", u.id),
-            // An IPv6 client may hold a whole /64: it counts once.
-            Viewer::Anonymous(IpAddr::V6(ip)) => {
-                let s = ip.segments();
-                format!("a:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-            Viewer::Anonymous(ip) => format!("a:{ip}"),
+            Viewer::Anonymous(ip) => format!("a:{}", address(*ip)),
         }
+    }
+}
+
+/// A client address as a key: an IPv6 client may hold a whole /64, so it counts once.
+fn address(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(ip) => {
+            let s = ip.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        IpAddr::V4(ip) => ip.to_string(),
     }
 }
 
@@ -73,11 +80,13 @@ pub struct LiveSettings {
     /// Open live connections per replica, and per client.
     pub max_connections: usize,
     pub max_per_client: usize,
+    /// Open live connections from one address, signed in or not (accounts cost nothing).
+    pub max_per_address: usize,
 }
 
 impl Default for LiveSettings {
     fn default() -> Self {
-        Self { ttl: WATCHING_TTL, max_connections: 20_000, max_per_client: 16 }
+        Self { ttl: WATCHING_TTL, max_connections: 20_000, max_per_client: 16, max_per_address: 256 }
     }
 }
 
@@ -88,6 +97,8 @@ pub struct Live {
     bus: Arc<dyn EventBus>,
     views: ViewCounter,
     seats: Seats,
+    per_client: usize,
+    per_address: usize,
     ttl: Duration,
     /// Set when the replica stops: its live connections are told to reconnect elsewhere.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -106,7 +117,9 @@ impl Live {
             viewers,
             bus,
             views,
-            seats: Seats::new(settings.max_connections, settings.max_per_client),
+            seats: Seats::new(settings.max_connections),
+            per_client: settings.max_per_client,
+            per_address: settings.max_per_address,
             ttl: settings.ttl,
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
@@ -143,15 +156,27 @@ impl Live {
         self.viewers.watching(video, self.ttl).await
     }
 
-    /// Joins the live events of a video the viewer may play, taking one of the replica's
-    /// seats for live connections (429 past the client's share, 503 when none is left).
-    pub async fn join(&self, viewer: Viewer<'_>, video: VideoId) -> Result<Room> {
+    /// Joins the live events of a video the viewer may play, from address `from`, taking one
+    /// of the replica's seats for live connections (429 past the viewer's or the address's
+    /// share, 503 when none is left).
+    pub async fn join(&self, viewer: Viewer<'_>, from: IpAddr, video: VideoId) -> Result<Room> {
         let (v, _) = self.videos.playable(viewer.user(), video).await?;
         let key = viewer.key();
-        let seat = self.seats.take(&key)?;
+        let seat = self
+            .seats
+            .take(&[(key.clone(), self.per_client), (format!("addr:{}", address(from)), self.per_address)])?;
         let events = self.bus.subscribe(&topic(video));
         let stopping = self.stopping.subscribe();
-        Ok(Room { live: self.clone(), video, key, duration_ms: v.media.duration_ms, events, stopping, _seat: seat })
+        Ok(Room {
+            live: self.clone(),
+            video,
+            key,
+            viewer: viewer.user().cloned(),
+            duration_ms: v.media.duration_ms,
+            events,
+            stopping,
+            _seat: seat,
+        })
     }
 
     /// Sends `event` (a JSON object) to the video's live viewers on every replica, with the
@@ -178,6 +203,7 @@ pub struct Room {
     live: Live,
     video: VideoId,
     key: String,
+    viewer: Option<User>,
     duration_ms: Option<u64>,
     events: Subscription,
     stopping: tokio::sync::watch::Receiver<bool>,
@@ -209,5 +235,11 @@ impl Room {
 
     pub async fn watching(&self) -> Result<Watching> {
         self.live.viewers.watching(self.video, self.live.ttl).await
+    }
+
+    /// Whether the viewer may still play the video (it may have been deleted, or unpublished,
+    /// since the connection opened): 404 when not.
+    pub async fn still_playable(&self) -> Result<()> {
+        self.live.videos.playable(self.viewer.as_ref(), self.video).await.map(|_| ())
     }
 }

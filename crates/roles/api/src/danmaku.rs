@@ -129,15 +129,22 @@ pub async fn meta(
 }
 
 /// Characters a bullet comment (or a blocked word) may hold: none of those that draw nothing or
-/// break the line or its direction, and at least one that is not a space.
-const ONE_LINE: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF]*[^\\s\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF][^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF0-\\uFFFF]*$";
+/// break the line or its direction, and at least one that is not a space (the rest of the rule,
+/// on combining marks and characters beyond the BMP, no JSON Schema pattern states).
+fn one_line_pattern() -> String {
+    let class: String = streamvault_core::live::line::UNSEEN_BMP
+        .iter()
+        .map(|&(a, b)| if a == b { format!("\\u{a:04X}") } else { format!("\\u{a:04X}-\\u{b:04X}") })
+        .collect();
+    format!("^[^{class}]*[^\\s{class}][^{class}]*$")
+}
 
 fn one_line(max: usize) -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .min_length(Some(1))
         .max_length(Some(max))
-        .pattern(Some(ONE_LINE))
+        .pattern(Some(one_line_pattern()))
         .build()
 }
 

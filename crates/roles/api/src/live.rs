@@ -39,6 +39,7 @@ impl From<Watching> for WatchingJson {
     params(("vid" = String, Path, description = "Video id")),
     responses(
         (status = 200, description = "Counted; the counts with this viewer", body = WatchingJson),
+        (status = 403, description = "Sent from another site's page (`Origin`)", body = ErrorBody),
         (status = 404, description = "Unknown, deleted, not uploaded yet, or another user's unpublished video", body = ErrorBody),
         (status = 503, description = "The viewer registry is down; see Retry-After", body = ErrorBody),
     ))]
@@ -47,7 +48,12 @@ pub async fn heartbeat(
     MaybeAuth(auth): MaybeAuth,
     Client(client): Client,
     Path(vid): Path<VideoId>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<WatchingJson>, ApiError> {
+    // Another site's page could make each of its visitors count as watching this video.
+    if !streamvault_http::auth::same_origin(&headers) {
+        return Err(streamvault_core::Error::Forbidden("heartbeats only come from this site's pages").into());
+    }
     let addr = client.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.addr);
     let viewer = match &auth {
         Some(a) => Viewer::User(&a.user),

@@ -12,8 +12,11 @@
 //! `{"type":"danmaku","danmaku":{…},"watching":{…}}` for each bullet comment posted;
 //! `{"type":"watching","watching":{…}}` every 15 s (or in answer to a heartbeat).
 //! Client → server: `{"type":"heartbeat"}` while the player plays; other types are ignored.
+//! `{"type":"removed","id"}` when a bullet comment is taken back or hidden.
 //! A client that falls behind is closed with 1013 (try again later): it reconnects and
 //! catches up from the segments. Nothing is buffered for it beyond the socket's own buffers.
+//! Every 15 s the session the connection opened with and the video are checked again: a
+//! session that ended or a video that is gone closes it with 1008.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -25,11 +28,12 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use futures::SinkExt;
 use serde::Deserialize;
+use streamvault_core::accounts::Accounts;
 use streamvault_core::ids::VideoId;
 use streamvault_core::live::{Room, Viewer};
 use streamvault_core::ports::{Missed, Watching};
 use streamvault_core::{Error, ErrorCode};
-use streamvault_http::auth::{MaybeAuth, Source, credential, same_origin};
+use streamvault_http::auth::{MaybeAuth, credential, same_origin};
 use streamvault_http::error::ErrorBody;
 use streamvault_http::path::Path;
 use streamvault_http::{ApiError, Client};
@@ -49,7 +53,9 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// faster), and at most this many to a write.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 const MAX_BATCH: usize = 64;
-/// The viewer count is refreshed this often (the players' heartbeat period).
+/// Heartbeats closer together than this on one connection are not counted.
+const MIN_BEAT: Duration = Duration::from_secs(5);
+/// The viewer count is refreshed, and the session and the video checked again, this often (the players' heartbeat period).
 const TICK: Duration = Duration::from_secs(15);
 /// A client silent this long (no message, no pong) is gone.
 const IDLE: Duration = Duration::from_secs(75);
@@ -68,7 +74,7 @@ struct ClientMessage {
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, description = "Not a WebSocket handshake", body = ErrorBody),
-        (status = 403, description = "A session cookie sent from another site's page", body = ErrorBody),
+        (status = 403, description = "Opened from another site's page (`Origin`)", body = ErrorBody),
         (status = 404, description = "A video the caller cannot play", body = ErrorBody),
         (status = 429, description = "This user or address holds its share of live connections; see Retry-After", body = ErrorBody),
         (status = 503, description = "This replica holds all the live connections it takes, or a backend is down; see Retry-After", body = ErrorBody),
@@ -84,26 +90,31 @@ pub async fn live(
     let upgrade = upgrade.map_err(|e| {
         Error::invalid(ErrorCode::BadHeader, format!("a WebSocket handshake is expected here: {}", e.body_text()))
     })?;
-    // A page of another site can open a WebSocket to us with the viewer's cookie, and read
-    // what comes back: the cookie only counts from our own pages.
-    if credential(&headers)?.is_some_and(|c| c.source == Source::Cookie) && !same_origin(&headers) {
-        return Err(
-            Error::Forbidden("a live connection with the session cookie only opens from this site's pages").into()
-        );
+    // A page of another site could open a WebSocket to us with the viewer's cookie and read
+    // what comes back, or make each of its visitors count as watching: browsers say whose page
+    // it is (`Origin`), and only ours may. Other clients send no `Origin`.
+    if !same_origin(&headers) {
+        return Err(Error::Forbidden("a live connection only opens from this site's pages").into());
     }
     let addr = client.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.addr);
     let viewer = match &auth {
         Some(a) => Viewer::User(&a.user),
         None => Viewer::Anonymous(addr),
     };
-    let room = st.live.join(viewer, vid).await?;
+    let room = st.live.join(viewer, addr, vid).await?;
+    // The session is checked again as the connection goes on: one that ends closes it.
+    let token = match auth {
+        Some(_) => credential(&headers)?.map(|c| c.token),
+        None => None,
+    };
+    let accounts = st.accounts.clone();
     Ok(upgrade
         .read_buffer_size(BUFFER)
         .write_buffer_size(BUFFER)
         .max_write_buffer_size(MAX_QUEUED)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve(socket, room)))
+        .on_upgrade(move |socket| serve(socket, room, Recheck { accounts, token })))
 }
 
 fn watching(kind: &str, w: Watching) -> Message {
@@ -151,7 +162,25 @@ async fn gather(room: &mut Room, first: Message, last_write: tokio::time::Instan
     Ok(batch)
 }
 
-async fn serve(mut socket: WebSocket, mut room: Room) {
+/// What is checked again every [`TICK`]: the session the connection opened with.
+struct Recheck {
+    accounts: Accounts,
+    token: Option<String>,
+}
+
+impl Recheck {
+    /// Why the connection must end now, if it must.
+    async fn reason(&self, room: &Room) -> Option<&'static str> {
+        if let Some(token) = &self.token
+            && matches!(self.accounts.authenticate(token).await, Err(Error::Unauthenticated(_)))
+        {
+            return Some("the session ended");
+        }
+        matches!(room.still_playable().await, Err(Error::NotFound(_))).then_some("the video is gone")
+    }
+}
+
+async fn serve(mut socket: WebSocket, mut room: Room, recheck: Recheck) {
     let video = room.video();
     let hello = room.watching().await.unwrap_or_default();
     if !send(&mut socket, watching("hello", hello)).await {
@@ -161,6 +190,7 @@ async fn serve(mut socket: WebSocket, mut room: Room) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     let mut heard = tokio::time::Instant::now();
     let mut beat_since_tick = false;
+    let mut last_beat: Option<tokio::time::Instant> = None;
     let stopping = room.stopping();
     tokio::pin!(stopping);
     let mut last_write = tokio::time::Instant::now();
@@ -185,9 +215,13 @@ async fn serve(mut socket: WebSocket, mut room: Room) {
                 Some(Ok(Message::Text(text))) => {
                     heard = tokio::time::Instant::now();
                     match serde_json::from_str::<ClientMessage>(&text) {
+                        // A player beats every 15 s: closer ones are not counted (nor sent on
+                        // to the registry, which every replica shares).
+                        Ok(m) if m.kind == "heartbeat" && last_beat.is_some_and(|t| t.elapsed() < MIN_BEAT) => continue,
                         Ok(m) if m.kind == "heartbeat" => match room.heartbeat().await {
                             Ok(w) => {
                                 beat_since_tick = true;
+                                last_beat = Some(tokio::time::Instant::now());
                                 vec![watching("watching", w)]
                             }
                             Err(e) => {
@@ -209,6 +243,12 @@ async fn serve(mut socket: WebSocket, mut room: Room) {
                 Some(Err(_)) => break None,
             },
             _ = tick.tick() => {
+                if heard.elapsed() > IDLE {
+                    break Some(close(close_code::AWAY, "no word from the client"));
+                }
+                if let Some(why) = recheck.reason(&room).await {
+                    break Some(close(close_code::POLICY, why));
+                }
                 if std::mem::take(&mut beat_since_tick) {
                     continue;
                 }
@@ -217,12 +257,7 @@ async fn serve(mut socket: WebSocket, mut room: Room) {
                     Err(_) => continue,
                 }
             }
-            _ = ping.tick() => {
-                if heard.elapsed() > IDLE {
-                    break Some(close(close_code::AWAY, "no word from the client"));
-                }
-                vec![Message::Ping(Default::default())]
-            }
+            _ = ping.tick() => vec![Message::Ping(Default::default())],
         };
         if !send_all(&mut socket, out).await {
             break None;

@@ -281,9 +281,72 @@ async fn blocked_words_export_and_density(backend: Backend) {
     for p in [format!("/api/v1/videos/{none}/danmaku.xml"), format!("/api/v1/videos/{none}/danmaku/density")] {
         assert_eq!(srv.req(Method::GET, &p).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{p}");
     }
+    // Bypasses of the blocked word: invisible characters are refused, width and case folded.
+    for sneaky in ["剧\u{AD}透", "a\u{FE0F}b", "\u{3164}"] {
+        let who = srv.signup(&user()).await;
+        let (st, _) = post(&srv, &f.vid, &who, json!({"t_ms": 10, "text": sneaky})).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{sneaky:?}");
+    }
+    let (_, _) = put(json!(["spoiler"])).await;
+    let who = srv.signup(&user()).await;
+    let (st, wide) = post(&srv, &f.vid, &who, json!({"t_ms": 10, "text": "ＳＰＯＩＬＥＲ!"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let seg = segment(&srv, &f.vid, 0).await;
+    assert!(!seg["danmaku"].as_array().unwrap().iter().any(|d| d["id"] == wide["id"]), "fullwidth is held too");
+    // Its author can take back a held one like any other (204): nothing tells it was held.
+    let res = srv
+        .authed(Method::DELETE, &format!("/api/v1/videos/{}/danmaku/{}", f.vid, held["id"].as_str().unwrap()), &a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // A huge list is refused at once, before any work on it.
+    let huge: Vec<String> = (0..20_000).map(|i| format!("w{i}")).collect();
+    assert_eq!(put(json!(huge)).await.0, StatusCode::BAD_REQUEST);
     let _ = f.name;
     srv.stop().await;
     db.drop_db().await;
 }
 
 per_backend!(blocked_words_export_and_density);
+
+/// One posted past the end before the video's length was known belongs to its last segment,
+/// and to the export: the count, the segments and the export agree.
+async fn past_the_end_belongs_to_the_last_segment(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else { return };
+    let srv = TestServer::start(&db, json!({})).await;
+    let Some(f) = fixture(&srv).await else { return };
+    let poster = srv.signup(&user()).await;
+    let (st, d) = post(&srv, &f.vid, &poster, json!({"t_ms": 1000, "text": "inside"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{d}");
+    // As if posted while the length was unknown: moved past the end in the database.
+    let conn = db.connect().await;
+    {
+        use sea_orm::ConnectionTrait;
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+        let id = uuid::Uuid::parse_str(d["id"].as_str().unwrap()).unwrap();
+        let q = Query::update()
+            .table(Alias::new("danmaku"))
+            .value(Alias::new("t_ms"), 86_400_000i64)
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .to_owned();
+        assert_eq!(conn.execute(&q).await.unwrap().rows_affected(), 1);
+    }
+    conn.close().await.ok();
+    let seg = segment(&srv, &f.vid, 0).await;
+    assert_eq!(seg["danmaku"].as_array().unwrap().len(), 1, "in the last (here the only) segment: {seg}");
+    assert_eq!(segment(&srv, &f.vid, 240).await["danmaku"], json!([]), "not in a segment past the end");
+    let xml = srv
+        .req(Method::GET, &format!("/api/v1/videos/{}/danmaku.xml", f.vid))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(xml.contains(">inside</d>"), "{xml}");
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+per_backend!(past_the_end_belongs_to_the_last_segment);

@@ -67,7 +67,7 @@ async fn next_of(ws: &mut Ws, kind: &str) -> Value {
 /// How the server ended the connection: the close code, or `None` for a cut without one.
 async fn closed(ws: &mut Ws) -> Option<CloseCode> {
     loop {
-        match tokio::time::timeout(Duration::from_secs(15), ws.next()).await.expect("closed within 15 s") {
+        match tokio::time::timeout(Duration::from_secs(20), ws.next()).await.expect("closed within 20 s") {
             Some(Ok(Message::Close(c))) => return c.map(|c| c.code),
             Some(Ok(_)) => continue,
             Some(Err(_)) | None => return None,
@@ -184,9 +184,25 @@ async fn events_reach_viewers(backend: Backend) {
     let mut big = held.pop().unwrap();
     let _ = big.send(Message::text("x".repeat(64 * 1024))).await;
     assert_ne!(closed(&mut big).await, Some(CloseCode::Normal), "an oversized message ends it");
-    // Unknown message types are ignored (newer players may send more).
+    // Unknown message types are ignored (newer players may send more), and so is a heartbeat
+    // sooner than 5 s after the last: the next message is the next event, not an answer.
     v1.send(Message::text(r#"{"type":"something-new"}"#)).await.unwrap();
-    assert_eq!(heartbeat(&mut v1).await["now"], 2, "v1 and v2 beat; v3 opened but never played");
+    v1.send(Message::text(r#"{"type":"heartbeat"}"#)).await.unwrap();
+    let fourth = srv.signup(&user()).await;
+    let (_, later) = post(&srv.url, &vid, &fourth, "after the flood").await;
+    let m = next(&mut v1).await;
+    assert_eq!((m["type"].as_str(), &m["danmaku"]), (Some("danmaku"), &later), "{m}");
+    assert_eq!(m["watching"]["now"], 2, "v1 and v2 beat; v3 opened but never played");
+    // Another site's page gets no connection, with or without a cookie, and sends no
+    // heartbeats: its visitors would count as watching.
+    assert_eq!(refused(&srv.url, &vid, &[("origin", "https://evil.example")]).await, StatusCode::FORBIDDEN);
+    let res = srv
+        .req(Method::POST, &format!("/api/v1/videos/{vid}/watching"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     // Seats come back when connections end.
     drop((v1, v2, v3, bin, junk, big));
@@ -196,6 +212,54 @@ async fn events_reach_viewers(backend: Backend) {
 }
 
 per_backend!(events_reach_viewers);
+
+/// Accounts cost nothing: the connections from one address count together, signed in or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_take_a_replica() {
+    let Some(db) = TestDb::create(Backend::Sqlite).await else { return };
+    let srv = TestServer::start(&db, json!({"live_max_per_client": 2, "live_max_per_address": 3})).await;
+    let (_, _, vid) = playable(&srv).await;
+    let (a, b, c) = (srv.signup(&user()).await, srv.signup(&user()).await, srv.signup(&user()).await);
+    let mut held = Vec::new();
+    for t in [&a, &a, &b] {
+        held.push(open(&srv.url, &vid, &[("x-session-id", t)]).await.unwrap());
+    }
+    assert_eq!(
+        refused(&srv.url, &vid, &[("x-session-id", &c)]).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a third account"
+    );
+    assert_eq!(refused(&srv.url, &vid, &[]).await, StatusCode::TOO_MANY_REQUESTS, "anonymous from the same address");
+    held.pop();
+    assert!(poll(100, Duration::from_millis(50), || async { srv.app().live.connections() == 2 }).await);
+    held.push(open(&srv.url, &vid, &[("x-session-id", &c)]).await.unwrap());
+    drop(held);
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+/// Every 15 s a live connection checks again that its session lives and its video plays: a
+/// logout elsewhere, or the video's deletion, closes it (1008).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_connection_ends_with_its_session_or_its_video() {
+    let Some(db) = TestDb::create(Backend::Sqlite).await else { return };
+    let srv = TestServer::start(&db, json!({})).await;
+    let (name, owner, vid) = playable(&srv).await;
+    let viewer_name = user();
+    let viewer = srv.signup(&viewer_name).await;
+    let mut signed = open(&srv.url, &vid, &[("x-session-id", &viewer)]).await.unwrap();
+    let mut anon = open(&srv.url, &vid, &[]).await.unwrap();
+    next_of(&mut signed, "hello").await;
+    next_of(&mut anon, "hello").await;
+    let res = srv.authed(Method::DELETE, &format!("/api/v1/user/{viewer_name}"), &viewer).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(closed(&mut signed).await, Some(CloseCode::Policy), "the session ended");
+    let res = srv.authed(Method::DELETE, &format!("/api/v1/user/{name}/videos/{vid}"), &owner).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(closed(&mut anon).await, Some(CloseCode::Policy), "the video is gone");
+    srv.stop().await;
+    db.drop_db().await;
+}
 
 /// A viewer that stops reading is dropped: nothing queues for it beyond its socket's buffers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -422,10 +486,13 @@ async fn replicas_behind_a_balancer_survive_kill_9() {
         assert!(ids.contains(id), "{id} lost: {ids:?}");
     }
     // The viewers that go on beating stay; the one A counted expires (time-to-live 3 s here).
+    // (Heartbeats over HTTP: a live connection counts one per 5 s at most.)
     let mut now = Value::Null;
     for _ in 0..40 {
-        heartbeat(&mut again).await;
-        now = heartbeat(&mut on_b).await["now"].clone();
+        for t in [&t1, &t2] {
+            let res = http.post(format!("{base}/api/v1/videos/{vid}/watching")).header("x-session-id", t).send().await;
+            now = body(res.unwrap()).await["now"].clone();
+        }
         if now == 2 {
             break;
         }

@@ -263,6 +263,21 @@
     }
   }
 
+  /** Taken back by its author or hidden by the owner: out of the timeline and off the stage. */
+  function removed(id) {
+    for (const list of segments.values()) {
+      const i = list.findIndex((d) => d.id === id);
+      if (i >= 0) list.splice(i, 1);
+    }
+    for (const f of flying) {
+      if (f.el.dataset.id === id) {
+        f.anim.cancel();
+        f.el.remove();
+        flying.delete(f);
+      }
+    }
+  }
+
   let socket = null;
   let retry = 1000;
   let everOpen = false;
@@ -287,6 +302,7 @@
       }
       showWatching(m.watching);
       if (m.type === 'danmaku' && m.danmaku) arrived(m.danmaku, false);
+      if (m.type === 'removed' && m.id) removed(m.id);
     });
     ws.addEventListener('close', () => {
       if (socket !== ws) return;
