@@ -9,6 +9,8 @@
 #   DURATION=10 CONNS=16 bench/api_bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/nginx.sh
+source bench/nginx.sh
 
 duration="${DURATION:-5}"
 conns="${CONNS:-16}"
@@ -81,34 +83,13 @@ paths=(
   "home=/api/v1/videos"
   "search=/api/v1/videos?q=bench"
 )
-mkdir -p "$work/static" "$work/nginx"
+mkdir -p "$work/static"
 for p in "${paths[@]}"; do
   name="${p%%=*}"
   curl -sf "$base${p#*=}" -o "$work/static/$name.json"
 done
 chmod -R a+rX "$work"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  client_body_temp_path $work/nginx;
-  proxy_temp_path $work/nginx;
-  fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx;
-  scgi_temp_path $work/nginx;
-  server {
-    listen 127.0.0.1:$ng_port;
-    root $work/static;
-    default_type application/json;
-  }
-}
-NGINX
-nginx -c "$work/nginx.conf"
+start_nginx "$work" "$ng_port" "root $work/static; default_type application/json;"
 for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$ng_port/home.json" && break; sleep 0.1; done
 
 run() { # url [token]

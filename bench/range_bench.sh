@@ -7,6 +7,8 @@
 #   SIZE_MIB=512 DURATION=20 bench/range_bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/nginx.sh
+source bench/nginx.sh
 
 size_mib="${SIZE_MIB:-256}"
 duration="${DURATION:-10}"
@@ -27,8 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# streamvault on its defaults, but quiet (nginx logs nothing either) and with room for 256 streams.
-STREAMVAULT_LOG=warn STREAMVAULT_MAX_STREAMS=1024 "$bin" serve --roles api,stream \
+# streamvault on its defaults, but quiet (nginx logs nothing either) and with room for 256 streams
+# from the one address wrk connects from.
+STREAMVAULT_LOG=warn STREAMVAULT_MAX_STREAMS=1024 STREAMVAULT_MAX_STREAMS_PER_CLIENT=1024 "$bin" serve --roles api,stream \
   --listen "127.0.0.1:$sv_port" --data-dir "$work/data" > "$work/sv.out" 2> "$work/sv.err" &
 sv_pid=$!
 for _ in $(seq 1 100); do grep -q "http://" "$work/sv.out" 2>/dev/null && break; sleep 0.1; done
@@ -50,28 +53,7 @@ file_size=$(stat -c %s "$blob")
 # nginx workers run unprivileged: let them read the blob.
 chmod -R a+rX "$work"
 
-mkdir -p "$work/nginx"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  client_body_temp_path $work/nginx;
-  proxy_temp_path $work/nginx;
-  fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx;
-  scgi_temp_path $work/nginx;
-  server {
-    listen 127.0.0.1:$ng_port;
-    location = /video { alias $blob; default_type video/mp4; }
-  }
-}
-NGINX
-nginx -c "$work/nginx.conf"
+start_nginx "$work" "$ng_port" "location = /video { alias $blob; default_type video/mp4; }"
 for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$ng_port/video" -r 0-0 && break; sleep 0.1; done
 
 # Warm the page cache so both read from memory.

@@ -1,0 +1,28 @@
+# Sourced by the benchmarks: start_nginx WORK PORT SERVER-BODY runs nginx as the peer, with
+# `sendfile on`, no access log, its files under WORK, listening on 127.0.0.1:PORT, serving
+# what SERVER-BODY (the inside of a `server {}` block) says; WORK/nginx.pid holds its pid.
+start_nginx() {
+  local work=$1 port=$2 body=$3
+  mkdir -p "$work/nginx"
+  cat > "$work/nginx.conf" <<NGINX
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path $work/nginx;
+  proxy_temp_path $work/nginx;
+  fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx;
+  scgi_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$port;
+    $body
+  }
+}
+NGINX
+  nginx -c "$work/nginx.conf"
+}
