@@ -1,4 +1,4 @@
-use crate::ids::{CommentId, VideoId};
+use crate::ids::{CommentId, UserId, VideoId};
 use crate::videos::Comment;
 use async_trait::async_trait;
 
@@ -11,6 +11,15 @@ pub trait CommentRepo: Send + Sync {
     async fn get(&self, id: CommentId) -> Result<Option<Comment>>;
     /// A video's comments, oldest first.
     async fn list(&self, video_id: VideoId, page: PageRequest) -> Result<Page<Comment>>;
+    /// As [`list`](Self::list), in the same query as the check that `viewer` may see the video
+    /// (not deleted, and public or theirs): a page with comments proves it. An empty page
+    /// proves nothing (no comments, or no such video to see).
+    async fn list_if_visible(
+        &self,
+        video_id: VideoId,
+        viewer: Option<UserId>,
+        page: PageRequest,
+    ) -> Result<Page<Comment>>;
     /// A video's newest `limit` comments, newest first (the seed's order).
     async fn latest(&self, video_id: VideoId, limit: u64) -> Result<Vec<Comment>>;
     async fn delete(&self, id: CommentId) -> Result<bool>;

@@ -155,8 +155,13 @@ impl Videos {
     }
 
     pub async fn comments(&self, viewer: Option<&User>, video_id: VideoId, page: PageRequest) -> Result<Page<Comment>> {
-        self.get(viewer, video_id).await?;
-        self.comments.list(video_id, page).await
+        // One query for a video with comments: the visibility check rides in the list's join.
+        let listed = self.comments.list_if_visible(video_id, viewer.map(|u| u.id), page).await?;
+        if listed.items.is_empty() {
+            // No comments, or nothing this viewer may see: the video says which (404).
+            self.get(viewer, video_id).await?;
+        }
+        Ok(listed)
     }
 
     /// The newest comments, newest first (the seed's listing).

@@ -576,3 +576,35 @@ per_backend!(
     discovery_search_and_channels,
     text_round_trips,
 );
+
+/// The comments of a video that is not public (here failed) are its owner's to read: its
+/// comments exist, so only the list's own check of the video stands between them and others.
+async fn comments_of_an_unpublished_video(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else { return };
+    let srv = TestServer::start(&db, json!({})).await;
+    let (owner, other) = (user(), user());
+    let (to, tx) = (srv.signup(&owner).await, srv.signup(&other).await);
+    let vid = id(&srv.create_video(&owner, &to, "soon failed").await);
+    set_video(&db, &vid, "ready", 0).await;
+    comment(&srv, "/api/v1", &vid, &tx, json!({"content": "before it failed"})).await;
+    set_video(&db, &vid, "failed", 0).await;
+    for prefix in PREFIXES {
+        let path = format!("{prefix}/videos/{vid}/comments");
+        assert_eq!(
+            srv.req(Method::GET, &path).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND,
+            "anonymous {path}"
+        );
+        let res = srv.authed(Method::GET, &path, &tx).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "another user {path}");
+        let res = srv.authed(Method::GET, &path, &to).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "the owner {path}");
+    }
+    let mine =
+        body(srv.authed(Method::GET, &format!("/api/v1/videos/{vid}/comments"), &to).send().await.unwrap()).await;
+    assert_eq!(items(&mine, "comments").len(), 1);
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+per_backend!(comments_of_an_unpublished_video);

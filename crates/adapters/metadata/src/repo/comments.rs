@@ -1,18 +1,19 @@
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationTrait, Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Select, Set,
 };
 use streamvault_core::Result;
-use streamvault_core::ids::{CommentId, VideoId};
+use streamvault_core::ids::{CommentId, UserId, VideoId};
 use streamvault_core::paging::{Cursor, Page, PageRequest};
 use streamvault_core::ports::CommentRepo;
 use streamvault_core::videos::Comment;
+use streamvault_core::videos::VideoStatus;
 use uuid::Uuid;
 
 use super::{from_ms, to_ms};
 use crate::MetadataStore;
-use crate::entity::{comment, user};
+use crate::entity::{comment, user, video};
 use crate::error::db_err;
 
 #[derive(Clone)]
@@ -92,6 +93,34 @@ impl CommentRepo for SqlCommentRepo {
     async fn list(&self, video_id: VideoId, page: PageRequest) -> Result<Page<Comment>> {
         let video_id: Uuid = video_id.into();
         let mut q = with_author().filter(comment::Column::VideoId.eq(video_id));
+        if let Some(after) = page.after {
+            q = q.filter(comment::Column::Id.gt(after.id));
+        }
+        let rows = fetch(&self.store, q.order_by_asc(comment::Column::Id).limit(page.limit + 1)).await?;
+        Ok(Page::from_rows(rows, page.limit, |c| Cursor { id: c.id.into(), rank: None }))
+    }
+
+    async fn list_if_visible(
+        &self,
+        video_id: VideoId,
+        viewer: Option<UserId>,
+        page: PageRequest,
+    ) -> Result<Page<Comment>> {
+        let video_id: Uuid = video_id.into();
+        // The rule of `Videos::get`: not deleted, and public or the viewer's own.
+        let mut visible =
+            Condition::any().add(video::Column::Status.is_in(VideoStatus::PUBLIC.map(VideoStatus::as_str)));
+        if let Some(viewer) = viewer {
+            visible = visible.add(video::Column::AuthorId.eq(Uuid::from(viewer)));
+        }
+        let mut q = with_author()
+            .join(
+                JoinType::InnerJoin,
+                comment::Entity::belongs_to(video::Entity).from(comment::Column::VideoId).to(video::Column::Id).into(),
+            )
+            .filter(comment::Column::VideoId.eq(video_id))
+            .filter(video::Column::DeletedAt.is_null())
+            .filter(visible);
         if let Some(after) = page.after {
             q = q.filter(comment::Column::Id.gt(after.id));
         }
