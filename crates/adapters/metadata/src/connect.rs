@@ -146,4 +146,27 @@ mod tests {
         assert_eq!(super::sqlite_path("sqlite::memory:"), None);
         assert_eq!(super::sqlite_path("mysql://x"), None);
     }
+
+    /// Every pooled SQLite connection has the query planner stability guarantee on (without
+    /// it, statements with a bound `LIMIT` are compiled again on every run).
+    #[tokio::test]
+    async fn sqlite_connections_keep_stable_plans() {
+        let store = super::MetadataStore::connect("sqlite::memory:", 2).await.unwrap();
+        let pool = store.connection().get_sqlite_connection_pool();
+        for _ in 0..2 {
+            let mut conn = pool.acquire().await.unwrap();
+            let mut handle = conn.lock_handle().await.unwrap();
+            let mut on: std::ffi::c_int = -1;
+            // SAFETY: an open handle, locked for the call; -1 reads the option into `on`.
+            let rc = unsafe {
+                libsqlite3_sys::sqlite3_db_config(
+                    handle.as_raw_handle().as_ptr(),
+                    libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+                    -1 as std::ffi::c_int,
+                    &mut on as *mut std::ffi::c_int,
+                )
+            };
+            assert_eq!((rc, on), (libsqlite3_sys::SQLITE_OK, 1));
+        }
+    }
 }
