@@ -9,19 +9,14 @@
 #   DURATION=10 CONNS=16 bench/api_bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=bench/nginx.sh
-source bench/nginx.sh
+# shellcheck source=bench/peer.sh
+source bench/peer.sh
 
 duration="${DURATION:-5}"
 conns="${CONNS:-16}"
 sv_port=18180
 ng_port=18181
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/streamvault-target}"
-bin="$CARGO_TARGET_DIR/release/streamvault"
-for tool in wrk nginx curl python3; do
-  command -v "$tool" >/dev/null || { echo "error: $tool is required (apt-get install wrk nginx-light curl)" >&2; exit 1; }
-done
-cargo build --release -p streamvault >/dev/null
+release_with_tools
 
 work="$(mktemp -d)"
 db_name="api_bench_$$"

@@ -126,10 +126,6 @@ fn close(code: u16, reason: &'static str) -> Message {
     Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))
 }
 
-async fn send(socket: &mut WebSocket, msg: Message) -> bool {
-    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await, Ok(Ok(())))
-}
-
 /// Writes `batch` with one flush (one write on the socket when it fits its buffer).
 async fn send_all(socket: &mut WebSocket, batch: Vec<Message>) -> bool {
     let write = async {
@@ -183,7 +179,7 @@ impl Recheck {
 async fn serve(mut socket: WebSocket, mut room: Room, recheck: Recheck) {
     let video = room.video();
     let hello = room.watching().await.unwrap_or_default();
-    if !send(&mut socket, watching("hello", hello)).await {
+    if !send_all(&mut socket, vec![watching("hello", hello)]).await {
         return;
     }
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK);

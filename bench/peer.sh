@@ -1,4 +1,17 @@
-# Sourced by the benchmarks: start_nginx WORK PORT SERVER-BODY runs nginx as the peer, with
+# Sourced by the benchmarks that run against nginx.
+#
+# release_with_tools: checks for wrk, nginx, curl and python3, builds the release binary and
+# sets `bin` to it.
+release_with_tools() {
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/streamvault-target}"
+  bin="$CARGO_TARGET_DIR/release/streamvault"
+  for tool in wrk nginx curl python3; do
+    command -v "$tool" >/dev/null || { echo "error: $tool is required (apt-get install wrk nginx-light curl)" >&2; exit 1; }
+  done
+  cargo build --release -p streamvault >/dev/null
+}
+
+# start_nginx WORK PORT SERVER-BODY runs nginx as the peer, with
 # `sendfile on`, no access log, its files under WORK, listening on 127.0.0.1:PORT, serving
 # what SERVER-BODY (the inside of a `server {}` block) says; WORK/nginx.pid holds its pid.
 start_nginx() {
