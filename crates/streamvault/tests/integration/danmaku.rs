@@ -350,3 +350,59 @@ async fn past_the_end_belongs_to_the_last_segment(backend: Backend) {
 }
 
 per_backend!(past_the_end_belongs_to_the_last_segment);
+
+/// The read routes added with the export (density, XML) as another user and anonymous on a
+/// video that is not public, under a burst; and blocked words under a race of two writes.
+async fn export_density_and_blocked_words_under_abuse(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else { return };
+    let srv = TestServer::start(&db, json!({})).await;
+    let Some(f) = fixture(&srv).await else { return };
+    let other = srv.signup(&user()).await;
+    let reads = [format!("/api/v1/videos/{}/danmaku.xml", f.vid), format!("/api/v1/videos/{}/danmaku/density", f.vid)];
+    // A burst of anonymous reads: all answered, one validator.
+    for path in &reads {
+        let burst = futures::future::join_all((0..20).map(|_| srv.req(Method::GET, path).send())).await;
+        let tags: std::collections::HashSet<String> = burst
+            .into_iter()
+            .map(|r| {
+                let r = r.unwrap();
+                assert_eq!(r.status(), StatusCode::OK, "{path}");
+                r.headers()["etag"].to_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(tags.len(), 1, "{path}: {tags:?}");
+    }
+    // Not public (failed): its owner's alone.
+    crate::common::set_video(&db, &f.vid, "failed", 0).await;
+    for path in &reads {
+        assert_eq!(
+            srv.req(Method::GET, path).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND,
+            "anonymous {path}"
+        );
+        assert_eq!(
+            srv.authed(Method::GET, path, &other).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND,
+            "other {path}"
+        );
+        assert_eq!(
+            srv.authed(Method::GET, path, &f.owner).send().await.unwrap().status(),
+            StatusCode::OK,
+            "owner {path}"
+        );
+    }
+    // Two writes of the list racing: one of them whole, never a mix.
+    let words = "/api/v1/me/danmaku/blocked-words";
+    let (a, b) = (json!({"words": ["alpha", "beta"]}), json!({"words": ["gamma", "delta", "epsilon"]}));
+    let (ra, rb) = tokio::join!(
+        srv.authed(Method::PUT, words, &f.owner).json(&a).send(),
+        srv.authed(Method::PUT, words, &f.owner).json(&b).send()
+    );
+    assert_eq!((ra.unwrap().status(), rb.unwrap().status()), (StatusCode::OK, StatusCode::OK));
+    let now = body(srv.authed(Method::GET, words, &f.owner).send().await.unwrap()).await;
+    assert!(now == a || now == b, "one list whole: {now}");
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+per_backend!(export_density_and_blocked_words_under_abuse);
