@@ -6,13 +6,18 @@
 #   bench/api_bench.sh                                  # SQLite (the embedded default)
 #   DB_URL=mysql://root@127.0.0.1:3306 bench/api_bench.sh
 #   DB_URL=postgres://postgres@127.0.0.1:5432 bench/api_bench.sh
-#   DURATION=10 CONNS=16 bench/api_bench.sh
+#   DURATION=10 CONNS=16 RUNS=3 bench/api_bench.sh      # RUNS rounds (default 3), medians printed
+#
+# On a server database the replicas' deployment is measured: the read cache's stamps and the
+# event bus in Redis (`BUS_URL`, default redis://127.0.0.1:6379; `BUS_URL=` for none, which
+# keeps no reads: replicas without a bus cannot share stamps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/peer.sh
 source bench/peer.sh
 
 duration="${DURATION:-5}"
+runs="${RUNS:-3}"
 conns="${CONNS:-16}"
 sv_port=18180
 ng_port=18181
@@ -38,6 +43,11 @@ case "${DB_URL:-}" in
   postgres://*) backend=postgres; psql "$DB_URL/postgres" -qc "CREATE DATABASE $db_name"; db_env=(STREAMVAULT_DATABASE_URL="$DB_URL/$db_name") ;;
   *) echo "error: DB_URL is mysql://… or postgres://…" >&2; exit 1 ;;
 esac
+if [ "$backend" != sqlite ]; then
+  bus_url="${BUS_URL-redis://127.0.0.1:6379}"
+  db_env+=(STREAMVAULT_BUS_URL="$bus_url")
+  backend="$backend, bus ${bus_url:-none}"
+fi
 
 env STREAMVAULT_LOG=warn "${db_env[@]}" "$bin" serve --roles api,stream --listen "127.0.0.1:$sv_port" \
   --data-dir "$work/data" > "$work/sv.out" 2> "$work/sv.err" &
@@ -90,18 +100,29 @@ for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$ng_port/home.j
 run() { # url [token]
   SV_TOKEN="${2:-}" wrk -t2 -c"$conns" -d"${duration}s" --timeout 10s -s bench/get.lua "$1" | tail -n1
 }
-echo "backend: $backend; $conns connections, ${duration} s per run, wrk -t2, $(nproc) cores; bodies: $(du -b "$work"/static/*.json | awk '{printf "%s %s B; ", $2, $1}' | sed "s|$work/static/||g")"
-printf '%-9s %-10s %10s %8s %8s %7s\n' read caller req/s p99_ms ratio errors
-for p in "${paths[@]}"; do
-  name="${p%%=*}"
-  ng=$(run "http://127.0.0.1:$ng_port/$name.json")
-  anon=$(run "$base${p#*=}")
-  signed=$(run "$base${p#*=}" "$token")
-  python3 - "$name" "$ng" "$anon" "$signed" <<'PY'
-import json, sys
-name, ng, anon, signed = sys.argv[1], *map(json.loads, sys.argv[2:])
-for who, r in (("nginx", ng), ("anonymous", anon), ("signed-in", signed)):
-    ratio = "" if who == "nginx" else f"{r['rps'] / ng['rps']:.3f}"
-    print(f"{name:<9} {who:<10} {r['rps']:>10.1f} {r['p99_ms']:>8.2f} {ratio:>8} {r['errors'] + r['non2xx']:>7}")
+echo "backend: $backend; $conns connections, ${duration} s per run, $runs rounds, wrk -t2, $(nproc) cores; bodies: $(du -b "$work"/static/*.json | awk '{printf "%s %s B; ", $2, $1}' | sed "s|$work/static/||g")"
+# Rounds: in each, every read against nginx, anonymous and signed in, one after the other.
+for round in $(seq 1 "$runs"); do
+  for p in "${paths[@]}"; do
+    name="${p%%=*}"
+    printf '{"round": %s, "read": "%s", "who": "nginx", "r": %s}\n' "$round" "$name" "$(run "http://127.0.0.1:$ng_port/$name.json")"
+    printf '{"round": %s, "read": "%s", "who": "anonymous", "r": %s}\n' "$round" "$name" "$(run "$base${p#*=}")"
+    printf '{"round": %s, "read": "%s", "who": "signed-in", "r": %s}\n' "$round" "$name" "$(run "$base${p#*=}" "$token")"
+  done
+done > "$work/results.jsonl"
+python3 - "$work/results.jsonl" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+reads = list(dict.fromkeys(r["read"] for r in rows))
+get = lambda read, who: [r["r"] for r in rows if r["read"] == read and r["who"] == who]
+rounds = max(r["round"] for r in rows)
+print(f"medians of {rounds} round(s); ratio = median of each round's streamvault/nginx")
+print(f"{'read':<9} {'caller':<10} {'req/s':>10} {'p99_ms':>8} {'ratio':>8} {'errors':>7}")
+for read in reads:
+    ng = get(read, "nginx")
+    for who in ("nginx", "anonymous", "signed-in"):
+        rs = get(read, who)
+        ratio = "" if who == "nginx" else f"{statistics.median(r['rps'] / n['rps'] for r, n in zip(rs, ng)):.3f}"
+        errors = sum(r["errors"] + r["non2xx"] for r in rs)
+        print(f"{read:<9} {who:<10} {statistics.median(r['rps'] for r in rs):>10.1f} {statistics.median(r['p99_ms'] for r in rs):>8.2f} {ratio:>8} {errors:>7}")
 PY
-done

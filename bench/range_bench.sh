@@ -4,7 +4,7 @@
 # Prints a table with throughput, p99 latency and the streamvault/nginx ratios.
 #
 #   bench/range_bench.sh            # defaults: 256 MiB file, 10 s per run
-#   SIZE_MIB=512 DURATION=20 bench/range_bench.sh
+#   SIZE_MIB=512 DURATION=20 RUNS=3 bench/range_bench.sh   # RUNS rounds (default 3), medians printed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/peer.sh
@@ -12,6 +12,7 @@ source bench/peer.sh
 
 size_mib="${SIZE_MIB:-256}"
 duration="${DURATION:-10}"
+runs="${RUNS:-3}"
 sv_port=18080
 ng_port=18081
 release_with_tools
@@ -57,16 +58,43 @@ cat "$blob" > /dev/null
 run() { # url connections
   FILE_SIZE=$file_size wrk -t2 -c"$2" -d"${duration}s" --timeout 10s -s bench/range.lua "$1" | tail -n1
 }
-printf '%s\n' "file: ${size_mib} MiB, random 1 MiB ranges, ${duration} s per run, wrk -t2, $(nproc) cores"
-printf '%-6s %-12s %10s %10s %10s %8s\n' conns server MiB/s req/s p99_ms errors
-for c in 16 256; do
-  sv=$(run "$base/stream/v1/videos/$vid" "$c")
-  ng=$(run "http://127.0.0.1:$ng_port/video" "$c")
-  python3 - "$c" "$sv" "$ng" <<'PY'
-import json, sys
-c, sv, ng = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
-for name, r in (("streamvault", sv), ("nginx", ng)):
-    print(f"{c:<6} {name:<12} {r['mib_per_s']:>10.1f} {r['rps']:>10.1f} {r['p99_ms']:>10.2f} {r['errors'] + r['non2xx']:>8}")
-print(f"{c:<6} {'ratio sv/ng':<12} {sv['mib_per_s'] / ng['mib_per_s']:>10.2f} {sv['rps'] / ng['rps']:>10.2f} {sv['p99_ms'] / ng['p99_ms']:>10.2f}")
+printf '%s\n' "file: ${size_mib} MiB, random 1 MiB ranges, ${duration} s per run, $runs rounds, wrk -t2, $(nproc) cores"
+# cpu_seconds PID...: user + system CPU time the processes have used so far.
+cpu_seconds() {
+  local ticks=0 pid
+  for pid in "$@"; do
+    ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$ticks $(getconf CLK_TCK)" | awk '{printf "%.3f", $1 / $2}'
+}
+ng_pids=("$(cat "$work/nginx.pid")" $(pgrep -P "$(cat "$work/nginx.pid")"))
+measure() { # who url connections pid...
+  local who=$1 url=$2 c=$3
+  shift 3
+  local before after r
+  before=$(cpu_seconds "$@")
+  r=$(run "$url" "$c")
+  after=$(cpu_seconds "$@")
+  printf '{"conns": %s, "who": "%s", "cpu_s": %s, "r": %s}\n' "$c" "$who" "$(echo "$after $before" | awk '{print $1 - $2}')" "$r"
+}
+for round in $(seq 1 "$runs"); do
+  for c in 16 256; do
+    measure streamvault "$base/stream/v1/videos/$vid" "$c" "$sv_pid"
+    measure nginx "http://127.0.0.1:$ng_port/video" "$c" "${ng_pids[@]}"
+  done
+done > "$work/results.jsonl"
+python3 - "$work/results.jsonl" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+med = lambda xs: statistics.median(xs)
+print(f"medians of {len(rows) // 4} round(s); ratio = median of each round's streamvault/nginx")
+print(f"{'conns':<6} {'server':<12} {'MiB/s':>10} {'req/s':>10} {'p99_ms':>10} {'cpu_s/GiB':>10} {'errors':>8}")
+cpu = lambda r: r["cpu_s"] / max(r["r"]["mib_per_s"] * r["r"]["requests"] / r["r"]["rps"] / 1024, 1e-9)
+for c in sorted({r["conns"] for r in rows}):
+    svr = [r for r in rows if r["conns"] == c and r["who"] == "streamvault"]
+    ngr = [r for r in rows if r["conns"] == c and r["who"] == "nginx"]
+    sv, ng = [r["r"] for r in svr], [r["r"] for r in ngr]
+    for name, rs, full in (("streamvault", sv, svr), ("nginx", ng, ngr)):
+        print(f"{c:<6} {name:<12} {med(r['mib_per_s'] for r in rs):>10.1f} {med(r['rps'] for r in rs):>10.1f} {med(r['p99_ms'] for r in rs):>10.2f} {med(cpu(r) for r in full):>10.3f} {sum(r['errors'] + r['non2xx'] for r in rs):>8}")
+    print(f"{c:<6} {'ratio sv/ng':<12} {med(a['mib_per_s'] / b['mib_per_s'] for a, b in zip(sv, ng)):>10.2f} {med(a['rps'] / b['rps'] for a, b in zip(sv, ng)):>10.2f} {med(a['p99_ms'] / b['p99_ms'] for a, b in zip(sv, ng)):>10.2f} {med(cpu(a) / cpu(b) for a, b in zip(svr, ngr)):>10.2f}")
 PY
-done

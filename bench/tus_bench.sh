@@ -162,4 +162,12 @@ fi
 if [ -n "${mibps[tus]:-}" ]; then
   echo "| @tus/server + @tus/file-store | ${mibps[tus]} | ${rss[tus]} | ${verified[tus]} | 1.00 | 1.00 |"
 fi
+# The ceiling for a server that keeps its promise that an acknowledged byte is on disk
+# (streamvault syncs each PATCH; @tus/server does not): the disk itself, written and synced
+# in the same chunks on the same file system.
+disk_secs=$( { /usr/bin/time -f %e dd if=/dev/zero of="$work/disk-ceiling" bs=1M count="$size_mb" conv=fdatasync status=none; } 2>&1 | tail -n1)
+rm -f "$work/disk-ceiling"
+disk=$(awk -v m="$size_mb" -v s="$disk_secs" 'BEGIN { printf "%.1f", m / s }')
+echo
+echo "disk ceiling (dd ${size_mb} MiB, fdatasync, same file system): ${disk} MiB/s = $(ratio "$disk" "${mibps[tus]:-}") x @tus/server"
 exit "$failed"

@@ -80,6 +80,10 @@ pub struct Settings {
     pub watching_ttl_secs: u64,
     /// A verified session is kept in the process this long (0: not at all).
     pub session_cache_secs: u64,
+    /// Memory for finished bodies of the hot reads, in MiB (0: none kept).
+    pub read_cache_mb: u64,
+    /// The longest a finished read is kept, whatever the stamps say.
+    pub read_cache_secs: u64,
     /// Open live connections (`/api/v1/videos/{vid}/live`) per replica; one more gets 503.
     pub live_max_connections: u32,
     /// Open live connections per user, or per anonymous address, per replica; one more gets 429.
@@ -147,6 +151,8 @@ impl Default for Settings {
             job_retry_secs: 5,
             watching_ttl_secs: 45,
             session_cache_secs: 10,
+            read_cache_mb: 64,
+            read_cache_secs: 60,
             live_max_connections: 20_000,
             live_max_per_client: 16,
             live_max_per_address: 256,
@@ -231,6 +237,9 @@ pub struct Config {
     pub job_retry: Duration,
     pub watching_ttl: Duration,
     pub session_cache: Duration,
+    /// Bytes of finished reads kept; zero keeps none.
+    pub read_cache_bytes: u64,
+    pub read_cache_ttl: Duration,
     pub live_max_connections: u32,
     pub live_max_per_client: u32,
     pub live_max_per_address: u32,
@@ -447,6 +456,8 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         job_retry: positive("job_retry_secs", s.job_retry_secs)?,
         watching_ttl: positive("watching_ttl_secs", s.watching_ttl_secs)?,
         session_cache: Duration::from_secs(s.session_cache_secs),
+        read_cache_bytes: s.read_cache_mb.saturating_mul(1024 * 1024),
+        read_cache_ttl: Duration::from_secs(s.read_cache_secs),
         live_max_connections: s.live_max_connections,
         live_max_per_client: s.live_max_per_client,
         live_max_per_address: s.live_max_per_address,
@@ -517,6 +528,8 @@ impl Config {
             (env_name("job_retry_secs"), self.job_retry.as_secs().to_string()),
             (env_name("watching_ttl_secs"), self.watching_ttl.as_secs().to_string()),
             (env_name("session_cache_secs"), self.session_cache.as_secs().to_string()),
+            (env_name("read_cache_mb"), (self.read_cache_bytes / (1024 * 1024)).to_string()),
+            (env_name("read_cache_secs"), self.read_cache_ttl.as_secs().to_string()),
             (env_name("live_max_connections"), self.live_max_connections.to_string()),
             (env_name("live_max_per_client"), self.live_max_per_client.to_string()),
             (env_name("live_max_per_address"), self.live_max_per_address.to_string()),

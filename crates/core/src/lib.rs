@@ -17,6 +17,7 @@ pub mod media;
 pub mod paging;
 pub mod ports;
 pub mod quota;
+pub mod reads;
 pub mod storage;
 mod sweep;
 pub mod text;

@@ -12,20 +12,21 @@ use streamvault_core::cleanup::Cleanup;
 use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::live::{Bullets, Live, LiveSettings};
 use streamvault_core::media::{Media, MediaLimits};
-use streamvault_core::ports::{BlobStore, JobAdmin, JobQueue};
+use streamvault_core::ports::{BlobStore, CommentRepo, JobAdmin, JobQueue, Stamps, VideoRepo};
 use streamvault_core::ports::{EventBus, Limit, ThrottlePolicy, ViewerRegistry};
 use streamvault_core::ports::{HealthCheck, LoginThrottle, SecretStore, SessionStore};
 use streamvault_core::quota::Quota;
+use streamvault_core::reads::{ReadCache, StampedCommentRepo, StampedVideoRepo};
 use streamvault_core::storage::{Holding, Storage};
 use streamvault_core::uploads::{LockTiming, Uploads};
 use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_core::{Error, Result};
-use streamvault_local::{LocalBus, LocalLoginThrottle, LocalViewers};
+use streamvault_local::{LocalBus, LocalLoginThrottle, LocalStamps, LocalViewers};
 use streamvault_metadata::{
     MetadataStore, SqlBlobIndex, SqlChallengeRepo, SqlCommentRepo, SqlDanmakuRepo, SqlFileRepo, SqlFolderRepo,
     SqlJobQueue, SqlQuotaLedger, SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
 };
-use streamvault_redis::{RedisBus, RedisClient, RedisLoginThrottle, RedisSessionStore, RedisViewers};
+use streamvault_redis::{RedisBus, RedisClient, RedisLoginThrottle, RedisSessionStore, RedisStamps, RedisViewers};
 use streamvault_stream::{PlaybackMode, StreamLimiter};
 
 /// Everything a process holds: connections to its backends and the domain services on them.
@@ -59,6 +60,10 @@ pub struct App {
     /// Who watches what now (counts shared through the bus's Redis when there is one), and
     /// the live connections of this replica.
     pub live: Live,
+    /// Finished bodies of the hot reads.
+    pub reads: ReadCache,
+    /// The versions those reads are kept under (`None`: nothing is kept).
+    pub stamps: Option<Arc<dyn Stamps>>,
     /// Forgets sessions other replicas ended.
     session_cache_task: Arc<tokio::task::AbortHandle>,
 }
@@ -118,14 +123,25 @@ impl App {
         };
         let storage =
             Storage::new(blobs.clone(), blob_index, config.data_dir.join("staging"), config.max_upload_bytes, holding)?;
-        let video_repo = Arc::new(SqlVideoRepo::new(metadata.clone()));
-        let videos = Videos::new(
-            video_repo.clone(),
-            Arc::new(SqlCommentRepo::new(metadata.clone())),
-            users,
-            storage.clone(),
-            config.delete_grace,
-        );
+        // Finished reads are kept where every write can reach their stamps: in this process
+        // alone (SQLite is one process), or in the bus's Redis shared by the replicas. Replicas
+        // on a shared server database without a bus keep none.
+        let stamps: Option<Arc<dyn Stamps>> = match &redis_bus {
+            Some((_, counts)) => Some(Arc::new(RedisStamps::new(counts.clone()))),
+            None if config.database_url.starts_with("sqlite:") => Some(Arc::new(LocalStamps::new())),
+            None => None,
+        };
+        let mut video_repo: Arc<dyn VideoRepo> = Arc::new(SqlVideoRepo::new(metadata.clone()));
+        let mut comment_repo: Arc<dyn CommentRepo> = Arc::new(SqlCommentRepo::new(metadata.clone()));
+        let reads = match &stamps {
+            Some(stamps) => {
+                video_repo = Arc::new(StampedVideoRepo::new(video_repo, stamps.clone(), config.read_cache_ttl));
+                comment_repo = Arc::new(StampedCommentRepo::new(comment_repo, stamps.clone()));
+                ReadCache::new(stamps.clone(), config.read_cache_bytes, config.read_cache_ttl)
+            }
+            None => ReadCache::off(),
+        };
+        let videos = Videos::new(video_repo.clone(), comment_repo, users, storage.clone(), config.delete_grace);
         let limiter = StreamLimiter::new(config.max_streams as usize, config.max_streams_per_client as usize);
         let views = videos.views();
         let file_repo = Arc::new(SqlFileRepo::new(metadata.clone()));
@@ -209,6 +225,8 @@ impl App {
             false => None,
         };
         Ok(App {
+            reads,
+            stamps,
             gateway,
             bullets,
             live,
@@ -267,6 +285,7 @@ impl App {
                     shares: self.shares.clone(),
                     live: self.live.clone(),
                     bullets: self.bullets.clone(),
+                    reads: self.reads.clone(),
                     jobs: self.job_admin.clone(),
                     admin_token: self.config.admin_token.as_deref().map(Arc::from),
                 },

@@ -10,6 +10,7 @@
 //!   the connection, which frees its stream slot. (A stalled request body is timed out on the
 //!   body itself, see `App::router`: a read timeout on the socket would also fire during a long
 //!   download, while hyper watches the socket for the client going away.)
+//! - Mapped blob bytes in a response leave by `sendfile` ([`crate::zero_copy`]).
 //! - Every request carries its connection's peer address (`ConnectInfo`), for the client
 //!   address resolution of `streamvault_http::client`.
 //!
@@ -28,6 +29,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_io_timeout::TimeoutStream;
 use tower_http::add_extension::AddExtension;
+
+#[cfg(target_os = "linux")]
+use crate::zero_copy::ZeroCopy;
 
 const MAX_BUF: usize = 32 * 1024;
 
@@ -57,6 +61,9 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, timeouts: Timeo
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                // `sendfile` of mapped blob bytes is Linux's; elsewhere the bytes are written.
+                #[cfg(target_os = "linux")]
+                let stream = ZeroCopy::new(stream);
                 let mut io = TimeoutStream::new(stream);
                 io.set_write_timeout(Some(timeouts.write));
                 let service = TowerToHyperService::new(AddExtension::new(router.clone(), ConnectInfo::<SocketAddr>(peer)));

@@ -6,3 +6,5 @@ pub mod cli;
 mod http_server;
 pub mod logging;
 pub mod server;
+#[cfg(target_os = "linux")]
+mod zero_copy;

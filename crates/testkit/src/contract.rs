@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 use streamvault_core::Error;
 use streamvault_core::accounts::{Session, User};
 use streamvault_core::ids::{Id, SessionId, UploadId, UserId};
-use streamvault_core::ports::ViewRun;
 use streamvault_core::ports::{
     Acquired, AppendRecord, AppendedBytes, BlobStore, EventBus, Job, JobQueue, LeasedJob, Limit, LoginThrottle, Missed,
     NewJob, QuotaLedger, SUBSCRIBER_BACKLOG, SessionStore, Subscription, UploadRepo, UserRepo, ViewerRegistry,
     Watching, blob_key,
 };
+use streamvault_core::ports::{Scope, Stamps, ViewRun};
 use streamvault_core::uploads::{Concat, Upload};
 use uuid::Uuid;
 
@@ -571,4 +571,37 @@ pub async fn viewer_registry(a: Arc<dyn ViewerRegistry>, b: Arc<dyn ViewerRegist
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (x, y) = tokio::join!(a.watched(video, "w2", run), b.watched(video, "w2", run));
     assert_eq!(u8::from(x.unwrap()) + u8::from(y.unwrap()), 1, "one of the racing heartbeats counts it");
+}
+
+/// Stamps: `a` and `b` are two replicas' handles on the same store (the same one twice for an
+/// in-process store). A bump on either is seen by the next read on both, for that scope only.
+pub async fn stamps(a: Arc<dyn Stamps>, b: Arc<dyn Stamps>) {
+    let (v, w) = (streamvault_core::ids::VideoId::new(), streamvault_core::ids::VideoId::new());
+    let scopes = [Scope::Videos, Scope::Video(v), Scope::Comments(v), Scope::Video(w)];
+    let first = a.current(&scopes).await.unwrap();
+    assert_eq!(first.len(), scopes.len());
+    assert_eq!(b.current(&scopes).await.unwrap(), first, "no write: both replicas see the same stamps");
+    assert_eq!(a.current(&scopes).await.unwrap(), first, "reading changes nothing");
+
+    a.bump(&[Scope::Comments(v)]).await.unwrap();
+    let after = b.current(&scopes).await.unwrap();
+    assert_ne!(after[2], first[2], "the bumped scope changed for the other replica");
+    assert_eq!(after[3], first[3], "another video's stamp did not");
+
+    // Bumps racing from both replicas: every scope they touch ends changed, on both.
+    let before = a.current(&scopes).await.unwrap();
+    let bumps: Vec<_> = (0..20)
+        .map(|i| {
+            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move { s.bump(&[Scope::Videos, Scope::Video(v)]).await.unwrap() })
+        })
+        .collect();
+    for t in bumps {
+        t.await.unwrap();
+    }
+    let (ra, rb) = (a.current(&scopes).await.unwrap(), b.current(&scopes).await.unwrap());
+    assert_eq!(ra, rb);
+    assert_ne!(ra[0], before[0]);
+    assert_ne!(ra[1], before[1]);
+    assert_eq!(ra[3], before[3]);
 }

@@ -1,9 +1,11 @@
-//! The blob-store port: a local directory (the default; hand-written, with positioned reads of
-//! one chunk per poll so that a slow reader holds no buffer, see "Memory per slow client" in
+//! The blob-store port: a local directory (the default; hand-written: long ranges are mapped
+//! and leave by `sendfile` ([`mapped`]), short ones are positioned reads of one chunk per poll,
+//! so that a slow reader holds no buffer, see "Memory per slow client" in
 //! `docs/architecture.md`), and, on Apache OpenDAL, S3-compatible object storage (Garage,
 //! MinIO, Ceph RGW, AWS) and Aliyun OSS through its native service.
 
 mod local;
+pub mod mapped;
 mod remote;
 mod url_config;
 

@@ -13,11 +13,20 @@ use streamvault_core::{Error, Result};
 /// Read size for streaming from disk: large enough that per-chunk overhead is small next to
 /// the copy, small enough that a thousand slow readers hold well under 100 MiB between them.
 const READ_CHUNK: usize = 64 * 1024;
+/// Ranges at least this long are mapped and leave by `sendfile` ([`crate::mapped`]); shorter
+/// ones are read, which costs less than a mapping.
+const MAP_MIN: u64 = 256 * 1024;
+/// Mapped ranges go to hyper in frames this long (address space only, not memory).
+const MAP_FRAME: usize = 4 * 1024 * 1024;
 
 /// Blobs in a local directory, read and written with plain file-system calls (no object-store
 /// layer in the hot path of playback); a finished upload is linked into place, not copied.
 pub struct LocalBlobStore {
     root: PathBuf,
+    /// Whole content-addressed blobs, mapped, by key: a play of a popular video costs no open,
+    /// no mapping and no trip to the blocking pool. Such a key always holds the same bytes, so
+    /// a kept mapping cannot go stale; each holds a file descriptor, hence the small bound.
+    mapped: moka::sync::Cache<String, Bytes>,
 }
 
 fn io_err(what: &str, e: std::io::Error) -> Error {
@@ -27,7 +36,9 @@ fn io_err(what: &str, e: std::io::Error) -> Error {
 impl LocalBlobStore {
     pub fn new(root: PathBuf) -> Result<Self> {
         std::fs::create_dir_all(&root).map_err(|e| io_err(&format!("cannot create {}", root.display()), e))?;
-        Ok(Self { root })
+        // A time to live, not to idle: a deleted blob's mapping (and its disk space) goes within a minute.
+        let mapped = moka::sync::Cache::builder().max_capacity(128).time_to_live(Duration::from_secs(60)).build();
+        Ok(Self { root, mapped })
     }
 
     fn path(&self, key: &str) -> Result<PathBuf> {
@@ -78,14 +89,41 @@ impl BlobStore for LocalBlobStore {
     }
 
     async fn read(&self, key: &str, range: Range<u64>) -> Result<ByteStream> {
+        let long = range.end - range.start.min(range.end) >= MAP_MIN;
+        // Content-addressed: the same key is the same bytes forever, so the mapping is kept.
+        let keep = long && key.starts_with("sha256/");
+        if keep
+            && let Some(whole) = self.mapped.get(key)
+            && whole.len() as u64 >= range.end
+        {
+            return Ok(mapped_stream(whole.slice(range.start as usize..range.end as usize)).boxed());
+        }
         let path = self.path(key)?;
-        let file = match tokio::task::spawn_blocking(move || std::fs::File::open(path)).await {
-            Ok(Ok(f)) => Arc::new(f),
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NotFound("blob")),
-            Ok(Err(e)) => return Err(io_err("open", e)),
-            Err(e) => return Err(Error::internal(e)),
-        };
-        Ok(pread_stream(file, range).boxed())
+        let wanted = range.clone();
+        let opened = tokio::task::spawn_blocking(move || {
+            let file = Arc::new(std::fs::File::open(path)?);
+            if !long {
+                return Ok(Err(file));
+            }
+            // A mapping past the end of the file would fault when read: it must hold the range.
+            let len = file.metadata()?.len();
+            if len < wanted.end {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            crate::mapped::map(file, if keep { 0..len } else { wanted }).map(Ok)
+        })
+        .await;
+        match opened {
+            Ok(Ok(Ok(mapped))) if keep => {
+                self.mapped.insert(key.to_owned(), mapped.clone());
+                Ok(mapped_stream(mapped.slice(range.start as usize..range.end as usize)).boxed())
+            }
+            Ok(Ok(Ok(mapped))) => Ok(mapped_stream(mapped).boxed()),
+            Ok(Ok(Err(file))) => Ok(pread_stream(file, range).boxed()),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NotFound("blob")),
+            Ok(Err(e)) => Err(io_err("open", e)),
+            Err(e) => Err(Error::internal(e)),
+        }
     }
 
     async fn presign_get(&self, _: &str, _: Duration, _: &str, _: Option<&str>) -> Result<Option<String>> {
@@ -93,6 +131,7 @@ impl BlobStore for LocalBlobStore {
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
+        self.mapped.invalidate(key);
         match tokio::fs::remove_file(self.path(key)?).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -111,6 +150,14 @@ impl BlobStore for LocalBlobStore {
     fn local_path(&self, key: &str) -> Option<PathBuf> {
         self.path(key).ok()
     }
+}
+
+/// A mapped range in frames of `MAP_FRAME`: slices of one mapping, no copy, no memory held.
+fn mapped_stream(bytes: Bytes) -> impl futures::Stream<Item = std::io::Result<Bytes>> {
+    let frames = bytes.len().div_ceil(MAP_FRAME);
+    futures::stream::iter(
+        (0..frames).map(move |i| Ok(bytes.slice(i * MAP_FRAME..bytes.len().min((i + 1) * MAP_FRAME)))),
+    )
 }
 
 /// Positioned reads on the blocking pool, one chunk per poll. Unlike `tokio::fs::File` behind a
@@ -178,7 +225,17 @@ mod tests {
             let got: Vec<u8> = store.read(&key, r.clone()).await.unwrap().map(|c| c.unwrap().to_vec()).concat().await;
             assert_eq!(got, data[r.start as usize..r.end as usize]);
         }
+        for _ in 0..2 {
+            // Long: mapped, and the second time from the kept mapping.
+            let got: Vec<u8> =
+                store.read(&key, 300_000..900_000).await.unwrap().map(|c| c.unwrap().to_vec()).concat().await;
+            assert_eq!(got, data[300_000..900_000]);
+        }
         store.delete(&key).await.unwrap();
+        assert!(
+            matches!(store.read(&key, 300_000..900_000).await, Err(Error::NotFound(_))),
+            "a deleted blob's mapping goes"
+        );
         store.delete(&key).await.unwrap();
         assert!(!store.exists(&key).await.unwrap());
         assert!(matches!(store.read(&key, 0..1).await, Err(Error::NotFound(_))));

@@ -3,9 +3,11 @@
 //! scale-out adapter in Redis.
 
 mod bus;
+mod stamps;
 mod throttle;
 mod viewers;
 
 pub use bus::LocalBus;
+pub use stamps::LocalStamps;
 pub use throttle::LocalLoginThrottle;
 pub use viewers::LocalViewers;

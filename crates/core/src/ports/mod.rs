@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod media;
 pub mod quota;
 pub mod sessions;
+pub mod stamps;
 pub mod throttle;
 pub mod uploads;
 pub mod users;
@@ -31,6 +32,7 @@ pub use jobs::{
 pub use media::{HlsSpec, MediaTool, ProbeReport, Rendition, StillsSpec, Unusable};
 pub use quota::{Charge, QuotaLedger};
 pub use sessions::SessionStore;
+pub use stamps::{Scope, Stamps};
 pub use throttle::{Limit, LoginThrottle, ThrottlePolicy};
 pub use uploads::{Acquired, AppendRecord, AppendedBytes, UploadRepo};
 pub use users::UserRepo;

@@ -13,6 +13,12 @@ pub trait VideoRepo: Send + Sync {
     async fn insert(&self, video: &Video) -> Result<()>;
     /// A video that is not deleted.
     async fn get(&self, id: VideoId) -> Result<Option<Video>>;
+    /// As [`get`](Self::get), for reads that answer a viewer (may see and play it): a kept row
+    /// may answer when one is kept ([`crate::reads::StampedVideoRepo`]). Never for decisions
+    /// that write (ownership, jobs): those read the row itself.
+    async fn get_for_read(&self, id: VideoId) -> Result<Option<Video>> {
+        self.get(id).await
+    }
     /// An author's videos, newest first.
     async fn list_by_author(&self, author_id: UserId, visibility: Visibility, page: PageRequest)
     -> Result<Page<Video>>;

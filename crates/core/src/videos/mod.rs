@@ -76,7 +76,7 @@ impl Videos {
 
     /// The video if `viewer` may see it: public videos to anyone, all to their owner.
     pub async fn get(&self, viewer: Option<&User>, id: VideoId) -> Result<Video> {
-        match self.videos.get(id).await? {
+        match self.videos.get_for_read(id).await? {
             Some(v) if v.status.is_public() || viewer.is_some_and(|u| u.id == v.author_id) => Ok(v),
             _ => Err(Error::NotFound("video")),
         }

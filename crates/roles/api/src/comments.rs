@@ -2,19 +2,20 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
 use streamvault_core::ids::{CommentId, VideoId};
+use streamvault_core::ports::Scope;
 use streamvault_core::videos::Comment;
 use streamvault_http::auth::MaybeAuth;
 use streamvault_http::error::ErrorBody;
 use streamvault_http::path::Path;
 use streamvault_http::{ApiError, Auth, JsonBody, QueryParams, schema};
 
-use crate::ApiState;
 use crate::videos::PageParams;
+use crate::{ApiState, kept};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CommentJson {
@@ -52,17 +53,24 @@ pub struct CommentList {
 pub async fn list(
     State(st): State<ApiState>,
     MaybeAuth(viewer): MaybeAuth,
+    headers: HeaderMap,
     vid: Result<Path<VideoId>, ApiError>,
     QueryParams(page): QueryParams<PageParams>,
-) -> Result<Json<CommentList>, ApiError> {
+) -> Result<Response, ApiError> {
     let viewer = viewer.map(|a| a.user);
     // A malformed id is a 404, after what the request itself got wrong.
     let Path(vid) = vid?;
-    let page = st.videos.comments(viewer.as_ref(), vid, page.parse()?).await?;
-    Ok(Json(CommentList {
-        next_cursor: page.next.map(|c| c.encode()),
-        comments: page.items.into_iter().map(CommentJson::from).collect(),
-    }))
+    let page = page.parse()?;
+    let key = format!("comments:{vid}:{}", kept::page_key(&page));
+    let videos = &st.videos;
+    kept::serve(&st, &headers, key, &[Scope::Video(vid), Scope::Comments(vid)], viewer, |viewer| async move {
+        let page = videos.comments(viewer.as_ref(), vid, page).await?;
+        Ok(CommentList {
+            next_cursor: page.next.map(|c| c.encode()),
+            comments: page.items.into_iter().map(CommentJson::from).collect(),
+        })
+    })
+    .await
 }
 
 /// The seed's `NewComment`; its `author_id` is ignored: the author is the session's user.

@@ -9,6 +9,7 @@ mod admin;
 mod comments;
 mod danmaku;
 mod files;
+mod kept;
 mod live;
 mod live_socket;
 mod me;
@@ -23,6 +24,7 @@ use streamvault_core::accounts::Accounts;
 use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::live::{Bullets, Live};
 use streamvault_core::ports::JobAdmin;
+use streamvault_core::reads::ReadCache;
 use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::Videos;
 use streamvault_http::HasAccounts;
@@ -39,6 +41,8 @@ pub struct ApiState {
     pub shares: ShareLinks,
     pub live: Live,
     pub bullets: Bullets,
+    /// Finished bodies of the hot reads, with their validators.
+    pub reads: ReadCache,
     pub jobs: Arc<dyn JobAdmin>,
     /// The operators' API token; `None` turns that API off.
     pub admin_token: Option<Arc<str>>,

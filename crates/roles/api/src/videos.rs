@@ -2,13 +2,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use streamvault_core::Error;
 use streamvault_core::ErrorCode;
+use streamvault_core::accounts::username_key;
 use streamvault_core::ids::VideoId;
 use streamvault_core::paging::{Page, PageRequest};
+use streamvault_core::ports::Scope;
 use streamvault_core::videos::{Video, VideoPatch, VideoSort};
 use streamvault_http::auth::MaybeAuth;
 use streamvault_http::error::ErrorBody;
@@ -16,7 +18,7 @@ use streamvault_http::path::Path;
 use streamvault_http::urls::VideoUrls;
 use streamvault_http::{ApiError, Auth, JsonBody, QueryParams, schema};
 
-use crate::ApiState;
+use crate::{ApiState, kept};
 
 /// The seed's `display_ctime` format (Go's `Jan 02 2006, 15:04:05`), in UTC.
 const DISPLAY_CTIME: &str = "%b %d %Y, %H:%M:%S";
@@ -150,11 +152,29 @@ pub async fn create(
 pub async fn list(
     State(st): State<ApiState>,
     MaybeAuth(viewer): MaybeAuth,
+    headers: HeaderMap,
     Path(name): Path<String>,
     QueryParams(page): QueryParams<PageParams>,
-) -> Result<Json<VideoList>, ApiError> {
+) -> Result<Response, ApiError> {
     let viewer = viewer.map(|a| a.user);
-    Ok(Json(st.videos.list_by_author(viewer.as_ref(), &name, page.parse()?).await?.into()))
+    let page = page.parse()?;
+    let page_key = kept::page_key(&page);
+    match viewer.filter(|v| username_key(&v.name) == username_key(&name)) {
+        // The owner's list holds what only they see: kept under a key only they reach.
+        Some(owner) => {
+            let key = format!("channel-owner:{}:{page_key}", username_key(&name));
+            let build = async { Ok(VideoList::from(st.videos.list_by_author(Some(&owner), &name, page).await?)) };
+            kept::serve_own(&st, &headers, key, &[Scope::Videos], build).await
+        }
+        None => {
+            let key = format!("channel:{}:{page_key}", username_key(&name));
+            let (videos, name) = (&st.videos, &name);
+            kept::serve(&st, &headers, key, &[Scope::Videos], None, |_| async move {
+                Ok(VideoList::from(videos.list_by_author(None, name, page).await?))
+            })
+            .await
+        }
+    }
 }
 
 /// One video.
@@ -164,10 +184,16 @@ pub async fn list(
 pub async fn get(
     State(st): State<ApiState>,
     MaybeAuth(viewer): MaybeAuth,
+    headers: HeaderMap,
     Path((name, vid)): Path<(String, VideoId)>,
-) -> Result<Json<VideoJson>, ApiError> {
+) -> Result<Response, ApiError> {
     let viewer = viewer.map(|a| a.user);
-    Ok(Json(st.videos.get_by_author(viewer.as_ref(), &name, vid).await?.into()))
+    let key = format!("video:{}:{vid}", username_key(&name));
+    let (videos, name) = (&st.videos, &name);
+    kept::serve(&st, &headers, key, &[Scope::Video(vid)], viewer, |viewer| async move {
+        Ok(VideoJson::from(videos.get_by_author(viewer.as_ref(), name, vid).await?))
+    })
+    .await
 }
 
 /// A new title and/or description: at least one of the two.
@@ -267,14 +293,22 @@ pub struct ChannelJson {
     responses((status = 200, description = "OK", body = VideoList), (status = 400, description = "Bad request", body = ErrorBody)))]
 pub async fn discover(
     State(st): State<ApiState>,
+    headers: HeaderMap,
     QueryParams(p): QueryParams<DiscoverParams>,
-) -> Result<Json<VideoList>, ApiError> {
+) -> Result<Response, ApiError> {
     let sort = match p.sort {
         None | Some(DiscoverSort::Latest) => VideoSort::Latest,
         Some(DiscoverSort::Popular) => VideoSort::Popular,
     };
     let page = PageRequest::parse(p.limit.as_deref(), p.cursor.as_deref())?;
-    Ok(Json(st.videos.discover(sort, p.q.as_deref(), page).await?.into()))
+    let q = p.q.as_deref();
+    // The query as given (a key only names the read; a too-long one fails before it is kept).
+    let key = format!("discover:{sort:?}:{}:{}", kept::page_key(&page), q.unwrap_or(""));
+    let videos = &st.videos;
+    kept::serve(&st, &headers, key, &[Scope::Videos], None, |_| async move {
+        Ok(VideoList::from(videos.discover(sort, q, page).await?))
+    })
+    .await
 }
 
 /// A user's public channel.

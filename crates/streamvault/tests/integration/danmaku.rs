@@ -373,7 +373,7 @@ async fn export_density_and_blocked_words_under_abuse(backend: Backend) {
         assert_eq!(tags.len(), 1, "{path}: {tags:?}");
     }
     // Not public (failed): its owner's alone.
-    crate::common::set_video(&db, &f.vid, "failed", 0).await;
+    srv.set_video(&db, &f.vid, "failed", 0).await;
     for path in &reads {
         assert_eq!(
             srv.req(Method::GET, path).send().await.unwrap().status(),

@@ -123,6 +123,7 @@ async fn views_count_after_watching(backend: Backend) {
     let srv = TestServer::start(&db, json!({"roles": "api,stream,web"})).await;
     let (name, _, vid) = playable_video(&srv).await;
     set_duration(&db, &vid, 4000).await;
+    srv.touched(&vid).await;
     for _ in 0..3 {
         let res = srv.req(Method::GET, &format!("/stream/v1/videos/{vid}")).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);

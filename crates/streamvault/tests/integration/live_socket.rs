@@ -18,7 +18,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::common::poll::poll;
 use crate::common::serve::spawn_serve;
-use crate::common::{TestServer, api_signup, api_video, body, expect_error, fake_mp4, set_video, user};
+use crate::common::{TestServer, api_signup, api_video, body, expect_error, fake_mp4, user};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -148,7 +148,7 @@ async fn events_reach_viewers(backend: Backend) {
     // A failed video still plays for its owner only.
     let failed = srv.create_video(&owner_name, &owner, "failed").await["id"].as_str().unwrap().to_owned();
     assert_eq!(srv.upload_raw(&failed, &owner, fake_mp4(64 * 1024, 12)).await.status(), StatusCode::CREATED);
-    set_video(&db, &failed, "failed", 0).await;
+    srv.set_video(&db, &failed, "failed", 0).await;
     assert_eq!(refused(&srv.url, &failed, &[("x-session-id", &viewer)]).await, StatusCode::NOT_FOUND);
     assert_eq!(refused(&srv.url, &failed, &[]).await, StatusCode::NOT_FOUND);
     let mut own = open(&srv.url, &failed, &[("x-session-id", &owner)]).await.unwrap();

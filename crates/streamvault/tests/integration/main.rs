@@ -23,6 +23,7 @@ mod media_process;
 mod memory;
 mod openapi;
 mod process;
+mod reads;
 mod replicas;
 mod seed_client;
 mod stream;

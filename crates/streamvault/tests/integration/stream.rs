@@ -15,7 +15,8 @@ async fn upload_then_play_every_range(backend: Backend) {
     let name = user();
     let token = srv.signup(&name).await;
     let vid = srv.create_video(&name, &token, "ranged").await["id"].as_str().unwrap().to_owned();
-    let data = fake_mp4(3 * 1024 * 1024 + 17, 1);
+    // Past the 4 MiB frames mapped ranges are sent in, and each of them by `sendfile`.
+    let data = fake_mp4(5 * 1024 * 1024 + 17, 1);
 
     let res = srv.upload_raw(&vid, &token, data.clone()).await;
     assert_eq!(res.status(), StatusCode::CREATED);

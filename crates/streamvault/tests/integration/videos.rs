@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::common::{TestServer, body, expect_error, set_video, user};
+use crate::common::{TestServer, body, expect_error, user};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
@@ -103,7 +103,7 @@ async fn video_statuses(backend: Backend) {
         assert_eq!(listed, empty, "nothing public: null at the root (the seed's), [] under /api/v1");
         assert_eq!(items(&body(srv.authed(Method::GET, &videos, &ta).send().await.unwrap()).await, "videos").len(), 2);
 
-        set_video(&db, &vid.to_string(), "ready", 0).await;
+        srv.set_video(&db, &vid.to_string(), "ready", 0).await;
         let res = srv.req(Method::GET, &one).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(body(res).await["status"], "ready");
@@ -197,7 +197,7 @@ async fn comment_statuses(backend: Backend) {
         let (ta, tb, tc) = (srv.signup(&alice).await, srv.signup(&bob).await, srv.signup(&carol).await);
         let v = srv.create_video(&alice, &ta, "Commented").await;
         let vid = id(&v);
-        set_video(&db, &vid, "ready", 0).await;
+        srv.set_video(&db, &vid, "ready", 0).await;
         let comments = format!("{p}/videos/{vid}/comments");
 
         let c = comment(&srv, p, &vid, &tb, json!({"content": "nice", "author_id": "forged"})).await;
@@ -304,7 +304,7 @@ async fn authorization_matrix(backend: Backend) {
         // Fresh resources per case, so an allowed delete does not change the next row.
         let v = srv.create_video(&owner, &to, "matrix").await;
         let vid = id(&v);
-        set_video(&db, &vid, "ready", 0).await;
+        srv.set_video(&db, &vid, "ready", 0).await;
         let c = comment(&srv, "/api/v1", &vid, &to, json!({"content": "mine"})).await;
         let path = template.replace("{owner}", &owner).replace("{vid}", &vid).replace("{cid}", &id(&c));
         // The caller whose success ends a session or deletes goes last.
@@ -339,7 +339,7 @@ async fn pagination_under_inserts(backend: Backend) {
     let mut originals = Vec::new();
     for i in 0..23 {
         let v = srv.create_video(&author, &token, &format!("video {i}")).await;
-        set_video(&db, &id(&v), "ready", i % 4).await;
+        srv.set_video(&db, &id(&v), "ready", i % 4).await;
         originals.push(id(&v));
     }
     let vid = originals[0].clone();
@@ -449,7 +449,7 @@ async fn discovery_search_and_channels(backend: Backend) {
                 .await
                 .unwrap();
             let v = body(res).await;
-            set_video(db, &id(&v), "ready", views).await;
+            srv.set_video(db, &id(&v), "ready", views).await;
             id(&v)
         }
     };
@@ -585,9 +585,9 @@ async fn comments_of_an_unpublished_video(backend: Backend) {
     let (owner, other) = (user(), user());
     let (to, tx) = (srv.signup(&owner).await, srv.signup(&other).await);
     let vid = id(&srv.create_video(&owner, &to, "soon failed").await);
-    set_video(&db, &vid, "ready", 0).await;
+    srv.set_video(&db, &vid, "ready", 0).await;
     comment(&srv, "/api/v1", &vid, &tx, json!({"content": "before it failed"})).await;
-    set_video(&db, &vid, "failed", 0).await;
+    srv.set_video(&db, &vid, "failed", 0).await;
     for prefix in PREFIXES {
         let path = format!("{prefix}/videos/{vid}/comments");
         assert_eq!(

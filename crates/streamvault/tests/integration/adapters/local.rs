@@ -34,6 +34,12 @@ async fn local_viewer_registry() {
 }
 
 #[tokio::test]
+async fn local_stamps() {
+    let stamps = Arc::new(streamvault_local::LocalStamps::new());
+    contract::stamps(stamps.clone(), stamps).await;
+}
+
+#[tokio::test]
 async fn local_login_throttle() {
     // One process: both handles are the same counts.
     let t = Arc::new(streamvault_local::LocalLoginThrottle::new());

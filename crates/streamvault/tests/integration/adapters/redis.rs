@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use streamvault_core::ports::EventBus;
 
+use streamvault_core::ports::{Scope, Stamps};
 use streamvault_metadata::{MetadataStore, SqlUserRepo};
-use streamvault_redis::{RedisBus, RedisClient, RedisLoginThrottle, RedisSessionStore, RedisViewers};
+use streamvault_redis::{RedisBus, RedisClient, RedisLoginThrottle, RedisSessionStore, RedisStamps, RedisViewers};
 use streamvault_testkit::{Backend, TcpProxy, TestDb, contract, redis_url, unique_name};
 
 #[tokio::test]
@@ -51,6 +52,37 @@ async fn viewer_registry_across_replicas() {
     let a = RedisViewers::new(RedisClient::connect(&url, &prefix).await.unwrap());
     let b = RedisViewers::new(RedisClient::connect(&url, &prefix).await.unwrap());
     contract::viewer_registry(Arc::new(a), Arc::new(b)).await;
+}
+
+#[tokio::test]
+async fn stamps_across_replicas() {
+    let Some(url) = redis_url().await else { return };
+    let prefix = unique_name("svtest:");
+    let a = RedisStamps::new(RedisClient::connect(&url, &prefix).await.unwrap());
+    let b = RedisStamps::new(RedisClient::connect(&url, &prefix).await.unwrap());
+    contract::stamps(Arc::new(a.clone()), Arc::new(b)).await;
+    // Reads of scopes never written create nothing in Redis.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new("redis-cli").arg("-u").arg(&url).args(args).output().unwrap();
+        assert!(out.status.success(), "redis-cli {args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let count = || cli(&["--scan", "--pattern", &format!("{prefix}stamp*")]).lines().count();
+    let before_reads = count();
+    for _ in 0..50 {
+        a.current(&[Scope::Comments(<streamvault_core::ids::VideoId as streamvault_core::ids::Id>::new())])
+            .await
+            .unwrap();
+    }
+    assert_eq!(count(), before_reads, "reads of unknown scopes made keys");
+    // Redis restarted empty: the next read makes a new epoch, never the old values again.
+    let scope = [Scope::Video(<streamvault_core::ids::VideoId as streamvault_core::ids::Id>::new())];
+    let before = a.current(&scope).await.unwrap();
+    let keys = cli(&["--scan", "--pattern", &format!("{prefix}stamp*")]);
+    let keys: Vec<&str> = keys.lines().collect();
+    assert!(!keys.is_empty());
+    cli(&[&["DEL"][..], &keys].concat());
+    assert_ne!(a.current(&scope).await.unwrap(), before);
 }
 
 /// A replica whose Redis connection drops (a restart, a network cut) subscribes again when it

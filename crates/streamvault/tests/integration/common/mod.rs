@@ -139,22 +139,36 @@ pub async fn count(db_url: &str, sql: &str) -> i64 {
     n
 }
 
-/// Sets columns of a video row directly, standing in for the stream role and the worker (which
-/// move `status` and count `views`) in tests of the API alone.
-pub async fn set_video(db: &TestDb, id: &str, status: &str, views: i64) {
-    use sea_orm::ConnectionTrait;
-    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-    let conn = db.connect().await;
-    let id = uuid::Uuid::parse_str(id).unwrap();
-    let stmt = Query::update()
-        .table(Alias::new("videos"))
-        .value(Alias::new("status"), status)
-        .value(Alias::new("views"), views)
-        .and_where(Expr::col(Alias::new("id")).eq(id))
-        .to_owned();
-    let res = conn.execute(&stmt).await.unwrap();
-    assert_eq!(res.rows_affected(), 1);
-    conn.close().await.ok();
+impl TestServer {
+    /// Sets columns of a video row directly, standing in for the stream role and the worker
+    /// (which move `status` and count `views`) in tests of the API alone; then tells the read
+    /// cache, as their writes through the repository do.
+    pub async fn set_video(&self, db: &TestDb, id: &str, status: &str, views: i64) {
+        use sea_orm::ConnectionTrait;
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+        let conn = db.connect().await;
+        let id = uuid::Uuid::parse_str(id).unwrap();
+        let stmt = Query::update()
+            .table(Alias::new("videos"))
+            .value(Alias::new("status"), status)
+            .value(Alias::new("views"), views)
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .to_owned();
+        let res = conn.execute(&stmt).await.unwrap();
+        assert_eq!(res.rows_affected(), 1);
+        conn.close().await.ok();
+        self.touched(&id.to_string()).await;
+    }
+
+    /// A video's row changed behind the app's back (a test's own SQL): its kept reads go.
+    pub async fn touched(&self, vid: &str) {
+        use streamvault_core::ids::{Id, VideoId};
+        use streamvault_core::ports::Scope;
+        if let Some(stamps) = &self.app().stamps {
+            let vid = VideoId::parse(vid).unwrap();
+            stamps.bump(&[Scope::Videos, Scope::Video(vid), Scope::Comments(vid)]).await.unwrap();
+        }
+    }
 }
 
 impl TestServer {
