@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use streamvault_testkit::{Backend, TestDb, per_backend, redis_url};
 
-use crate::common::{TestServer, body, user};
+use crate::common::{TestServer, body, set_video_column, user};
 
 /// Settings that turn the cache on for `backend`: SQLite keeps it in the process; a server
 /// database keeps its stamps in the bus's Redis. `None` when Redis is missing outside CI.
@@ -37,20 +37,6 @@ async fn json_of(srv: &TestServer, path: &str, token: Option<&str>) -> Value {
     body(res).await
 }
 
-/// Writes `views` straight into the row, telling nobody: what a kept read would hide.
-async fn views_behind_the_apps_back(db: &TestDb, vid: &str, views: i64) {
-    use sea_orm::ConnectionTrait;
-    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-    let conn = db.connect().await;
-    let stmt = Query::update()
-        .table(Alias::new("videos"))
-        .value(Alias::new("views"), views)
-        .and_where(Expr::col(Alias::new("id")).eq(uuid::Uuid::parse_str(vid).unwrap()))
-        .to_owned();
-    assert_eq!(conn.execute(&stmt).await.unwrap().rows_affected(), 1);
-    conn.close().await.ok();
-}
-
 async fn kept_reads_follow_every_write(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else { return };
     let Some(extra) = cached(backend).await else { return };
@@ -76,7 +62,8 @@ async fn kept_reads_follow_every_write(backend: Backend) {
     assert_eq!(res.headers()[ETAG].to_str().unwrap(), etag);
     assert!(res.bytes().await.unwrap().is_empty());
     // It is kept: a change nobody told the app about stays unseen, until the app is told.
-    views_behind_the_apps_back(&db, &vid, 41).await;
+    // Views written straight into the row, telling nobody: what a kept read hides.
+    set_video_column(&db, &vid, "views", 41).await;
     assert_eq!(json_of(&srv, &video, None).await["views"], 0, "served from the cache");
     srv.touched(&vid).await;
     assert_eq!(json_of(&srv, &video, None).await["views"], 41);

@@ -139,25 +139,29 @@ pub async fn count(db_url: &str, sql: &str) -> i64 {
     n
 }
 
+/// Sets one column of a video row straight in the database, telling nobody (callers
+/// that stand in for the app tell the read cache with [`TestServer::touched`]).
+pub async fn set_video_column(db: &TestDb, id: &str, column: &str, value: impl Into<sea_orm::Value>) {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let conn = db.connect().await;
+    let stmt = Query::update()
+        .table(Alias::new("videos"))
+        .value(Alias::new(column), value)
+        .and_where(Expr::col(Alias::new("id")).eq(uuid::Uuid::parse_str(id).unwrap()))
+        .to_owned();
+    assert_eq!(conn.execute(&stmt).await.unwrap().rows_affected(), 1);
+    conn.close().await.ok();
+}
+
 impl TestServer {
     /// Sets columns of a video row directly, standing in for the stream role and the worker
     /// (which move `status` and count `views`) in tests of the API alone; then tells the read
     /// cache, as their writes through the repository do.
     pub async fn set_video(&self, db: &TestDb, id: &str, status: &str, views: i64) {
-        use sea_orm::ConnectionTrait;
-        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-        let conn = db.connect().await;
-        let id = uuid::Uuid::parse_str(id).unwrap();
-        let stmt = Query::update()
-            .table(Alias::new("videos"))
-            .value(Alias::new("status"), status)
-            .value(Alias::new("views"), views)
-            .and_where(Expr::col(Alias::new("id")).eq(id))
-            .to_owned();
-        let res = conn.execute(&stmt).await.unwrap();
-        assert_eq!(res.rows_affected(), 1);
-        conn.close().await.ok();
-        self.touched(&id.to_string()).await;
+        set_video_column(db, id, "status", status).await;
+        set_video_column(db, id, "views", views).await;
+        self.touched(id).await;
     }
 
     /// A video's row changed behind the app's back (a test's own SQL): its kept reads go.
