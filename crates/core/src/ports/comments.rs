@@ -22,5 +22,7 @@ pub trait CommentRepo: Send + Sync {
     ) -> Result<Page<Comment>>;
     /// A video's newest `limit` comments, newest first (the seed's order).
     async fn latest(&self, video_id: VideoId, limit: u64) -> Result<Vec<Comment>>;
-    async fn delete(&self, id: CommentId) -> Result<bool>;
+    /// Deletes the comment `id` of `video_id` (the video names what changed, for the read
+    /// cache's stamps); `false` when there was none.
+    async fn delete(&self, video_id: VideoId, id: CommentId) -> Result<bool>;
 }

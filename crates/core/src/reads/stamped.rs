@@ -184,13 +184,9 @@ impl CommentRepo for StampedCommentRepo {
     async fn latest(&self, video_id: VideoId, limit: u64) -> Result<Vec<Comment>> {
         self.inner.latest(video_id, limit).await
     }
-    async fn delete(&self, id: CommentId) -> Result<bool> {
-        // The port deletes by id alone; the stamp is the video's. A comment never moves.
-        let video = self.inner.get(id).await?.map(|c| c.video_id);
-        let deleted = self.inner.delete(id).await?;
-        if let Some(video) = video {
-            bump(self.stamps.as_ref(), &[Scope::Comments(video)]).await;
-        }
+    async fn delete(&self, video_id: VideoId, id: CommentId) -> Result<bool> {
+        let deleted = self.inner.delete(video_id, id).await?;
+        bump(self.stamps.as_ref(), &[Scope::Comments(video_id)]).await;
         Ok(deleted)
     }
 }

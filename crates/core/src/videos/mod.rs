@@ -195,7 +195,7 @@ impl Videos {
         if actor.id != comment.author_id && actor.id != video.author_id {
             return Err(Error::Forbidden("only the comment's author or the video's owner may delete it"));
         }
-        if self.comments.delete(comment_id).await? { Ok(()) } else { Err(Error::NotFound("comment")) }
+        if self.comments.delete(video_id, comment_id).await? { Ok(()) } else { Err(Error::NotFound("comment")) }
     }
 
     /// The video `actor` may upload the original of: their own, without one yet.

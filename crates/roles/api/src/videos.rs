@@ -158,16 +158,16 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let viewer = viewer.map(|a| a.user);
     let page = page.parse()?;
-    let page_key = kept::page_key(&page);
-    match viewer.filter(|v| username_key(&v.name) == username_key(&name)) {
+    let (page_key, channel) = (kept::page_key(&page), username_key(&name));
+    match viewer.filter(|v| username_key(&v.name) == channel) {
         // The owner's list holds what only they see: kept under a key only they reach.
         Some(owner) => {
-            let key = format!("channel-owner:{}:{page_key}", username_key(&name));
+            let key = format!("channel-owner:{channel}:{page_key}");
             let build = async { Ok(VideoList::from(st.videos.list_by_author(Some(&owner), &name, page).await?)) };
             kept::serve_own(&st, &headers, key, &[Scope::Videos], build).await
         }
         None => {
-            let key = format!("channel:{}:{page_key}", username_key(&name));
+            let key = format!("channel:{channel}:{page_key}");
             let (videos, name) = (&st.videos, &name);
             kept::serve(&st, &headers, key, &[Scope::Videos], None, |_| async move {
                 Ok(VideoList::from(videos.list_by_author(None, name, page).await?))

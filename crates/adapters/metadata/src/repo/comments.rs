@@ -134,9 +134,14 @@ impl CommentRepo for SqlCommentRepo {
         fetch(&self.store, q.order_by_desc(comment::Column::Id).limit(limit)).await
     }
 
-    async fn delete(&self, id: CommentId) -> Result<bool> {
+    async fn delete(&self, video_id: VideoId, id: CommentId) -> Result<bool> {
         let id: Uuid = id.into();
-        let res = comment::Entity::delete_by_id(id).exec(self.store.connection()).await.map_err(db_err)?;
+        let res = comment::Entity::delete_many()
+            .filter(comment::Column::Id.eq(id))
+            .filter(comment::Column::VideoId.eq(video_id.uuid()))
+            .exec(self.store.connection())
+            .await
+            .map_err(db_err)?;
         Ok(res.rows_affected > 0)
     }
 }
