@@ -83,6 +83,10 @@ codes! {
     BadConcat = "bad_concat",
     BadLength = "bad_length",
     BadChecksum = "bad_checksum",
+    // The social layer.
+    BadVisibility = "bad_visibility",
+    BadKind = "bad_kind",
+    BadPosition = "bad_position",
 
     // 409: the state does not allow it.
     UsernameTaken = "username_taken",
@@ -90,6 +94,12 @@ codes! {
     UploadComplete = "upload_complete",
     OffsetMismatch = "offset_mismatch",
     FolderCycle = "folder_cycle",
+    /// A per-user count limit (playlists, items in one) is reached.
+    LimitReached = "limit_reached",
+    /// The built-in playlists cannot be renamed or deleted.
+    BuiltinPlaylist = "builtin_playlist",
+    /// A user cannot follow (or message) themselves.
+    SelfTarget = "self_target",
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -102,6 +102,8 @@ ids! {
     JobId => "job";
     /// A bullet comment (弹幕).
     DanmakuId => "danmaku";
+    NotificationId => "notification";
+    PlaylistId => "playlist";
 }
 
 /// The message a malformed id fails to deserialize with: `no such video`. The HTTP edge reads

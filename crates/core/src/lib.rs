@@ -18,6 +18,7 @@ pub mod paging;
 pub mod ports;
 pub mod quota;
 pub mod reads;
+pub mod social;
 pub mod storage;
 mod sweep;
 pub mod text;

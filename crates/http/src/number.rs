@@ -21,6 +21,14 @@ pub fn integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
     }
 }
 
+/// As [`integer`], for a field that may be absent (`#[serde(default)]`) but not `null`.
+pub fn present_integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match integer(d)? {
+        None => Err(serde::de::Error::custom("null is not a number")),
+        some => Ok(some),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,16 @@ fn optional_text(max: usize) -> Object {
     string().max_length(Some(max)).pattern(Some(r"^[^\u0000]*$")).build()
 }
 
+/// Text of 1 to `max` characters that says something (a rule of the domain's own size).
+pub fn text_of(max: usize) -> Object {
+    text(max)
+}
+
+/// Text of up to `max` characters, possibly empty.
+pub fn optional_text_of(max: usize) -> Object {
+    optional_text(max)
+}
+
 /// A video's title.
 pub fn title() -> Object {
     text(200)

@@ -12,11 +12,12 @@ use streamvault_core::cleanup::Cleanup;
 use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::live::{Bullets, Live, LiveSettings};
 use streamvault_core::media::{Media, MediaLimits};
-use streamvault_core::ports::{BlobStore, CommentRepo, JobAdmin, JobQueue, Stamps, VideoRepo};
+use streamvault_core::ports::{BlobStore, CommentRepo, JobAdmin, JobQueue, RatingRepo, Stamps, VideoRepo};
 use streamvault_core::ports::{EventBus, Limit, ThrottlePolicy, ViewerRegistry};
 use streamvault_core::ports::{HealthCheck, LoginThrottle, SecretStore, SessionStore};
 use streamvault_core::quota::Quota;
-use streamvault_core::reads::{ReadCache, StampedCommentRepo, StampedVideoRepo};
+use streamvault_core::reads::{ReadCache, StampedCommentRepo, StampedRatingRepo, StampedVideoRepo};
+use streamvault_core::social::{Social, SocialStores};
 use streamvault_core::storage::{Holding, Storage};
 use streamvault_core::uploads::{LockTiming, Uploads};
 use streamvault_core::videos::{Videos, ViewCounter};
@@ -24,7 +25,8 @@ use streamvault_core::{Error, Result};
 use streamvault_local::{LocalBus, LocalLoginThrottle, LocalStamps, LocalViewers};
 use streamvault_metadata::{
     MetadataStore, SqlBlobIndex, SqlChallengeRepo, SqlCommentRepo, SqlDanmakuRepo, SqlFileRepo, SqlFolderRepo,
-    SqlJobQueue, SqlQuotaLedger, SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
+    SqlFollowRepo, SqlHistoryRepo, SqlJobQueue, SqlNotificationRepo, SqlPlaylistRepo, SqlQuotaLedger, SqlRatingRepo,
+    SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
 };
 use streamvault_redis::{RedisBus, RedisClient, RedisLoginThrottle, RedisSessionStore, RedisStamps, RedisViewers};
 use streamvault_stream::{PlaybackMode, StreamLimiter};
@@ -60,6 +62,8 @@ pub struct App {
     /// Who watches what now (counts shared through the bus's Redis when there is one), and
     /// the live connections of this replica.
     pub live: Live,
+    /// Ratings, follows and feeds, notifications, playlists, history.
+    pub social: Social,
     /// Finished bodies of the hot reads.
     pub reads: ReadCache,
     /// The versions those reads are kept under (`None`: nothing is kept).
@@ -133,15 +137,28 @@ impl App {
         };
         let mut video_repo: Arc<dyn VideoRepo> = Arc::new(SqlVideoRepo::new(metadata.clone()));
         let mut comment_repo: Arc<dyn CommentRepo> = Arc::new(SqlCommentRepo::new(metadata.clone()));
+        let mut rating_repo: Arc<dyn RatingRepo> = Arc::new(SqlRatingRepo::new(metadata.clone()));
         let reads = match &stamps {
             Some(stamps) => {
                 video_repo = Arc::new(StampedVideoRepo::new(video_repo, stamps.clone(), config.read_cache_ttl));
                 comment_repo = Arc::new(StampedCommentRepo::new(comment_repo, stamps.clone()));
+                rating_repo = Arc::new(StampedRatingRepo::new(rating_repo, stamps.clone()));
                 ReadCache::new(stamps.clone(), config.read_cache_bytes, config.read_cache_ttl)
             }
             None => ReadCache::off(),
         };
         let videos = Videos::new(video_repo.clone(), comment_repo, users, storage.clone(), config.delete_grace);
+        let social = Social::new(
+            videos.clone(),
+            SocialStores {
+                ratings: rating_repo,
+                follows: Arc::new(SqlFollowRepo::new(metadata.clone())),
+                notifications: Arc::new(SqlNotificationRepo::new(metadata.clone())),
+                playlists: Arc::new(SqlPlaylistRepo::new(metadata.clone())),
+                history: Arc::new(SqlHistoryRepo::new(metadata.clone())),
+            },
+            bus.clone(),
+        );
         let limiter = StreamLimiter::new(config.max_streams as usize, config.max_streams_per_client as usize);
         let views = videos.views();
         let file_repo = Arc::new(SqlFileRepo::new(metadata.clone()));
@@ -225,6 +242,7 @@ impl App {
             false => None,
         };
         Ok(App {
+            social,
             reads,
             stamps,
             gateway,
@@ -285,6 +303,8 @@ impl App {
                     shares: self.shares.clone(),
                     live: self.live.clone(),
                     bullets: self.bullets.clone(),
+                    social: self.social.clone(),
+                    waiters: Default::default(),
                     reads: self.reads.clone(),
                     jobs: self.job_admin.clone(),
                     admin_token: self.config.admin_token.as_deref().map(Arc::from),
@@ -313,6 +333,7 @@ impl App {
                 accounts: self.accounts.clone(),
                 videos: self.videos.clone(),
                 drive: self.drive.clone(),
+                social: self.social.clone(),
             };
             router =
                 router.merge(streamvault_web::router(web, self.gateway.clone())).fallback(streamvault_web::not_found);

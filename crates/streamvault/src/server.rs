@@ -96,6 +96,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 admin: app.job_admin.clone(),
                 cleanup: app.cleanup.clone(),
                 media: app.media.clone(),
+                social: app.social.clone(),
                 worker_id: JobRunner::worker_id(),
                 lease: app.config.job_lease,
                 idle_poll: JOB_POLL,

@@ -28,12 +28,22 @@ pub enum Job {
     VideoStills { video_id: VideoId },
     /// A video's HLS ladder; the video is `ready` once it is stored.
     TranscodeVideo { video_id: VideoId },
+    /// Put a newly public video in its channel's followers' feeds and notify them, in
+    /// batches (idempotent: a batch done twice adds nothing).
+    FanOutVideo { video_id: VideoId },
 }
 
 impl Job {
     /// Every kind, as stored.
-    pub const KINDS: [&'static str; 6] =
-        ["delete_video", "delete_file", "collect_blob", "probe_video", "video_stills", "transcode_video"];
+    pub const KINDS: [&'static str; 7] = [
+        "delete_video",
+        "delete_file",
+        "collect_blob",
+        "probe_video",
+        "video_stills",
+        "transcode_video",
+        "fan_out_video",
+    ];
 
     /// The kind, as stored (and as a metrics label).
     pub fn kind(&self) -> &'static str {
@@ -44,6 +54,7 @@ impl Job {
             Job::ProbeVideo { .. } => Self::KINDS[3],
             Job::VideoStills { .. } => Self::KINDS[4],
             Job::TranscodeVideo { .. } => Self::KINDS[5],
+            Job::FanOutVideo { .. } => Self::KINDS[6],
         }
     }
 

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod media;
 pub mod quota;
 pub mod sessions;
+pub mod social;
 pub mod stamps;
 pub mod throttle;
 pub mod uploads;
@@ -32,6 +33,7 @@ pub use jobs::{
 pub use media::{HlsSpec, MediaTool, ProbeReport, Rendition, StillsSpec, Unusable};
 pub use quota::{Charge, QuotaLedger};
 pub use sessions::SessionStore;
+pub use social::{FollowRepo, HistoryRepo, NotificationRepo, PlaylistRepo, RatingRepo};
 pub use stamps::{Scope, Stamps};
 pub use throttle::{Limit, LoginThrottle, ThrottlePolicy};
 pub use uploads::{Acquired, AppendRecord, AppendedBytes, UploadRepo};

@@ -10,7 +10,7 @@
 
 mod stamped;
 
-pub use stamped::{StampedCommentRepo, StampedVideoRepo};
+pub use stamped::{StampedCommentRepo, StampedRatingRepo, StampedVideoRepo};
 
 use std::future::Future;
 use std::sync::Arc;

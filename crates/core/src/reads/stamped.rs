@@ -15,7 +15,8 @@ use crate::Result;
 use crate::ids::{CommentId, UserId, VideoId};
 use crate::paging::{Page, PageRequest};
 use crate::ports::jobs::NewJob;
-use crate::ports::{Charge, CommentRepo, Referenced, Scope, Stamps, VideoRepo};
+use crate::ports::{Charge, CommentRepo, RatingRepo, Referenced, Scope, Stamps, VideoRepo};
+use crate::social::{Rating, RatingCounts};
 use crate::videos::{
     Comment, RenditionInfo, Video, VideoMedia, VideoPatch, VideoSort, VideoSource, VideoStatus, Visibility,
 };
@@ -188,5 +189,35 @@ impl CommentRepo for StampedCommentRepo {
         let deleted = self.inner.delete(video_id, id).await?;
         bump(self.stamps.as_ref(), &[Scope::Comments(video_id)]).await;
         Ok(deleted)
+    }
+}
+
+/// Ratings change a video's counts: its kept reads and the lists showing them go.
+pub struct StampedRatingRepo {
+    inner: Arc<dyn RatingRepo>,
+    stamps: Arc<dyn Stamps>,
+}
+
+impl StampedRatingRepo {
+    pub fn new(inner: Arc<dyn RatingRepo>, stamps: Arc<dyn Stamps>) -> Self {
+        Self { inner, stamps }
+    }
+}
+
+#[async_trait]
+impl RatingRepo for StampedRatingRepo {
+    async fn rate(
+        &self,
+        video: VideoId,
+        user: UserId,
+        rating: Option<Rating>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<RatingCounts>> {
+        let counts = self.inner.rate(video, user, rating, at).await?;
+        bump(self.stamps.as_ref(), &[Scope::Videos, Scope::Video(video)]).await;
+        Ok(counts)
+    }
+    async fn rating_of(&self, video: VideoId, user: UserId) -> Result<Option<Rating>> {
+        self.inner.rating_of(video, user).await
     }
 }

@@ -64,6 +64,8 @@ impl Videos {
             description: description.to_owned(),
             status: VideoStatus::Created,
             views: 0,
+            likes: 0,
+            dislikes: 0,
             created_at: now,
             updated_at: now,
             source: None,
@@ -228,8 +230,9 @@ impl Videos {
                     mime: mime.to_owned(),
                     uploaded_at: crate::accounts::now_ms(),
                 };
-                let probe = crate::media::Media::first_job(id);
-                Ok(match self.videos.attach_source(id, &source, charge, &[probe]).await? {
+                // Public from now on: its followers hear of it (after the commit, by the job).
+                let jobs = [crate::media::Media::first_job(id), NewJob::once(Job::FanOutVideo { video_id: id }, id)];
+                Ok(match self.videos.attach_source(id, &source, charge, &jobs).await? {
                     Referenced::Made(true) => Referenced::Made(()),
                     Referenced::Made(false) => {
                         // Deleted, or another upload won the race.
@@ -262,7 +265,8 @@ impl Videos {
         ViewCounter::new(self.videos.clone())
     }
 
-    async fn find_user(&self, name: &str) -> Result<User> {
+    /// The user named `name` (404 for a name that cannot exist).
+    pub async fn find_user(&self, name: &str) -> Result<User> {
         if crate::accounts::validate_username(name).is_err() {
             return Err(Error::NotFound("user"));
         }

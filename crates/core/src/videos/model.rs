@@ -50,6 +50,9 @@ pub struct Video {
     pub description: String,
     pub status: VideoStatus,
     pub views: i64,
+    /// Ratings, counted in the rating's own transaction.
+    pub likes: i64,
+    pub dislikes: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The uploaded original, once bytes have arrived.

@@ -98,7 +98,7 @@ pub async fn post(
     let content = body.content.ok_or_else(|| Error::missing("content"))?;
     // A malformed id is a 404, after what the request itself got wrong.
     let Path(vid) = vid?;
-    let comment = st.videos.post_comment(&auth.user, vid, &content).await?;
+    let comment = st.social.post_comment(&auth.user, vid, &content).await?;
     Ok((StatusCode::CREATED, Json(CommentJson::from(comment))))
 }
 

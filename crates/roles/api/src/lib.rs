@@ -15,6 +15,7 @@ mod live_socket;
 mod me;
 mod openapi;
 mod seed;
+mod social;
 mod videos;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use streamvault_core::drive::{Drive, ShareLinks};
 use streamvault_core::live::{Bullets, Live};
 use streamvault_core::ports::JobAdmin;
 use streamvault_core::reads::ReadCache;
+use streamvault_core::social::Social;
 use streamvault_core::uploads::Uploads;
 use streamvault_core::videos::Videos;
 use streamvault_http::HasAccounts;
@@ -41,6 +43,10 @@ pub struct ApiState {
     pub shares: ShareLinks,
     pub live: Live,
     pub bullets: Bullets,
+    /// Ratings, follows, notifications, playlists, history.
+    pub social: Social,
+    /// Requests waiting for a change of their caller's unread count.
+    pub waiters: social::notifications::Waiters,
     /// Finished bodies of the hot reads, with their validators.
     pub reads: ReadCache,
     pub jobs: Arc<dyn JobAdmin>,
@@ -106,6 +112,53 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         ))
         .routes(at("PUT", "/videos/{vid}/danmaku/enabled", routes!(danmaku::switch)))
         .routes(at("DELETE", "/videos/{vid}/danmaku/{id}", routes!(danmaku::delete)))
+        .routes(at(
+            "GET, PUT, DELETE",
+            "/videos/{vid}/like",
+            routes!(social::ratings::get, social::ratings::like, social::ratings::unlike),
+        ))
+        .routes(at(
+            "PUT, DELETE",
+            "/videos/{vid}/dislike",
+            routes!(social::ratings::dislike, social::ratings::undislike),
+        ))
+        .routes(at(
+            "PUT, DELETE",
+            "/channels/{name}/follow",
+            routes!(social::follows::follow, social::follows::unfollow),
+        ))
+        .routes(at("GET", "/channels/{name}/playlists", routes!(social::playlists::of_channel)))
+        .routes(at("GET", "/me/following", routes!(social::follows::following)))
+        .routes(at("GET", "/me/feed", routes!(social::follows::feed)))
+        .routes(at("GET", "/me/notifications", routes!(social::notifications::list)))
+        .routes(at("GET", "/me/notifications/unread", routes!(social::notifications::unread)))
+        .routes(at("POST", "/me/notifications/read", routes!(social::notifications::read_all)))
+        .routes(at("POST", "/me/notifications/{id}/read", routes!(social::notifications::read_one)))
+        .routes(at(
+            "GET, PATCH",
+            "/me/notifications/settings",
+            routes!(social::notifications::settings, social::notifications::set_settings),
+        ))
+        .routes(at("GET, POST", "/me/playlists", routes!(social::playlists::mine, social::playlists::create)))
+        .routes(at(
+            "PATCH, DELETE",
+            "/me/playlists/{id}",
+            routes!(social::playlists::update, social::playlists::delete),
+        ))
+        .routes(at(
+            "PUT, DELETE",
+            "/me/playlists/{id}/items/{vid}",
+            routes!(social::playlists::put_item, social::playlists::remove_item),
+        ))
+        .routes(at("GET", "/playlists/{id}", routes!(social::playlists::get)))
+        .routes(at("GET", "/playlists/{id}/items", routes!(social::playlists::items)))
+        .routes(at("GET, DELETE", "/me/history", routes!(social::history::list, social::history::clear)))
+        .routes(at(
+            "GET, PUT, DELETE",
+            "/me/history/{vid}",
+            routes!(social::history::position, social::history::record, social::history::forget),
+        ))
+        .routes(at("GET, PUT", "/me/history-paused", routes!(social::history::paused, social::history::pause)))
         .routes(at("GET", "/files", routes!(files::list)))
         .routes(at("GET, PATCH, DELETE", "/files/{id}", routes!(files::get, files::update, files::delete)))
         .routes(at("POST", "/files/instant", routes!(files::instant)))

@@ -100,6 +100,6 @@ pub async fn post_comment(
     let content = body.content.ok_or_else(|| Error::missing("content"))?;
     // A malformed id is a 404, after what the request itself got wrong.
     let Path(vid) = vid?;
-    st.videos.post_comment(&auth.user, vid, &content).await?;
+    st.social.post_comment(&auth.user, vid, &content).await?;
     Ok((StatusCode::CREATED, [(CONTENT_TYPE, "text/plain; charset=utf-8")], "ok"))
 }

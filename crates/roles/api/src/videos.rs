@@ -38,6 +38,8 @@ pub struct VideoJson {
     #[schema(value_type = String, example = "ready")]
     status: &'static str,
     views: i64,
+    likes: i64,
+    dislikes: i64,
     /// From probing the original; null until then.
     duration_ms: Option<u64>,
     width: Option<u32>,
@@ -73,6 +75,8 @@ impl From<Video> for VideoJson {
             updated_at: v.updated_at.to_rfc3339(),
             status: v.status.as_str(),
             views: v.views,
+            likes: v.likes,
+            dislikes: v.dislikes,
             duration_ms: v.media.duration_ms,
             width: v.media.width,
             height: v.media.height,
@@ -285,6 +289,11 @@ pub struct ChannelJson {
     created_at: String,
     /// Public, live videos.
     video_count: u64,
+    followers: u64,
+    /// How many channels this user follows.
+    following_count: u64,
+    /// The caller follows this channel (false when signed out).
+    following: bool,
 }
 
 /// Public videos of everyone, for the home page and search.
@@ -313,11 +322,20 @@ pub async fn discover(
 
 /// A user's public channel.
 #[utoipa::path(get, path = "/channels/{name}", operation_id = "get_channel", tag = "videos",
-    params(("name" = String, Path, description = "User name")),
+    params(("name" = String, Path, description = "User name")), security((), ("session" = []), ("bearer" = [])),
     responses((status = 200, description = "OK", body = ChannelJson), (status = 404, description = "Not found", body = ErrorBody)))]
-pub async fn channel(State(st): State<ApiState>, Path(name): Path<String>) -> Result<Json<ChannelJson>, ApiError> {
+pub async fn channel(
+    State(st): State<ApiState>,
+    MaybeAuth(viewer): MaybeAuth,
+    Path(name): Path<String>,
+) -> Result<Json<ChannelJson>, ApiError> {
     let ch = st.videos.channel(&name).await?;
+    let viewer = viewer.map(|a| a.user);
+    let (counts, following) = st.social.follow_state(viewer.as_ref(), ch.user.id).await?;
     Ok(Json(ChannelJson {
+        followers: counts.followers,
+        following_count: counts.following,
+        following,
         id: ch.user.id.to_string(),
         user_name: ch.user.name,
         created_at: ch.user.created_at.to_rfc3339(),

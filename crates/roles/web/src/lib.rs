@@ -29,6 +29,8 @@ pub struct WebState {
     pub accounts: Accounts,
     pub videos: Videos,
     pub drive: Drive,
+    /// Follows, playlists, notifications, history (and comments, which notify).
+    pub social: streamvault_core::social::Social,
 }
 
 /// The pages and assets. `gateway` (split mode) forwards `/api/` and `/stream/` to the pools

@@ -10,6 +10,7 @@ use streamvault_core::Error;
 use streamvault_core::cleanup::Cleanup;
 use streamvault_core::media::Media;
 use streamvault_core::ports::{Job, JobAdmin, JobQueue, LeasedJob};
+use streamvault_core::social::Social;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -19,8 +20,10 @@ pub struct JobRunner {
     /// For the queue's gauges (depth by state, age of the oldest due job).
     pub admin: Arc<dyn JobAdmin>,
     pub cleanup: Cleanup,
-    /// Media jobs (probe today).
+    /// Media jobs (probe, stills, transcode).
     pub media: Media,
+    /// The fan-out of new videos to followers.
+    pub social: Social,
     /// Who holds a lease, in the jobs table: host, process and a random tail.
     pub worker_id: String,
     /// How long a job is ours before another worker may take it over.
@@ -78,6 +81,7 @@ impl JobRunner {
             Job::DeleteVideo { video_id, sha256 } => self.cleanup.delete_video(*video_id, sha256.as_deref()).await,
             Job::DeleteFile { file_id, sha256 } => self.cleanup.delete_file(*file_id, sha256).await,
             Job::CollectBlob { sha256 } => self.cleanup.collect(sha256).await,
+            Job::FanOutVideo { video_id } => self.social.fan_out_video(*video_id).await,
         }
     }
 

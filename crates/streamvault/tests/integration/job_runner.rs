@@ -9,12 +9,32 @@ use streamvault_core::cleanup::Cleanup;
 use streamvault_core::ids::{Id, VideoId};
 use streamvault_core::media::{Media, MediaLimits};
 use streamvault_core::ports::{Job, JobAdmin, JobQueue, NewJob};
+use streamvault_core::social::{Social, SocialStores};
 use streamvault_core::storage::Storage;
-use streamvault_metadata::{MetadataStore, SqlBlobIndex, SqlFileRepo, SqlJobQueue, SqlVideoRepo};
+use streamvault_core::videos::Videos;
+use streamvault_metadata::{
+    MetadataStore, SqlBlobIndex, SqlCommentRepo, SqlFileRepo, SqlFollowRepo, SqlHistoryRepo, SqlJobQueue,
+    SqlNotificationRepo, SqlPlaylistRepo, SqlRatingRepo, SqlUserRepo, SqlVideoRepo,
+};
 use streamvault_testkit::{Backend, TestDb, amqp_url, per_backend};
 use streamvault_worker::jobs::JobRunner;
 
 const BASE: Duration = Duration::from_millis(4);
+
+/// The social service on `store`, as the runner needs it for fan-out jobs.
+fn social(store: &MetadataStore, videos: Arc<SqlVideoRepo>, storage: Storage) -> Social {
+    let users = Arc::new(SqlUserRepo::new(store.clone()));
+    let comments = Arc::new(SqlCommentRepo::new(store.clone()));
+    let videos = Videos::new(videos, comments, users, storage, Duration::from_secs(60));
+    let stores = SocialStores {
+        ratings: Arc::new(SqlRatingRepo::new(store.clone())),
+        follows: Arc::new(SqlFollowRepo::new(store.clone())),
+        notifications: Arc::new(SqlNotificationRepo::new(store.clone())),
+        playlists: Arc::new(SqlPlaylistRepo::new(store.clone())),
+        history: Arc::new(SqlHistoryRepo::new(store.clone())),
+    };
+    Social::new(videos, stores, Arc::new(streamvault_local::LocalBus::new()))
+}
 
 async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>) {
     let admin = Arc::new(SqlJobQueue::new(store.clone()));
@@ -25,6 +45,7 @@ async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>
     let storage = Storage::new(blobs.clone(), index.clone(), dir.path().join("staging"), 1 << 20, None).unwrap();
     let limits = MediaLimits { concurrency: 1, time_limit: Duration::from_secs(60) };
     let media = Media::new(None, videos.clone(), storage.clone(), dir.path().join("work"), limits);
+    let social = social(store, videos.clone(), storage.clone());
     let cleanup = Cleanup::new(videos, Arc::new(SqlFileRepo::new(store.clone())), storage);
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let runner = JobRunner {
@@ -32,6 +53,7 @@ async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>
         admin: admin.clone(),
         cleanup,
         media,
+        social,
         worker_id: JobRunner::worker_id(),
         lease: Duration::from_secs(30),
         idle_poll: Duration::from_millis(20),

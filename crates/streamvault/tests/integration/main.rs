@@ -26,6 +26,7 @@ mod process;
 mod reads;
 mod replicas;
 mod seed_client;
+mod social;
 mod stream;
 mod stream_real_media;
 mod stream_s3;

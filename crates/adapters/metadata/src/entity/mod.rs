@@ -13,6 +13,7 @@ pub(crate) mod periodic_lease;
 pub(crate) mod quota_hold;
 pub(crate) mod secret;
 pub(crate) mod session;
+pub(crate) mod social;
 pub(crate) mod upload;
 pub(crate) mod user;
 pub(crate) mod video;

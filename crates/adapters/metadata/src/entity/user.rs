@@ -15,6 +15,8 @@ pub struct Model {
     pub used_bytes: i64,
     /// Bumped by every change to the user's folder tree, which serialises them.
     pub drive_rev: i64,
+    /// The user paused their watch history: nothing is recorded.
+    pub history_paused: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

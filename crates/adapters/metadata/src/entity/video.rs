@@ -36,6 +36,9 @@ pub struct Model {
     pub has_stills: bool,
     /// The HLS ladder as JSON; null until transcoded.
     pub renditions: Option<String>,
+    /// Counted with each rating, in its transaction.
+    pub likes: i64,
+    pub dislikes: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ mod m20261122_000010_video_outputs;
 mod m20261126_000011_integrity;
 mod m20261126_000012_danmaku;
 mod m20261126_000013_danmaku_filters;
+mod m20261126_000014_social;
 mod util;
 
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_integrity::Migration),
             Box::new(m20261126_000012_danmaku::Migration),
             Box::new(m20261126_000013_danmaku_filters::Migration),
+            Box::new(m20261126_000014_social::Migration),
         ]
     }
 }

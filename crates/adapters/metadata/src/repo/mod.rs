@@ -7,6 +7,7 @@ pub(crate) mod jobs;
 pub(crate) mod periodic;
 pub(crate) mod quota;
 pub(crate) mod sessions;
+pub(crate) mod social;
 pub(crate) mod uploads;
 pub(crate) mod users;
 pub(crate) mod videos;

@@ -39,6 +39,7 @@ impl UserRepo for SqlUserRepo {
             created_at: Set(to_ms(u.created_at)),
             used_bytes: Set(0),
             drive_rev: Set(0),
+            history_paused: Set(false),
         };
         match row.insert(self.store.connection()).await {
             Ok(_) => Ok(()),

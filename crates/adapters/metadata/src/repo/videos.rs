@@ -88,6 +88,8 @@ struct Row {
     progress: i16,
     has_stills: bool,
     renditions: Option<String>,
+    likes: i64,
+    dislikes: i64,
 }
 
 impl Row {
@@ -102,6 +104,8 @@ impl Row {
             description: self.description,
             status,
             views: self.views,
+            likes: self.likes,
+            dislikes: self.dislikes,
             created_at: from_ms(self.created_at),
             updated_at: from_ms(self.updated_at),
             source: match (self.source_sha256, self.source_size, self.source_mime, self.uploaded_at) {
@@ -130,7 +134,7 @@ impl Row {
 }
 
 /// Live (not deleted) videos joined with their author's name.
-fn live() -> Select<video::Entity> {
+pub(crate) fn live() -> Select<video::Entity> {
     video::Entity::find()
         .select_only()
         .columns([
@@ -156,13 +160,15 @@ fn live() -> Select<video::Entity> {
             video::Column::Progress,
             video::Column::HasStills,
             video::Column::Renditions,
+            video::Column::Likes,
+            video::Column::Dislikes,
         ])
         .column_as(user::Column::Name, "author_name")
         .join(JoinType::InnerJoin, video::Relation::Author.def())
         .filter(video::Column::DeletedAt.is_null())
 }
 
-fn public_only() -> Condition {
+pub(crate) fn public_only() -> Condition {
     Condition::all().add(video::Column::Status.is_in(VideoStatus::PUBLIC.map(VideoStatus::as_str)))
 }
 
@@ -180,7 +186,7 @@ fn like_pattern(needle: &str) -> LikeExpr {
     LikeExpr::new(p).escape('\\')
 }
 
-async fn fetch(store: &MetadataStore, q: Select<video::Entity>) -> Result<Vec<Video>> {
+pub(crate) async fn fetch(store: &MetadataStore, q: Select<video::Entity>) -> Result<Vec<Video>> {
     let rows = q.into_model::<Row>().all(store.connection()).await.map_err(db_err)?;
     rows.into_iter().map(Row::into_domain).collect()
 }
@@ -217,6 +223,8 @@ impl VideoRepo for SqlVideoRepo {
             progress: Set(0),
             has_stills: Set(false),
             renditions: Set(None),
+            likes: Set(0),
+            dislikes: Set(0),
         }
         .insert(self.store.connection())
         .await

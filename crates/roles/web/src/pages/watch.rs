@@ -107,7 +107,7 @@ pub async fn comment(
         Err(to_signin) => return Ok(to_signin.into_response()),
     };
     let Ok(video_id) = VideoId::parse(&id) else { return Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)) };
-    match st.videos.post_comment(&user, video_id, &form.content).await {
+    match st.social.post_comment(&user, video_id, &form.content).await {
         Ok(_) => Ok(redirect(&format!("{here}#comments"))),
         Err(Error::Invalid { message, .. }) => {
             render(&st, &ctx, &id, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await

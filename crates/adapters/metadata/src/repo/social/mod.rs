@@ -1,0 +1,43 @@
+//! The social layer's stores.
+
+pub(crate) mod follows;
+pub(crate) mod history;
+pub(crate) mod notifications;
+pub(crate) mod playlists;
+pub(crate) mod ratings;
+
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, RelationDef, Select};
+use uuid::Uuid;
+
+use crate::entity::video;
+
+/// Rows inserted per statement: far under every backend's limit on bound parameters.
+pub(crate) const INSERT_CHUNK: usize = 500;
+
+/// The videos `viewer` may see: live, and public or their own (the rule of `Videos::get`).
+pub(crate) fn visible_to(viewer: Option<Uuid>) -> Condition {
+    let mut visible = Condition::any().add(super::videos::public_only());
+    if let Some(viewer) = viewer {
+        visible = visible.add(video::Column::AuthorId.eq(viewer));
+    }
+    Condition::all().add(video::Column::DeletedAt.is_null()).add(visible)
+}
+
+/// `q` (a query of videos) joined with `E`, whose `column` names the video.
+pub(crate) fn videos_joined<E: EntityTrait>(q: Select<video::Entity>, column: E::Column) -> Select<video::Entity> {
+    let rel: RelationDef = E::belongs_to(video::Entity).from(column).to(video::Column::Id).into();
+    q.join_rev(sea_orm::JoinType::InnerJoin, rel)
+}
+
+/// Locks the live video `id` for this transaction (`None`: it is gone).
+pub(crate) async fn lock_video(txn: &sea_orm::DatabaseTransaction, id: Uuid) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    video::Entity::find()
+        .select_only()
+        .column(video::Column::Id)
+        .filter(video::Column::Id.eq(id))
+        .filter(video::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .into_tuple::<Uuid>()
+        .one(txn)
+        .await
+}

@@ -1,0 +1,54 @@
+//! The social layer: ratings, follows with a feed, notifications, playlists and history.
+//! Each part is its own file; they share one service, [`Social`], on the videos service (who
+//! may see what) and the social stores.
+
+mod comments;
+mod follows;
+mod history;
+mod model;
+mod notifications;
+mod playlists;
+mod ratings;
+
+pub use model::*;
+pub use notifications::NotificationSettings;
+
+use std::sync::Arc;
+
+use crate::ports::{EventBus, FollowRepo, HistoryRepo, NotificationRepo, PlaylistRepo, RatingRepo};
+use crate::videos::Videos;
+
+/// A user's playlists, at most.
+pub const MAX_PLAYLISTS: u64 = 200;
+/// Videos in one playlist, at most.
+pub const MAX_PLAYLIST_ITEMS: u64 = 5000;
+pub const MAX_PLAYLIST_NAME: usize = 120;
+pub const MAX_PLAYLIST_DESCRIPTION: usize = 1000;
+/// How many of a channel's newest videos a new follower's feed starts with.
+pub const FEED_BACKFILL: u64 = 50;
+/// Followers handled per step of the fan-out job.
+pub const FAN_OUT_BATCH: u64 = 500;
+
+/// The stores of the social layer.
+#[derive(Clone)]
+pub struct SocialStores {
+    pub ratings: Arc<dyn RatingRepo>,
+    pub follows: Arc<dyn FollowRepo>,
+    pub notifications: Arc<dyn NotificationRepo>,
+    pub playlists: Arc<dyn PlaylistRepo>,
+    pub history: Arc<dyn HistoryRepo>,
+}
+
+#[derive(Clone)]
+pub struct Social {
+    videos: Videos,
+    stores: SocialStores,
+    /// Tells open pages that a notification arrived (a hint; the record is in the database).
+    bus: Arc<dyn EventBus>,
+}
+
+impl Social {
+    pub fn new(videos: Videos, stores: SocialStores, bus: Arc<dyn EventBus>) -> Self {
+        Self { videos, stores, bus }
+    }
+}
