@@ -56,6 +56,7 @@ mod tests {
             "css/site.css",
             "js/watch.js",
             "js/danmaku.js",
+            "js/social.js",
         ] {
             assert!(Assets::get(path).is_some(), "{path} embedded");
         }

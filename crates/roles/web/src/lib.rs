@@ -67,6 +67,14 @@ fn page_routes() -> OpenApiRouter<WebState> {
         .routes(at("GET", "/settings", routes!(pages::settings::settings)))
         .routes(at("POST", "/settings/password", routes!(pages::settings::password)))
         .routes(at("POST", "/settings/sessions/end-others", routes!(pages::settings::end_others)))
+        .routes(at("GET", "/feed", routes!(pages::social::feed)))
+        .routes(at("GET", "/history", routes!(pages::social::history)))
+        .routes(at("POST", "/history/clear", routes!(pages::social::clear_history)))
+        .routes(at("POST", "/history/pause", routes!(pages::social::pause_history)))
+        .routes(at("GET", "/notifications", routes!(pages::social::notifications)))
+        .routes(at("POST", "/notifications/read", routes!(pages::social::read_notifications)))
+        .routes(at("GET, POST", "/playlists", routes!(pages::social::playlists, pages::social::new_playlist)))
+        .routes(at("GET", "/playlists/{id}", routes!(pages::social::playlist)))
 }
 
 /// The assets' route is a wildcard (`/assets/{*path}`), which OpenAPI writes as a plain

@@ -7,7 +7,8 @@ pub struct Layout {
     /// The signed-in user's name.
     pub user: Option<String>,
     pub csrf: String,
-    /// The main navigation's current entry: "home", "upload", "drive", "settings" or "".
+    /// The main navigation's current entry: "home", "feed", "history", "playlists", "upload",
+    /// "drive", "settings" or "".
     pub nav: &'static str,
 }
 
@@ -26,6 +27,8 @@ pub struct Card {
 #[template(path = "home.html")]
 pub struct HomePage {
     pub layout: Layout,
+    /// The signed-in viewer's unfinished videos ("Continue watching").
+    pub resume: Vec<HistoryView>,
     pub cards: Vec<Card>,
     pub q: String,
     pub sort: String,
@@ -48,6 +51,11 @@ pub struct WatchVideo {
     pub thumbnail_url: Option<String>,
     pub storyboard_url: Option<String>,
     pub is_owner: bool,
+    pub likes: i64,
+    pub dislikes: i64,
+    /// The author's followers, and whether the viewer is one.
+    pub followers: u64,
+    pub following: bool,
 }
 
 pub struct CommentView {
@@ -64,6 +72,8 @@ pub struct WatchPage {
     pub video: WatchVideo,
     pub comments: Vec<CommentView>,
     pub comment_error: Option<String>,
+    /// Watched as part of a playlist.
+    pub list: Option<ListPanel>,
 }
 
 #[derive(Template)]
@@ -78,6 +88,13 @@ pub struct ChannelPage {
     pub layout: Layout,
     pub name: String,
     pub video_count: u64,
+    pub followers: u64,
+    /// The viewer follows it.
+    pub following: bool,
+    /// The viewer is this channel.
+    pub is_self: bool,
+    /// Its public playlists.
+    pub playlists: Vec<PlaylistRow>,
     pub cards: Vec<Card>,
     pub next_url: Option<String>,
 }
@@ -151,4 +168,98 @@ pub struct ErrorPage {
     pub status: u16,
     pub heading: String,
     pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "feed.html")]
+pub struct FeedPage {
+    pub layout: Layout,
+    pub cards: Vec<Card>,
+    pub next_url: Option<String>,
+}
+
+/// A watched video: its card, how far, and when.
+pub struct HistoryView {
+    pub card: Card,
+    /// "1:23".
+    pub position: String,
+    /// How far through, 0–100 (0 when the length is unknown).
+    pub percent: u8,
+    pub watched_age: String,
+    /// The watch page, at the moment the viewer stopped.
+    pub resume_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+pub struct HistoryPage {
+    pub layout: Layout,
+    pub items: Vec<HistoryView>,
+    pub paused: bool,
+    pub next_url: Option<String>,
+}
+
+pub struct NotificationView {
+    pub actor: String,
+    /// "published “Title”".
+    pub what: String,
+    pub link: String,
+    pub age: String,
+    pub read: bool,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+pub struct NotificationsPage {
+    pub layout: Layout,
+    pub items: Vec<NotificationView>,
+    pub unread: u64,
+    pub next_url: Option<String>,
+}
+
+pub struct PlaylistRow {
+    pub id: String,
+    pub name: String,
+    pub builtin: bool,
+    pub visibility: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "playlists.html")]
+pub struct PlaylistsPage {
+    pub layout: Layout,
+    pub playlists: Vec<PlaylistRow>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "playlist.html")]
+pub struct PlaylistPage {
+    pub layout: Layout,
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub owner: String,
+    pub visibility: &'static str,
+    pub is_owner: bool,
+    pub video_count: u64,
+    /// The first video, playing the list.
+    pub play_all: Option<String>,
+    pub cards: Vec<Card>,
+    pub next_url: Option<String>,
+}
+
+/// The playlist a video is watched in, with the way to the next one.
+pub struct ListPanel {
+    pub id: String,
+    pub name: String,
+    pub items: Vec<ListItem>,
+    /// The next video's page, in the list.
+    pub next: Option<String>,
+}
+
+pub struct ListItem {
+    pub id: String,
+    pub title: String,
+    pub current: bool,
 }

@@ -359,3 +359,25 @@ async fn bullet_comments_fly_between_two_browsers() {
     srv.stop().await;
     db.drop_db().await;
 }
+
+/// The social layer in a real browser (`tests/js/social.mjs`): B follows A, A uploads, B's bell
+/// shows it, B's feed lists it, B saves it to "Watch later" and likes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_notify_save_and_like_in_a_real_browser() {
+    let Some(chromium) = chromium() else { return };
+    let Some(db) = TestDb::create(Backend::Sqlite).await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"];
+    if lavfi_video(dir.path(), "video.mp4", "320x180", 4, &args).is_none() {
+        return;
+    }
+    let srv = TestServer::start(&db, json!({})).await;
+    let (a, b) = (crate::common::user(), crate::common::user());
+    let (a_token, b_token) = (srv.signup(&a).await, srv.signup(&b).await);
+    let file = dir.path().join("video.mp4");
+    let args =
+        ["--base", &srv.url, "--a", &a, "--a-token", &a_token, "--b-token", &b_token, "--file", file.to_str().unwrap()];
+    run_in_chromium(chromium, "social.mjs", &args, "SOCIAL OK").await;
+    srv.stop().await;
+    db.drop_db().await;
+}

@@ -86,7 +86,7 @@ pub async fn clear(State(st): State<ApiState>, Auth(auth): Auth) -> Result<Json<
     Ok(Json(Cleared { cleared: st.social.clear_history(&auth.user, None).await? }))
 }
 
-#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Progress {
     /// How far the caller got.
@@ -102,22 +102,27 @@ pub struct Recorded {
     position_ms: u64,
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Resume {
+    /// Where the caller stopped; null when the video is not in their history.
+    position_ms: Option<u64>,
+}
+
 /// Where the caller stopped in a video, to resume there.
 #[utoipa::path(get, path = "/me/history/{vid}", operation_id = "history_position", tag = "social",
     params(("vid" = String, Path, description = "Video id")), security(("session" = []), ("bearer" = [])),
     responses(
-        (status = 200, description = "OK", body = Progress),
+        (status = 200, description = "OK", body = Resume),
         (status = 401, description = "No valid session", body = ErrorBody),
-        (status = 404, description = "Not in the caller's history", body = ErrorBody),
+        (status = 404, description = "A video the caller cannot see", body = ErrorBody),
     ))]
 pub async fn position(
     State(st): State<ApiState>,
     Auth(auth): Auth,
     Path(vid): Path<VideoId>,
-) -> Result<Json<Progress>, ApiError> {
+) -> Result<Json<Resume>, ApiError> {
     st.videos.get(Some(&auth.user), vid).await?;
-    let at = st.social.resume_at(&auth.user, vid).await?.ok_or(Error::NotFound("video"))?;
-    Ok(Json(Progress { position_ms: Some(at) }))
+    Ok(Json(Resume { position_ms: st.social.resume_at(&auth.user, vid).await? }))
 }
 
 /// The player says how far the caller got in a video (every few seconds while it plays).

@@ -36,13 +36,20 @@ pub async fn channel(
     let viewer = ctx.viewer.as_ref().map(|a| &a.user);
     let page = PageRequest::parse(Some("24"), p.cursor.as_deref())?;
     let videos = st.videos.list_by_author(viewer, &channel.user.name, page).await?;
+    let (counts, following) = st.social.follow_state(viewer, channel.user.id).await?;
+    let playlists = st.social.channel_playlists(&channel.user.name, PageRequest::parse(Some("24"), None)?).await?;
     let now = chrono::Utc::now();
+    let is_self = viewer.is_some_and(|u| u.id == channel.user.id);
     let name = channel.user.name;
     let next_url = videos.next.map(|c| format!("/u/{}?cursor={}", encode(&name), encode(&c.encode())));
     let page = ChannelPage {
         layout: ctx.layout(name.clone(), ""),
         cards: videos.items.into_iter().map(|v| card(v, now)).collect(),
         video_count: channel.video_count,
+        followers: counts.followers,
+        following,
+        is_self,
+        playlists: playlists.items.into_iter().map(super::social::playlist_row).collect(),
         name,
         next_url,
     };

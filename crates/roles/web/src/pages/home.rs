@@ -36,8 +36,23 @@ pub async fn home(State(st): State<WebState>, ctx: Ctx, Query(p): Query<HomeQuer
     let now = chrono::Utc::now();
     let next_url = found.next.map(|c| format!("/?q={}&sort={sort_name}&cursor={}", encode(&q), encode(&c.encode())));
     let title = if q.is_empty() { "Home".to_owned() } else { format!("{q} – search") };
+    // "Continue watching": the viewer's recent videos they stopped before the end.
+    let resume = match (&ctx.viewer, q.is_empty() && p.cursor.is_none()) {
+        (Some(auth), true) => st
+            .social
+            .history(&auth.user, PageRequest::parse(Some("12"), None)?)
+            .await?
+            .items
+            .into_iter()
+            .filter(|e| e.position_ms > 0 && e.video.media.duration_ms.is_none_or(|d| e.position_ms * 100 < d * 95))
+            .take(6)
+            .map(|e| super::social::history_view(e, now))
+            .collect(),
+        _ => Vec::new(),
+    };
     let page = HomePage {
         layout: ctx.layout(title, "home"),
+        resume,
         cards: found.items.into_iter().map(|v| card(v, now)).collect(),
         q,
         sort: sort_name.into(),

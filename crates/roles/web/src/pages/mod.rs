@@ -6,6 +6,7 @@ pub mod drive;
 pub mod error;
 pub mod home;
 pub mod settings;
+pub mod social;
 pub mod upload;
 pub mod watch;
 

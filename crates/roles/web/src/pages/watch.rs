@@ -2,26 +2,60 @@
 //! its comments with the form to add one.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use streamvault_core::Error;
-use streamvault_core::ids::{Id, VideoId};
+use streamvault_core::accounts::User;
+use streamvault_core::ids::{Id, PlaylistId, VideoId};
 use streamvault_core::paging::PageRequest;
 use streamvault_http::urls::VideoUrls;
 
 use super::{Ctx, PageError, error, redirect};
-use crate::views::{CommentView, WatchPage, WatchVideo};
+use crate::views::{CommentView, ListItem, ListPanel, WatchPage, WatchVideo};
 use crate::{WebState, format};
 
 /// A video's page: the player (HLS when transcoded, the original until then) and comments.
 #[utoipa::path(get, path = "/watch/{id}", operation_id = "web_watch", tag = "web",
-    params(("id" = String, Path, description = "Video id")),
+    params(("id" = String, Path, description = "Video id"), WatchQuery),
     security((), ("web_cookie" = [])),
     responses((status = 200, description = "The page", content_type = "text/html", body = String), (status = 404, description = "Not found (the page that says so)", content_type = "text/html", body = String)))]
-pub async fn watch(State(st): State<WebState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
-    render(&st, &ctx, &id, None, StatusCode::OK).await
+pub async fn watch(
+    State(st): State<WebState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<WatchQuery>,
+) -> Result<Response, PageError> {
+    let list = q.list.as_deref().and_then(|l| PlaylistId::parse(l).ok());
+    render(&st, &ctx, &id, None, StatusCode::OK, list).await
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct WatchQuery {
+    /// Watch it as part of this playlist (the next one plays after it).
+    list: Option<String>,
+    /// Start at this second (read by the player).
+    #[allow(dead_code)]
+    t: Option<String>,
+}
+
+/// The playlist panel: the list's first videos, this one marked, and the next one's page.
+async fn list_panel(st: &WebState, viewer: Option<&User>, list: PlaylistId, current: VideoId) -> Option<ListPanel> {
+    let view = st.social.playlist(viewer, list).await.ok()?;
+    let items = st.social.playlist_items(viewer, list, PageRequest::parse(Some("100"), None).ok()?).await.ok()?;
+    let at = items.items.iter().position(|e| e.video.id == current)?;
+    let next = items.items.get(at + 1).map(|e| format!("/watch/{}?list={list}", e.video.id));
+    Some(ListPanel {
+        id: list.to_string(),
+        name: view.playlist.name,
+        next,
+        items: items
+            .items
+            .into_iter()
+            .map(|e| ListItem { current: e.video.id == current, id: e.video.id.to_string(), title: e.video.name })
+            .collect(),
+    })
 }
 
 async fn render(
@@ -30,6 +64,7 @@ async fn render(
     id: &str,
     comment_error: Option<String>,
     status: StatusCode,
+    list: Option<PlaylistId>,
 ) -> Result<Response, PageError> {
     let Ok(id) = VideoId::parse(id) else { return Ok(error::for_status(ctx, StatusCode::NOT_FOUND)) };
     let viewer = ctx.viewer.as_ref().map(|a| &a.user);
@@ -39,6 +74,11 @@ async fn render(
         Err(e) => return Err(e.into()),
     };
     let comments = st.videos.comments(viewer, id, PageRequest::parse(Some("100"), None)?).await?;
+    let (counts, following) = st.social.follow_state(viewer, v.author_id).await?;
+    let list = match list {
+        Some(l) => list_panel(st, viewer, l, id).await,
+        None => None,
+    };
     let now = chrono::Utc::now();
     let video = WatchVideo {
         id: v.id.to_string(),
@@ -53,6 +93,10 @@ async fn render(
         progress: v.outputs.progress,
         failure_reason: v.media.failure_reason,
         views: v.views,
+        likes: v.likes,
+        dislikes: v.dislikes,
+        followers: counts.followers,
+        following,
         author: v.author_name,
         description: v.description,
         title: v.name,
@@ -67,7 +111,7 @@ async fn render(
             age: format::age(c.created_at, now),
         })
         .collect();
-    let page = WatchPage { layout: ctx.layout(video.title.clone(), ""), video, comments, comment_error };
+    let page = WatchPage { layout: ctx.layout(video.title.clone(), ""), video, comments, comment_error, list };
     Ok(ctx.render(status, page))
 }
 
@@ -110,7 +154,7 @@ pub async fn comment(
     match st.social.post_comment(&user, video_id, &form.content).await {
         Ok(_) => Ok(redirect(&format!("{here}#comments"))),
         Err(Error::Invalid { message, .. }) => {
-            render(&st, &ctx, &id, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await
+            render(&st, &ctx, &id, Some(message), StatusCode::UNPROCESSABLE_ENTITY, None).await
         }
         Err(Error::NotFound(_)) => Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)),
         Err(e) => Err(e.into()),
