@@ -158,6 +158,7 @@ impl App {
                 history: Arc::new(SqlHistoryRepo::new(metadata.clone())),
             },
             bus.clone(),
+            throttle.clone(),
         );
         let limiter = StreamLimiter::new(config.max_streams as usize, config.max_streams_per_client as usize);
         let views = videos.views();
@@ -347,6 +348,9 @@ impl App {
             .layer(axum::middleware::from_fn(streamvault_http::observe::middleware))
             .layer(axum::middleware::from_fn_with_state(proxies, streamvault_http::client::middleware))
             .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+            // A bug that panics answers 500 with the usual body (and is logged), never a cut
+            // connection.
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
     }
 
     pub async fn close(self) {
@@ -363,6 +367,16 @@ impl App {
         }
         self.metadata.close().await;
     }
+}
+
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    streamvault_http::ApiError(Error::bug(format!("a request handler panicked: {what}"))).into_response()
 }
 
 /// The name of this data directory's disk, made once and kept in `<data_dir>/node-id`: blobs

@@ -7,13 +7,12 @@ use crate::ids::VideoId;
 use crate::paging::{Page, PageRequest};
 
 impl Social {
-    /// The player says how far `user` got in a video they may see. `false` when their history
-    /// is paused (nothing kept).
-    pub async fn watched(&self, user: &User, video: VideoId, position_ms: u64) -> Result<bool> {
+    /// The player says how far `user` got in a video they may see: the position kept (never
+    /// past the end, when the end is known), or `None` when their history is paused.
+    pub async fn watched(&self, user: &User, video: VideoId, position_ms: u64) -> Result<Option<u64>> {
         let v = self.videos.get(Some(user), video).await?;
-        // Never past the end, when the end is known.
         let position_ms = v.media.duration_ms.map_or(position_ms, |d| position_ms.min(d));
-        self.stores.history.record(user.id, video, position_ms, now_ms()).await
+        Ok(self.stores.history.record(user.id, video, position_ms, now_ms()).await?.then_some(position_ms))
     }
 
     pub async fn history(&self, user: &User, page: PageRequest) -> Result<Page<HistoryEntry>> {

@@ -15,7 +15,7 @@ pub use notifications::NotificationSettings;
 
 use std::sync::Arc;
 
-use crate::ports::{EventBus, FollowRepo, HistoryRepo, NotificationRepo, PlaylistRepo, RatingRepo};
+use crate::ports::{EventBus, FollowRepo, HistoryRepo, LoginThrottle, NotificationRepo, PlaylistRepo, RatingRepo};
 use crate::videos::Videos;
 
 /// A user's playlists, at most.
@@ -45,10 +45,28 @@ pub struct Social {
     stores: SocialStores,
     /// Tells open pages that a notification arrived (a hint; the record is in the database).
     bus: Arc<dyn EventBus>,
+    /// Per-user rate limits of what reaches other people (comments, and the notifications
+    /// they send), shared by the replicas when the throttle is in Redis.
+    throttle: Arc<dyn LoginThrottle>,
 }
 
 impl Social {
-    pub fn new(videos: Videos, stores: SocialStores, bus: Arc<dyn EventBus>) -> Self {
-        Self { videos, stores, bus }
+    pub fn new(videos: Videos, stores: SocialStores, bus: Arc<dyn EventBus>, throttle: Arc<dyn LoginThrottle>) -> Self {
+        Self { videos, stores, bus, throttle }
+    }
+
+    /// Counts one action of `what` by `user` against `limits` (429 past any of them).
+    async fn rate_limit(
+        &self,
+        what: &str,
+        user: crate::ids::UserId,
+        limits: &[crate::ports::Limit],
+    ) -> crate::Result<()> {
+        for (i, limit) in limits.iter().enumerate() {
+            if let Some(retry_after) = self.throttle.attempt(&format!("{what}:{i}:{user}"), *limit).await? {
+                return Err(crate::Error::TooManyRequests { retry_after });
+            }
+        }
+        Ok(())
     }
 }

@@ -122,6 +122,12 @@ impl Social {
     /// Puts a video the user may see in their playlist, at the end or at `position`.
     /// `true` when it was added (not there before).
     pub async fn put_item(&self, user: &User, id: PlaylistId, video: VideoId, position: Option<u64>) -> Result<bool> {
+        if position.is_some_and(|p| p > MAX_PLAYLIST_ITEMS) {
+            return Err(Error::invalid(
+                ErrorCode::BadPosition,
+                format!("position must be from 0 to {MAX_PLAYLIST_ITEMS}"),
+            ));
+        }
         self.own_playlist(user, id).await?;
         self.videos.get(Some(user), video).await?;
         match self.stores.playlists.put_item(id, video, position, now_ms(), MAX_PLAYLIST_ITEMS).await? {

@@ -90,6 +90,7 @@ pub async fn list_comments(
         (status = 400, description = "Bad request", body = ErrorBody),
         (status = 401, description = "No valid session", body = ErrorBody),
         (status = 404, description = "Unknown or deleted video", body = ErrorBody),
+        (status = 429, description = "Too many comments (30 a minute, 1000 a day); see Retry-After", body = ErrorBody),
     ))]
 pub async fn post_comment(
     State(st): State<ApiState>,

@@ -33,7 +33,8 @@ fn social(store: &MetadataStore, videos: Arc<SqlVideoRepo>, storage: Storage) ->
         playlists: Arc::new(SqlPlaylistRepo::new(store.clone())),
         history: Arc::new(SqlHistoryRepo::new(store.clone())),
     };
-    Social::new(videos, stores, Arc::new(streamvault_local::LocalBus::new()))
+    let bus = Arc::new(streamvault_local::LocalBus::new());
+    Social::new(videos, stores, bus, Arc::new(streamvault_local::LocalLoginThrottle::new()))
 }
 
 async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>) {

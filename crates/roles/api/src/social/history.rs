@@ -99,6 +99,7 @@ pub struct Progress {
 pub struct Recorded {
     /// False while the history is paused (nothing was kept).
     recorded: bool,
+    /// The position kept (never past the video's end).
     position_ms: u64,
 }
 
@@ -147,8 +148,8 @@ pub async fn record(
         return Err(Error::invalid(ErrorCode::BadPosition, "position_ms must be at most 2^53").into());
     }
     let Path(vid) = vid?;
-    let recorded = st.social.watched(&auth.user, vid, position_ms).await?;
-    Ok(Json(Recorded { recorded, position_ms }))
+    let kept = st.social.watched(&auth.user, vid, position_ms).await?;
+    Ok(Json(Recorded { recorded: kept.is_some(), position_ms: kept.unwrap_or(position_ms) }))
 }
 
 /// Forgets one video of the caller's history.

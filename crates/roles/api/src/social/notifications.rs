@@ -17,6 +17,7 @@ use streamvault_core::paging::{PageRequest, parse_whole};
 use streamvault_core::reads::Read;
 use streamvault_core::social::{Notification, NotificationKind, NotificationSettings};
 use streamvault_core::{Error, ErrorCode};
+use streamvault_http::auth::LoginClient;
 use streamvault_http::error::ErrorBody;
 use streamvault_http::path::Path;
 use streamvault_http::validated::{Audience, kept};
@@ -28,37 +29,61 @@ use crate::ApiState;
 
 /// The longest a client may ask the unread count to wait for a change.
 pub const MAX_WAIT_SECS: u64 = 30;
-/// Waiting requests per user, and in all, per replica; past them an answer comes at once.
+/// Waiting requests per user, per client address (whatever the account), and in all, per
+/// replica; past them an answer comes at once (the page asks again a moment later).
 const WAITERS_PER_USER: usize = 8;
+const WAITERS_PER_ADDRESS: usize = 64;
 const WAITERS: usize = 10_000;
+
+/// Who holds a seat: a user, or an address.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Holder {
+    User(UserId),
+    Address(String),
+}
+
+#[derive(Default)]
+struct Seats {
+    held: HashMap<Holder, usize>,
+    total: usize,
+}
 
 /// Who is waiting for a change of their unread count on this replica.
 #[derive(Clone, Default)]
-pub struct Waiters(Arc<Mutex<HashMap<UserId, usize>>>);
+pub struct Waiters(Arc<Mutex<Seats>>);
 
-/// One waiting request; its seat goes when it is dropped.
-struct Seat(Waiters, UserId);
+/// One waiting request; its seats go when it is dropped.
+struct Seat(Waiters, Vec<Holder>);
 
 impl Waiters {
-    fn take(&self, user: UserId) -> Option<Seat> {
+    fn take(&self, user: UserId, address: Option<String>) -> Option<Seat> {
         let mut seats = self.0.lock().expect("waiters lock");
-        let total: usize = seats.values().sum();
-        let mine = seats.entry(user).or_default();
-        if *mine >= WAITERS_PER_USER || total >= WAITERS {
+        let mut holders = vec![(Holder::User(user), WAITERS_PER_USER)];
+        if let Some(a) = address {
+            holders.push((Holder::Address(a), WAITERS_PER_ADDRESS));
+        }
+        let full = seats.total >= WAITERS || holders.iter().any(|(h, max)| seats.held.get(h).is_some_and(|n| n >= max));
+        if full {
             return None;
         }
-        *mine += 1;
-        Some(Seat(self.clone(), user))
+        seats.total += 1;
+        for (h, _) in &holders {
+            *seats.held.entry(h.clone()).or_default() += 1;
+        }
+        Some(Seat(self.clone(), holders.into_iter().map(|(h, _)| h).collect()))
     }
 }
 
 impl Drop for Seat {
     fn drop(&mut self) {
         let mut seats = self.0.0.lock().expect("waiters lock");
-        if let Some(n) = seats.get_mut(&self.1) {
-            *n -= 1;
-            if *n == 0 {
-                seats.remove(&self.1);
+        seats.total -= 1;
+        for h in &self.1 {
+            if let Some(n) = seats.held.get_mut(h) {
+                *n -= 1;
+                if *n == 0 {
+                    seats.held.remove(h);
+                }
             }
         }
     }
@@ -191,6 +216,7 @@ fn holds(headers: &HeaderMap, read: &Read) -> bool {
 pub async fn unread(
     State(st): State<ApiState>,
     Auth(auth): Auth,
+    LoginClient(client): LoginClient,
     headers: HeaderMap,
     QueryParams(p): QueryParams<UnreadParams>,
 ) -> Result<Response, ApiError> {
@@ -205,7 +231,7 @@ pub async fn unread(
     let mut read = unread_read(&st, &auth.user).await?;
     if wait > 0
         && holds(&headers, &read)
-        && let Some(_seat) = st.waiters.take(auth.user.id)
+        && let Some(_seat) = st.waiters.take(auth.user.id, client.address)
     {
         let _ = tokio::time::timeout(Duration::from_secs(wait), hints.recv()).await;
         read = unread_read(&st, &auth.user).await?;
@@ -320,4 +346,28 @@ pub async fn set_settings(
 ) -> Result<Json<Settings>, ApiError> {
     let changes: Vec<_> = NotificationKind::ALL.into_iter().filter_map(|k| body.slot(k).map(|on| (k, on))).collect();
     Ok(Json(st.social.set_notification_settings(&auth.user, &changes).await?.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use streamvault_core::ids::Id;
+
+    use super::*;
+
+    #[test]
+    fn seats_are_capped_per_user_and_per_address_and_given_back() {
+        let w = Waiters::default();
+        let user = UserId::new();
+        let mine: Vec<_> = (0..WAITERS_PER_USER).map(|_| w.take(user, Some("a".into())).unwrap()).collect();
+        assert!(w.take(user, Some("b".into())).is_none(), "per user");
+        drop(mine);
+        assert!(w.take(user, None).is_some(), "given back");
+        let others: Vec<_> =
+            (0..WAITERS_PER_ADDRESS).map(|_| w.take(UserId::new(), Some("a".into())).unwrap()).collect();
+        assert!(w.take(UserId::new(), Some("a".into())).is_none(), "per address, whatever the account");
+        assert!(w.take(UserId::new(), Some("c".into())).is_some());
+        drop(others);
+        assert!(w.take(UserId::new(), Some("a".into())).is_some());
+        assert_eq!(w.0.lock().unwrap().total, 0);
+    }
 }

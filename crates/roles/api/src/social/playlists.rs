@@ -61,7 +61,11 @@ fn description_schema() -> Object {
 }
 
 fn position_schema() -> Object {
-    ObjectBuilder::new().schema_type(SchemaType::new(Type::Integer)).minimum(Some(0)).build()
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::Integer))
+        .minimum(Some(0))
+        .maximum(Some(streamvault_core::social::MAX_PLAYLIST_ITEMS as f64))
+        .build()
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -350,7 +354,8 @@ pub async fn delete(
 #[derive(Deserialize, utoipa::ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PutItem {
-    /// 0-based place among the playlist's videos; past the end puts it last. Without it, a new
+    /// 0-based place among the playlist's videos (at most the item limit, 5000); past the end
+    /// puts it last. Without it, a new
     /// video goes last and one already there stays where it is.
     #[serde(default, deserialize_with = "streamvault_http::number::present_integer")]
     #[schema(schema_with = position_schema)]

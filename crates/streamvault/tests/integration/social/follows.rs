@@ -176,6 +176,23 @@ async fn follows_feed_and_notifications(backend: Backend) {
     assert_eq!(feed_ids(&srv, &b).await[0], third);
     assert_eq!(notes(&srv, &b).await["unread"].as_u64(), Some(0));
 
+    // A video that stops being public (processing failed) and is renamed: its notification
+    // shows nothing of it any more.
+    let on = json!({"new_video": true});
+    expect(&srv, Some(&b), Method::PATCH, "/api/v1/me/notifications/settings", Some(on), StatusCode::OK).await;
+    let failed = public_video(&srv, &db, &a, "soon private").await;
+    fan_out(&srv, &failed).await;
+    assert_eq!(notes(&srv, &b).await["notifications"][0]["video_id"], json!(failed), "notified while public");
+    crate::common::set_video_column(&db, &failed, "status", "failed").await;
+    crate::common::set_video_column(&db, &failed, "name", "PRIVATE rename").await;
+    srv.touched(&failed).await;
+    let shown = notes(&srv, &b).await;
+    assert!(!shown.to_string().contains("PRIVATE rename"), "{shown}");
+    assert!(shown["notifications"].as_array().unwrap().iter().all(|n| n["video_id"] != json!(failed)));
+    assert_eq!(shown["unread"].as_u64(), Some(0));
+    let off = json!({"new_video": false});
+    expect(&srv, Some(&b), Method::PATCH, "/api/v1/me/notifications/settings", Some(off), StatusCode::OK).await;
+
     // What the feed no longer shows: a video deleted, and everything after an unfollow.
     let res = call(&srv, Some(&a), Method::DELETE, &format!("/api/v1/user/{}/videos/{third}", a.name), None).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
@@ -275,4 +292,42 @@ async fn follow_races_fan_out_and_pages(backend: Backend) {
     db.drop_db().await;
 }
 
-per_backend!(follows_feed_and_notifications, follow_races_fan_out_and_pages);
+/// Comments (which notify the video's owner) are rate limited per user, on every path.
+async fn comments_are_rate_limited(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else { return };
+    let srv = TestServer::start(&db, json!({})).await;
+    let (owner, spammer) = (member(&srv).await, member(&srv).await);
+    let vid = public_video(&srv, &db, &owner, "target").await;
+    let (v1, seed) = (format!("/api/v1/videos/{vid}/comments"), format!("/videos/{vid}/comments"));
+    for i in 0..30 {
+        let path = if i % 2 == 0 { &v1 } else { &seed };
+        let res = call(&srv, Some(&spammer), Method::POST, path, Some(json!({"content": format!("spam {i}")}))).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "comment {i}");
+    }
+    for path in [&v1, &seed] {
+        let res = call(&srv, Some(&spammer), Method::POST, path, Some(json!({"content": "one more"}))).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
+        assert!(res.headers().contains_key("retry-after"));
+    }
+    // The page's form too.
+    let csrf = "a".repeat(64);
+    let res = srv
+        .req(Method::POST, &format!("/watch/{vid}/comments"))
+        .header("cookie", format!("sv_session={}; sv_csrf={csrf}", spammer.token))
+        .form(&[("csrf", csrf.as_str()), ("content", "from the page")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Someone else is not held back; the owner heard of 30, not more.
+    let other = member(&srv).await;
+    assert_eq!(
+        call(&srv, Some(&other), Method::POST, &v1, Some(json!({"content": "hi"}))).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(notes(&srv, &owner).await["unread"].as_u64(), Some(31));
+    srv.stop().await;
+    db.drop_db().await;
+}
+
+per_backend!(follows_feed_and_notifications, follow_races_fan_out_and_pages, comments_are_rate_limited);

@@ -155,7 +155,15 @@ async fn playlists_and_their_items(backend: Backend) {
     }
     let order = [&vids[1], &vids[3], &vids[0], &vids[4], &vids[2]].map(|s| s.to_owned());
     assert_eq!(item_ids(&expect(&srv, None, Method::GET, &items(&trip), None, StatusCode::OK).await), order);
-    for bad in [json!({"position": -1}), json!({"position": "first"}), json!({"where": 1})] {
+    for bad in [
+        json!({"position": -1}),
+        json!({"position": "first"}),
+        json!({"where": 1}),
+        json!({"position": 5001}),
+        json!({"position": 9223372036854775809u64}),
+        json!({"position": u64::MAX}),
+        json!({"position": null}),
+    ] {
         let res = call(&srv, Some(&owner), Method::PUT, &put(&trip, &vids[0]), Some(bad.clone())).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
     }

@@ -14,7 +14,7 @@ use streamvault_core::social::{NewNotification, Notification, NotificationKind};
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
-use super::INSERT_CHUNK;
+use super::{INSERT_CHUNK, visible_to};
 use crate::MetadataStore;
 use crate::entity::social::{notification, notification_setting};
 use crate::entity::{user, video};
@@ -46,7 +46,8 @@ struct Row {
     read_at: Option<i64>,
 }
 
-/// `user`'s notifications, without those about a video deleted since.
+/// `user`'s notifications, without those about a video they may no longer see (deleted, or
+/// not public any more): its title, renamed since, is the owner's alone.
 fn of_user(user: UserId) -> Select<notification::Entity> {
     let video: RelationDef = notification::Entity::belongs_to(video::Entity)
         .from(notification::Column::VideoId)
@@ -55,7 +56,7 @@ fn of_user(user: UserId) -> Select<notification::Entity> {
     notification::Entity::find()
         .join(JoinType::LeftJoin, video)
         .filter(notification::Column::UserId.eq(user.uuid()))
-        .filter(Condition::any().add(notification::Column::VideoId.is_null()).add(video::Column::DeletedAt.is_null()))
+        .filter(Condition::any().add(notification::Column::VideoId.is_null()).add(visible_to(Some(user.uuid()))))
 }
 
 fn unread() -> Condition {
