@@ -104,6 +104,8 @@ ids! {
     DanmakuId => "danmaku";
     NotificationId => "notification";
     PlaylistId => "playlist";
+    /// A private message.
+    MessageId => "message";
 }
 
 /// The message a malformed id fails to deserialize with: `no such video`. The HTTP edge reads

@@ -24,9 +24,9 @@ use streamvault_core::videos::{Videos, ViewCounter};
 use streamvault_core::{Error, Result};
 use streamvault_local::{LocalBus, LocalLoginThrottle, LocalStamps, LocalViewers};
 use streamvault_metadata::{
-    MetadataStore, SqlBlobIndex, SqlChallengeRepo, SqlCommentRepo, SqlDanmakuRepo, SqlFileRepo, SqlFolderRepo,
-    SqlFollowRepo, SqlHistoryRepo, SqlJobQueue, SqlNotificationRepo, SqlPlaylistRepo, SqlQuotaLedger, SqlRatingRepo,
-    SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
+    MetadataStore, SqlBlobIndex, SqlBlockRepo, SqlChallengeRepo, SqlCommentRepo, SqlDanmakuRepo, SqlFileRepo,
+    SqlFolderRepo, SqlFollowRepo, SqlHistoryRepo, SqlJobQueue, SqlMessageRepo, SqlNotificationRepo, SqlPlaylistRepo,
+    SqlQuotaLedger, SqlRatingRepo, SqlSecretStore, SqlSessionStore, SqlUploadRepo, SqlUserRepo, SqlVideoRepo,
 };
 use streamvault_redis::{RedisBus, RedisClient, RedisLoginThrottle, RedisSessionStore, RedisStamps, RedisViewers};
 use streamvault_stream::{PlaybackMode, StreamLimiter};
@@ -156,6 +156,8 @@ impl App {
                 notifications: Arc::new(SqlNotificationRepo::new(metadata.clone())),
                 playlists: Arc::new(SqlPlaylistRepo::new(metadata.clone())),
                 history: Arc::new(SqlHistoryRepo::new(metadata.clone())),
+                messages: Arc::new(SqlMessageRepo::new(metadata.clone())),
+                blocks: Arc::new(SqlBlockRepo::new(metadata.clone())),
             },
             bus.clone(),
             throttle.clone(),

@@ -33,7 +33,7 @@ pub use jobs::{
 pub use media::{HlsSpec, MediaTool, ProbeReport, Rendition, StillsSpec, Unusable};
 pub use quota::{Charge, QuotaLedger};
 pub use sessions::SessionStore;
-pub use social::{FollowRepo, HistoryRepo, NotificationRepo, PlaylistRepo, RatingRepo};
+pub use social::{BlockRepo, FollowRepo, HistoryRepo, MessageRepo, NotificationRepo, PlaylistRepo, RatingRepo};
 pub use stamps::{Scope, Stamps};
 pub use throttle::{Limit, LoginThrottle, ThrottlePolicy};
 pub use uploads::{Acquired, AppendRecord, AppendedBytes, UploadRepo};

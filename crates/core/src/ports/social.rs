@@ -7,8 +7,8 @@ use crate::Result;
 use crate::ids::{NotificationId, PlaylistId, UserId, VideoId};
 use crate::paging::{Page, PageRequest};
 use crate::social::{
-    FollowCounts, Followed, HistoryEntry, NewNotification, Notification, NotificationKind, Placed, Playlist,
-    PlaylistEntry, PlaylistPatch, Rating, RatingCounts,
+    Blocked, Conversation, FollowCounts, Followed, HistoryEntry, Message, NewNotification, Notification,
+    NotificationKind, Placed, Playlist, PlaylistEntry, PlaylistPatch, Rating, RatingCounts,
 };
 use crate::videos::Video;
 
@@ -104,4 +104,30 @@ pub trait HistoryRepo: Send + Sync {
     async fn clear(&self, user: UserId, video: Option<VideoId>) -> Result<u64>;
     async fn set_paused(&self, user: UserId, paused: bool) -> Result<()>;
     async fn paused(&self, user: UserId) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait MessageRepo: Send + Sync {
+    /// Stores the message and moves both users' conversation rows (the last message; the
+    /// recipient's unread count), in one transaction.
+    async fn send(&self, message: &Message) -> Result<()>;
+    /// The messages between `user` and `peer`, newest first.
+    async fn thread(&self, user: UserId, peer: UserId, page: PageRequest) -> Result<Page<Message>>;
+    /// `user`'s conversations, the most recent first.
+    async fn conversations(&self, user: UserId, page: PageRequest) -> Result<Page<Conversation>>;
+    /// `user` has read their conversation with `peer`.
+    async fn mark_read(&self, user: UserId, peer: UserId) -> Result<()>;
+    /// Messages `user` has not read, in all their conversations.
+    async fn unread(&self, user: UserId) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait BlockRepo: Send + Sync {
+    /// `blocker` blocks `blocked` (`true` when new); a follow of `blocked` on `blocker` ends
+    /// with it, in the same transaction.
+    async fn block(&self, blocker: UserId, blocked: UserId, at: DateTime<Utc>) -> Result<bool>;
+    async fn unblock(&self, blocker: UserId, blocked: UserId) -> Result<bool>;
+    async fn is_blocked(&self, blocker: UserId, blocked: UserId) -> Result<bool>;
+    /// Whom `blocker` blocked, the latest first.
+    async fn blocked(&self, blocker: UserId, page: PageRequest) -> Result<Page<Blocked>>;
 }

@@ -17,9 +17,10 @@ impl Social {
     /// Posts a comment; the video's owner hears of it (not of their own). At most
     /// [`COMMENT_LIMITS`] per user (429).
     pub async fn post_comment(&self, author: &User, video: VideoId, content: &str) -> Result<Comment> {
+        let v = self.videos.get(Some(author), video).await?;
+        self.not_blocked(v.author_id, author.id, "you cannot comment on this channel's videos").await?;
         self.rate_limit("comment", author.id, &COMMENT_LIMITS).await?;
         let comment = self.videos.post_comment(author, video, content).await?;
-        let v = self.videos.get(Some(author), video).await?;
         if v.author_id != author.id {
             let note = NewNotification {
                 user_id: v.author_id,

@@ -20,6 +20,7 @@ impl Social {
         if channel.id == user.id {
             return Err(Error::conflict(ErrorCode::SelfTarget, "you cannot follow yourself"));
         }
+        self.not_blocked(channel.id, user.id, "you cannot follow this channel").await?;
         let at = now_ms();
         if self.stores.follows.follow(user.id, channel.id, at, FEED_BACKFILL).await? {
             let note = NewNotification {

@@ -2,9 +2,11 @@
 //! Each part is its own file; they share one service, [`Social`], on the videos service (who
 //! may see what) and the social stores.
 
+mod blocks;
 mod comments;
 mod follows;
 mod history;
+mod messages;
 mod model;
 mod notifications;
 mod playlists;
@@ -15,7 +17,10 @@ pub use notifications::NotificationSettings;
 
 use std::sync::Arc;
 
-use crate::ports::{EventBus, FollowRepo, HistoryRepo, LoginThrottle, NotificationRepo, PlaylistRepo, RatingRepo};
+use crate::ports::{
+    BlockRepo, EventBus, FollowRepo, HistoryRepo, LoginThrottle, MessageRepo, NotificationRepo, PlaylistRepo,
+    RatingRepo,
+};
 use crate::videos::Videos;
 
 /// A user's playlists, at most.
@@ -26,6 +31,8 @@ pub const MAX_PLAYLIST_NAME: usize = 120;
 pub const MAX_PLAYLIST_DESCRIPTION: usize = 1000;
 /// How many of a channel's newest videos a new follower's feed starts with.
 pub const FEED_BACKFILL: u64 = 50;
+/// A private message's length, in characters.
+pub const MAX_MESSAGE: usize = 4000;
 /// Followers handled per step of the fan-out job.
 pub const FAN_OUT_BATCH: u64 = 500;
 
@@ -37,6 +44,8 @@ pub struct SocialStores {
     pub notifications: Arc<dyn NotificationRepo>,
     pub playlists: Arc<dyn PlaylistRepo>,
     pub history: Arc<dyn HistoryRepo>,
+    pub messages: Arc<dyn MessageRepo>,
+    pub blocks: Arc<dyn BlockRepo>,
 }
 
 #[derive(Clone)]

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::{CommentId, NotificationId, PlaylistId, UserId, VideoId};
+use crate::ids::{CommentId, MessageId, NotificationId, PlaylistId, UserId, VideoId};
 use crate::videos::Video;
 
 /// A viewer's opinion of a video (PeerTube's rating). No rating is `None`.
@@ -230,4 +230,34 @@ pub struct HistoryEntry {
     pub video: Video,
     pub position_ms: u64,
     pub watched_at: DateTime<Utc>,
+}
+
+/// A private message, stored verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub sender_id: UserId,
+    /// The sender's user name, joined in on reads.
+    pub sender_name: String,
+    pub recipient_id: UserId,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One of a user's conversations: with whom, its last message, and how many they have not
+/// read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub peer_id: UserId,
+    pub peer_name: String,
+    pub last: Message,
+    pub unread: u64,
+}
+
+/// Someone a user blocked, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked {
+    pub user_id: UserId,
+    pub name: String,
+    pub since: DateTime<Utc>,
 }

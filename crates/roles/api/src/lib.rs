@@ -159,6 +159,14 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
             routes!(social::history::position, social::history::record, social::history::forget),
         ))
         .routes(at("GET, PUT", "/me/history-paused", routes!(social::history::paused, social::history::pause)))
+        .routes(at("GET", "/me/conversations", routes!(social::messages::conversations)))
+        .routes(at(
+            "GET, POST",
+            "/me/conversations/{name}/messages",
+            routes!(social::messages::messages, social::messages::send),
+        ))
+        .routes(at("GET", "/me/blocks", routes!(social::messages::blocks)))
+        .routes(at("PUT, DELETE", "/me/blocks/{name}", routes!(social::messages::block, social::messages::unblock)))
         .routes(at("GET", "/files", routes!(files::list)))
         .routes(at("GET, PATCH, DELETE", "/files/{id}", routes!(files::get, files::update, files::delete)))
         .routes(at("POST", "/files/instant", routes!(files::instant)))

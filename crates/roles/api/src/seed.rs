@@ -89,6 +89,7 @@ pub async fn list_comments(
         (status = 201, description = "Created", body = String, content_type = "text/plain", example = "ok"),
         (status = 400, description = "Bad request", body = ErrorBody),
         (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "The video's owner does not take comments from the caller", body = ErrorBody),
         (status = 404, description = "Unknown or deleted video", body = ErrorBody),
         (status = 429, description = "Too many comments (30 a minute, 1000 a day); see Retry-After", body = ErrorBody),
     ))]

@@ -75,6 +75,8 @@ fn page_routes() -> OpenApiRouter<WebState> {
         .routes(at("POST", "/notifications/read", routes!(pages::social::read_notifications)))
         .routes(at("GET, POST", "/playlists", routes!(pages::social::playlists, pages::social::new_playlist)))
         .routes(at("GET", "/playlists/{id}", routes!(pages::social::playlist)))
+        .routes(at("GET", "/messages", routes!(pages::messages::conversations)))
+        .routes(at("GET, POST", "/messages/{name}", routes!(pages::messages::thread, pages::messages::send)))
 }
 
 /// The assets' route is a wildcard (`/assets/{*path}`), which OpenAPI writes as a plain

@@ -8,7 +8,7 @@ pub struct Layout {
     pub user: Option<String>,
     pub csrf: String,
     /// The main navigation's current entry: "home", "feed", "history", "playlists", "upload",
-    /// "drive", "settings" or "".
+    /// "messages", "drive", "settings" or "".
     pub nav: &'static str,
 }
 
@@ -262,4 +262,37 @@ pub struct ListItem {
     pub id: String,
     pub title: String,
     pub current: bool,
+}
+
+pub struct ConversationRow {
+    pub name: String,
+    pub preview: String,
+    /// The last message is the viewer's.
+    pub mine: bool,
+    pub age: String,
+    pub unread: u64,
+}
+
+#[derive(Template)]
+#[template(path = "messages.html")]
+pub struct ConversationsPage {
+    pub layout: Layout,
+    pub conversations: Vec<ConversationRow>,
+}
+
+pub struct MessageView {
+    pub from: String,
+    pub text: String,
+    pub age: String,
+    pub mine: bool,
+}
+
+#[derive(Template)]
+#[template(path = "thread.html")]
+pub struct ThreadPage {
+    pub layout: Layout,
+    pub peer: String,
+    /// Oldest first.
+    pub messages: Vec<MessageView>,
+    pub error: Option<String>,
 }

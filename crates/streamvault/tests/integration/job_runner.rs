@@ -13,8 +13,8 @@ use streamvault_core::social::{Social, SocialStores};
 use streamvault_core::storage::Storage;
 use streamvault_core::videos::Videos;
 use streamvault_metadata::{
-    MetadataStore, SqlBlobIndex, SqlCommentRepo, SqlFileRepo, SqlFollowRepo, SqlHistoryRepo, SqlJobQueue,
-    SqlNotificationRepo, SqlPlaylistRepo, SqlRatingRepo, SqlUserRepo, SqlVideoRepo,
+    MetadataStore, SqlBlobIndex, SqlBlockRepo, SqlCommentRepo, SqlFileRepo, SqlFollowRepo, SqlHistoryRepo, SqlJobQueue,
+    SqlMessageRepo, SqlNotificationRepo, SqlPlaylistRepo, SqlRatingRepo, SqlUserRepo, SqlVideoRepo,
 };
 use streamvault_testkit::{Backend, TestDb, amqp_url, per_backend};
 use streamvault_worker::jobs::JobRunner;
@@ -32,6 +32,8 @@ fn social(store: &MetadataStore, videos: Arc<SqlVideoRepo>, storage: Storage) ->
         notifications: Arc::new(SqlNotificationRepo::new(store.clone())),
         playlists: Arc::new(SqlPlaylistRepo::new(store.clone())),
         history: Arc::new(SqlHistoryRepo::new(store.clone())),
+        messages: Arc::new(SqlMessageRepo::new(store.clone())),
+        blocks: Arc::new(SqlBlockRepo::new(store.clone())),
     };
     let bus = Arc::new(streamvault_local::LocalBus::new());
     Social::new(videos, stores, bus, Arc::new(streamvault_local::LocalLoginThrottle::new()))

@@ -361,7 +361,7 @@ async fn bullet_comments_fly_between_two_browsers() {
 }
 
 /// The social layer in a real browser (`tests/js/social.mjs`): B follows A, A uploads, B's bell
-/// shows it, B's feed lists it, B saves it to "Watch later" and likes it.
+/// shows it, B's feed lists it, B saves it to "Watch later", likes it and messages A; A reads it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follow_notify_save_and_like_in_a_real_browser() {
     let Some(chromium) = chromium() else { return };

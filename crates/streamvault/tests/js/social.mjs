@@ -1,7 +1,7 @@
 // The social layer in a real browser: two people (two browser contexts). B follows A from A's
 // channel page with the keyboard; A uploads a video; B's bell shows the notification without a
 // reload (the long poll), B's feed lists the video, B saves it to "Watch later" and likes it
-// from its page, and the notification page lists it. Any page error or console error (a CSP
+// from its page, and the notification page lists it; B messages A, and A reads it. Any page error or console error (a CSP
 // violation included) fails the run.
 //
 //   node social.mjs --base http://127.0.0.1:8080 --a NAME --a-token TOKEN --b-token TOKEN --file VIDEO --shots DIR
@@ -136,6 +136,27 @@ async function main() {
       await b.click('#play-all');
       await b.waitForURL(new RegExp(`/watch/${vid}\\?list=`));
       await b.waitForSelector('#list-panel');
+    });
+
+    await step('B messages A from the channel page; A reads it in /messages', async () => {
+      const text = `Hello A! 你好 ${Math.floor(Math.random() * 1e6)}`;
+      await b.goto(`${opts.base}/u/${opts.a}`);
+      await b.focus('#message-link');
+      await b.keyboard.press('Enter');
+      await b.waitForURL(`${opts.base}/messages/${opts.a}`);
+      await b.focus('#message-text');
+      await b.keyboard.type(text);
+      await b.keyboard.press('Tab');
+      await b.keyboard.press('Enter');
+      await b.locator('.message.mine .message-text', { hasText: text }).waitFor();
+      const a = await person(opts['a-token'], 'A');
+      await a.goto(`${opts.base}/messages`);
+      await a.locator('.conversation.unread a', { hasText: 'new' }).waitFor();
+      await a.click('.conversation a');
+      await a.locator('.message .message-text', { hasText: text }).waitFor();
+      await a.goto(`${opts.base}/messages`);
+      expect((await a.locator('.conversation.unread').count()) === 0, 'read once opened');
+      await a.screenshot({ path: join(opts.shots, 'social-messages.png') });
     });
 
     console.log('SOCIAL OK');

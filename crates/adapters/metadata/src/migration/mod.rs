@@ -16,6 +16,7 @@ mod m20261126_000011_integrity;
 mod m20261126_000012_danmaku;
 mod m20261126_000013_danmaku_filters;
 mod m20261126_000014_social;
+mod m20261126_000015_messages;
 mod util;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000012_danmaku::Migration),
             Box::new(m20261126_000013_danmaku_filters::Migration),
             Box::new(m20261126_000014_social::Migration),
+            Box::new(m20261126_000015_messages::Migration),
         ]
     }
 }

@@ -38,6 +38,7 @@ async fn state(
     responses(
         (status = 200, description = "The counts after it", body = FollowState),
         (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "The channel does not take follows from the caller", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "The caller's own channel (`self_target`)", body = ErrorBody),
     ))]

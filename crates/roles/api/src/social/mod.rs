@@ -4,6 +4,7 @@
 
 pub mod follows;
 pub mod history;
+pub mod messages;
 pub mod notifications;
 pub mod playlists;
 pub mod ratings;

@@ -5,6 +5,7 @@ pub mod channel;
 pub mod drive;
 pub mod error;
 pub mod home;
+pub mod messages;
 pub mod settings;
 pub mod social;
 pub mod upload;

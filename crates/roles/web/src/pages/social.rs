@@ -142,7 +142,9 @@ fn notification_view(n: Notification, now: chrono::DateTime<chrono::Utc>) -> Not
         (NotificationKind::Comment, Some(v)) => (format!("commented on “{video}”"), format!("/watch/{v}#comments")),
         (NotificationKind::Reply, Some(v)) => (format!("replied to you on “{video}”"), format!("/watch/{v}#comments")),
         (NotificationKind::Mention, Some(v)) => (format!("mentioned you on “{video}”"), format!("/watch/{v}#comments")),
-        (NotificationKind::Message, _) => ("sent you a message".to_owned(), "/notifications".to_owned()),
+        (NotificationKind::Message, _) => {
+            ("sent you a message".to_owned(), format!("/messages/{}", encode(&n.actor_name)))
+        }
         (NotificationKind::NewFollower, _) | (_, None) => {
             ("followed you".to_owned(), format!("/u/{}", encode(&n.actor_name)))
         }

@@ -3,6 +3,7 @@
 
 mod follows;
 mod history;
+mod messages;
 mod playlists;
 mod ratings;
 

@@ -1,7 +1,9 @@
 //! The social layer's stores.
 
+pub(crate) mod blocks;
 pub(crate) mod follows;
 pub(crate) mod history;
+pub(crate) mod messages;
 pub(crate) mod notifications;
 pub(crate) mod playlists;
 pub(crate) mod ratings;
