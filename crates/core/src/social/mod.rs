@@ -6,12 +6,14 @@ mod blocks;
 mod comments;
 mod follows;
 mod history;
+mod mentions;
 mod messages;
 mod model;
 mod notifications;
 mod playlists;
 mod ratings;
 
+pub use mentions::{MAX_MENTIONS, mentioned};
 pub use model::*;
 pub use notifications::NotificationSettings;
 

@@ -172,9 +172,24 @@ impl Videos {
         self.comments.latest(video_id, limit).await
     }
 
-    pub async fn post_comment(&self, author: &User, video_id: VideoId, content: &str) -> Result<Comment> {
+    /// Posts a comment, or a reply to `parent` (a comment of the same video; a reply to a
+    /// reply answers its top-level comment: one level of replies).
+    pub async fn post_comment(
+        &self,
+        author: &User,
+        video_id: VideoId,
+        content: &str,
+        parent: Option<CommentId>,
+    ) -> Result<Comment> {
         self.get(Some(author), video_id).await?;
         text::check("content", content, MAX_COMMENT)?;
+        let parent_id = match parent {
+            None => None,
+            Some(p) => match self.comments.get(p).await? {
+                Some(c) if c.video_id == video_id => Some(c.parent_id.unwrap_or(c.id)),
+                _ => return Err(Error::NotFound("comment")),
+            },
+        };
         let comment = Comment {
             id: ids::new_id().into(),
             video_id,
@@ -182,9 +197,15 @@ impl Videos {
             author_name: author.name.clone(),
             content: content.to_owned(),
             created_at: crate::accounts::now_ms(),
+            parent_id,
         };
         self.comments.insert(&comment).await?;
         Ok(comment)
+    }
+
+    /// A comment, by id (whoever may see its video).
+    pub async fn comment(&self, id: CommentId) -> Result<Option<Comment>> {
+        self.comments.get(id).await
     }
 
     /// The comment's author or the video's owner may delete it.

@@ -149,4 +149,6 @@ pub struct Comment {
     pub author_name: String,
     pub content: String,
     pub created_at: DateTime<Utc>,
+    /// The top-level comment this one replies to (one level of replies).
+    pub parent_id: Option<CommentId>,
 }

@@ -25,6 +25,8 @@ pub struct CommentJson {
     author_id: String,
     content: String,
     created_at: String,
+    /// The top-level comment this one replies to; null for a top-level comment.
+    parent_id: Option<String>,
 }
 
 impl From<Comment> for CommentJson {
@@ -36,6 +38,7 @@ impl From<Comment> for CommentJson {
             author_id: c.author_id.to_string(),
             content: c.content,
             created_at: c.created_at.to_rfc3339(),
+            parent_id: c.parent_id.map(|p| p.to_string()),
         }
     }
 }
@@ -78,6 +81,18 @@ pub async fn list(
 pub struct NewComment {
     #[schema(schema_with = schema::comment, required = true)]
     pub(crate) content: Option<String>,
+    /// Reply to this comment of the same video (a reply to a reply answers its top-level
+    /// comment). `@name` in the text notifies that user.
+    #[serde(default, deserialize_with = "crate::files::not_null")]
+    #[schema(schema_with = schema::id)]
+    pub(crate) parent_id: Option<String>,
+}
+
+impl NewComment {
+    /// The comment it answers: an id that is not one names no comment (404).
+    pub(crate) fn parent(&self) -> Result<Option<CommentId>, Error> {
+        self.parent_id.as_deref().map(|p| p.parse::<CommentId>()).transpose()
+    }
 }
 
 /// Posts a comment as the session's user.
@@ -88,7 +103,7 @@ pub struct NewComment {
         (status = 400, description = "Bad request", body = ErrorBody),
         (status = 401, description = "No valid session", body = ErrorBody),
         (status = 403, description = "The video's owner does not take comments from the caller", body = ErrorBody),
-        (status = 404, description = "Unknown or deleted video", body = ErrorBody),
+        (status = 404, description = "Unknown or deleted video, or no such comment to reply to", body = ErrorBody),
         (status = 429, description = "Too many comments (30 a minute, 1000 a day); see Retry-After", body = ErrorBody),
     ))]
 pub async fn post(
@@ -97,10 +112,12 @@ pub async fn post(
     vid: Result<Path<VideoId>, ApiError>,
     JsonBody(body): JsonBody<NewComment>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let parent = body.parent();
     let content = body.content.ok_or_else(|| Error::missing("content"))?;
     // A malformed id is a 404, after what the request itself got wrong.
     let Path(vid) = vid?;
-    let comment = st.social.post_comment(&auth.user, vid, &content).await?;
+    let parent = parent?;
+    let comment = st.social.post_comment(&auth.user, vid, &content, parent).await?;
     Ok((StatusCode::CREATED, Json(CommentJson::from(comment))))
 }
 

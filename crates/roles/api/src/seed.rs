@@ -99,9 +99,11 @@ pub async fn post_comment(
     vid: Result<Path<VideoId>, ApiError>,
     JsonBody(body): JsonBody<NewComment>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let parent = body.parent();
     let content = body.content.ok_or_else(|| Error::missing("content"))?;
     // A malformed id is a 404, after what the request itself got wrong.
     let Path(vid) = vid?;
-    st.social.post_comment(&auth.user, vid, &content).await?;
+    let parent = parent?;
+    st.social.post_comment(&auth.user, vid, &content, parent).await?;
     Ok((StatusCode::CREATED, [(CONTENT_TYPE, "text/plain; charset=utf-8")], "ok"))
 }

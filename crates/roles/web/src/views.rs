@@ -63,6 +63,8 @@ pub struct CommentView {
     pub author: String,
     pub content: String,
     pub age: String,
+    /// Its replies, oldest first (a reply has none).
+    pub replies: Vec<CommentView>,
 }
 
 #[derive(Template)]

@@ -9,6 +9,8 @@ pub struct Model {
     pub author_id: Uuid,
     pub content: String,
     pub created_at: i64,
+    /// The top-level comment this one replies to.
+    pub parent_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261126_000012_danmaku;
 mod m20261126_000013_danmaku_filters;
 mod m20261126_000014_social;
 mod m20261126_000015_messages;
+mod m20261126_000016_comment_replies;
 mod util;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_danmaku_filters::Migration),
             Box::new(m20261126_000014_social::Migration),
             Box::new(m20261126_000015_messages::Migration),
+            Box::new(m20261126_000016_comment_replies::Migration),
         ]
     }
 }

@@ -35,6 +35,7 @@ struct Row {
     author_name: String,
     content: String,
     created_at: i64,
+    parent_id: Option<Uuid>,
 }
 
 impl From<Row> for Comment {
@@ -46,6 +47,7 @@ impl From<Row> for Comment {
             author_name: r.author_name,
             content: r.content,
             created_at: from_ms(r.created_at),
+            parent_id: r.parent_id.map(Into::into),
         }
     }
 }
@@ -59,6 +61,7 @@ fn with_author() -> Select<comment::Entity> {
             comment::Column::AuthorId,
             comment::Column::Content,
             comment::Column::CreatedAt,
+            comment::Column::ParentId,
         ])
         .column_as(user::Column::Name, "author_name")
         .join(JoinType::InnerJoin, comment::Relation::Author.def())
@@ -78,6 +81,7 @@ impl CommentRepo for SqlCommentRepo {
             author_id: Set(c.author_id.into()),
             content: Set(c.content.clone()),
             created_at: Set(to_ms(c.created_at)),
+            parent_id: Set(c.parent_id.map(|p| p.uuid())),
         }
         .insert(self.store.connection())
         .await
@@ -136,8 +140,9 @@ impl CommentRepo for SqlCommentRepo {
 
     async fn delete(&self, video_id: VideoId, id: CommentId) -> Result<bool> {
         let id: Uuid = id.into();
+        // The comment and its replies, at once.
         let res = comment::Entity::delete_many()
-            .filter(comment::Column::Id.eq(id))
+            .filter(Condition::any().add(comment::Column::Id.eq(id)).add(comment::Column::ParentId.eq(id)))
             .filter(comment::Column::VideoId.eq(video_id.uuid()))
             .exec(self.store.connection())
             .await

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use streamvault_core::Error;
 use streamvault_core::accounts::User;
-use streamvault_core::ids::{Id, PlaylistId, VideoId};
+use streamvault_core::ids::{CommentId, Id, PlaylistId, VideoId};
 use streamvault_core::paging::PageRequest;
 use streamvault_http::urls::VideoUrls;
 
@@ -101,16 +101,24 @@ async fn render(
         description: v.description,
         title: v.name,
     };
-    let comments = comments
-        .items
-        .into_iter()
-        .map(|c| CommentView {
+    // Top-level comments with their replies under them (a reply whose parent is past this
+    // page shows on its own).
+    let mut threads: Vec<CommentView> = Vec::new();
+    for c in comments.items {
+        let view = CommentView {
             id: c.id.to_string(),
             author: c.author_name,
             content: c.content,
             age: format::age(c.created_at, now),
-        })
-        .collect();
+            replies: Vec::new(),
+        };
+        let parent = c.parent_id.map(|p| p.to_string());
+        match parent.and_then(|p| threads.iter_mut().find(|t| t.id == p)) {
+            Some(thread) => thread.replies.push(view),
+            None => threads.push(view),
+        }
+    }
+    let comments = threads;
     let page = WatchPage { layout: ctx.layout(video.title.clone(), ""), video, comments, comment_error, list };
     Ok(ctx.render(status, page))
 }
@@ -123,6 +131,9 @@ pub struct CommentForm {
     csrf: String,
     #[serde(default)]
     content: String,
+    /// The comment this one replies to (empty for a top-level comment).
+    #[serde(default)]
+    parent_id: String,
 }
 
 /// Posts a comment and comes back to it (post/redirect/get: a reload does not post twice).
@@ -151,7 +162,14 @@ pub async fn comment(
         Err(to_signin) => return Ok(to_signin.into_response()),
     };
     let Ok(video_id) = VideoId::parse(&id) else { return Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)) };
-    match st.social.post_comment(&user, video_id, &form.content).await {
+    let parent = match form.parent_id.as_str() {
+        "" => None,
+        p => match CommentId::parse(p) {
+            Ok(p) => Some(p),
+            Err(_) => return Ok(error::for_status(&ctx, StatusCode::NOT_FOUND)),
+        },
+    };
+    match st.social.post_comment(&user, video_id, &form.content, parent).await {
         Ok(_) => Ok(redirect(&format!("{here}#comments"))),
         Err(Error::Invalid { message, .. }) => {
             render(&st, &ctx, &id, Some(message), StatusCode::UNPROCESSABLE_ENTITY, None).await

@@ -6,6 +6,7 @@ mod history;
 mod messages;
 mod playlists;
 mod ratings;
+mod replies;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
