@@ -148,6 +148,7 @@ impl App {
             None => ReadCache::off(),
         };
         let videos = Videos::new(video_repo.clone(), comment_repo, users, storage.clone(), config.delete_grace);
+        let block_repo: Arc<dyn streamvault_core::ports::BlockRepo> = Arc::new(SqlBlockRepo::new(metadata.clone()));
         let social = Social::new(
             videos.clone(),
             SocialStores {
@@ -157,7 +158,7 @@ impl App {
                 playlists: Arc::new(SqlPlaylistRepo::new(metadata.clone())),
                 history: Arc::new(SqlHistoryRepo::new(metadata.clone())),
                 messages: Arc::new(SqlMessageRepo::new(metadata.clone())),
-                blocks: Arc::new(SqlBlockRepo::new(metadata.clone())),
+                blocks: block_repo.clone(),
             },
             bus.clone(),
             throttle.clone(),
@@ -212,6 +213,7 @@ impl App {
         );
         let bullets = Bullets::new(
             Arc::new(SqlDanmakuRepo::new(metadata.clone())),
+            block_repo.clone(),
             videos.clone(),
             throttle,
             live.clone(),

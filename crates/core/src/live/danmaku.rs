@@ -101,6 +101,8 @@ pub fn topic(video: VideoId) -> String {
 #[derive(Clone)]
 pub struct Bullets {
     repo: Arc<dyn DanmakuRepo>,
+    /// A user the video's owner blocked sends none on their videos.
+    blocks: Arc<dyn crate::ports::BlockRepo>,
     videos: Videos,
     throttle: Arc<dyn LoginThrottle>,
     live: Live,
@@ -110,12 +112,13 @@ pub struct Bullets {
 impl Bullets {
     pub fn new(
         repo: Arc<dyn DanmakuRepo>,
+        blocks: Arc<dyn crate::ports::BlockRepo>,
         videos: Videos,
         throttle: Arc<dyn LoginThrottle>,
         live: Live,
         key: &[u8],
     ) -> Self {
-        Self { repo, videos, throttle, live, key: key.into() }
+        Self { repo, blocks, videos, throttle, live, key: key.into() }
     }
 
     fn pseudonym(&self, video: VideoId, sender: crate::ids::UserId) -> String {
@@ -140,6 +143,9 @@ impl Bullets {
     /// owner turned them off, 429 past the cooldown or the daily cap.
     pub async fn post(&self, user: &User, video: VideoId, p: Post) -> Result<Shown> {
         let (v, _) = self.videos.playable(Some(user), video).await?;
+        if v.author_id != user.id && self.blocks.is_blocked(v.author_id, user.id).await? {
+            return Err(Error::Forbidden("you cannot comment on this channel's videos"));
+        }
         let chars = p.text.chars().count();
         if chars == 0 || chars > MAX_CHARS {
             return Err(Error::invalid(ErrorCode::BadText, format!("text is 1 to {MAX_CHARS} characters")));

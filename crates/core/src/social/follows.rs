@@ -22,7 +22,13 @@ impl Social {
         }
         self.not_blocked(channel.id, user.id, "you cannot follow this channel").await?;
         let at = now_ms();
-        if self.stores.follows.follow(user.id, channel.id, at, FEED_BACKFILL).await? {
+        let new = self.stores.follows.follow(user.id, channel.id, at, FEED_BACKFILL).await?;
+        // A block that committed while this follow was made: the follow goes again.
+        if let Err(e) = self.not_blocked(channel.id, user.id, "you cannot follow this channel").await {
+            self.stores.follows.unfollow(user.id, channel.id).await?;
+            return Err(e);
+        }
+        if new {
             let note = NewNotification {
                 user_id: channel.id,
                 kind: NotificationKind::NewFollower,

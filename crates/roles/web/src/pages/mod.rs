@@ -115,8 +115,13 @@ impl From<Error> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let status = streamvault_http::ApiError(self.0).into_response().status();
-        crate::security::with_headers(error::page(status))
+        let api = streamvault_http::ApiError(self.0).into_response();
+        let mut page = crate::security::with_headers(error::page(api.status()));
+        // A 429 or 503 page says when to come back, as the API does.
+        if let Some(after) = api.headers().get(axum::http::header::RETRY_AFTER) {
+            page.headers_mut().insert(axum::http::header::RETRY_AFTER, after.clone());
+        }
+        page
     }
 }
 

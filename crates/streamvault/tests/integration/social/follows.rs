@@ -319,6 +319,7 @@ async fn comments_are_rate_limited(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"), "the page says when, too");
     // Someone else is not held back; the owner heard of 30, not more.
     let other = member(&srv).await;
     assert_eq!(

@@ -52,8 +52,11 @@ async fn messages_stay_between_two(backend: Backend) {
         StatusCode::NOT_FOUND
     );
 
-    // A's list: one conversation, three unread; reading it marks it read.
-    let list = expect(&srv, Some(&a), Method::GET, "/api/v1/me/conversations", None, StatusCode::OK).await;
+    // A's list: one conversation, three unread; reading it marks it read. No shared cache
+    // keeps any of it.
+    let res = call(&srv, Some(&a), Method::GET, "/api/v1/me/conversations", None).await;
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    let list = body(res).await;
     assert_eq!(list["unread"].as_u64(), Some(3));
     assert_eq!(list["conversations"][0]["user_name"].as_str(), Some(b.name.as_str()));
     assert_eq!(list["conversations"][0]["last_message"]["text"].as_str(), Some(long.as_str()));
@@ -139,6 +142,9 @@ async fn blocks_and_the_rate_limit(backend: Backend) {
     let srv = TestServer::start(&db, json!({})).await;
     let (a, b, c) = (member(&srv).await, member(&srv).await, member(&srv).await);
     let vid = public_video(&srv, &db, &a, "mine").await;
+    // With its bytes: bullet comments need a playable video.
+    let res = srv.upload_raw(&vid, &a.token, crate::common::fake_mp4(64 * 1024, 3)).await;
+    assert!(res.status().is_success(), "{}", res.status());
     expect(&srv, Some(&b), Method::PUT, &format!("/api/v1/channels/{}/follow", a.name), None, StatusCode::OK).await;
 
     // A blocks B: B's follow ends; B can no longer message, comment or follow; C still can.
@@ -159,6 +165,15 @@ async fn blocks_and_the_rate_limit(backend: Backend) {
         call(&srv, Some(&b), Method::POST, &format!("/api/v1/videos/{vid}/comments"), Some(json!({"content": "hey"})))
             .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = call(
+        &srv,
+        Some(&b),
+        Method::POST,
+        &format!("/api/v1/videos/{vid}/danmaku"),
+        Some(json!({"text": "hey", "t_ms": 0})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "nor bullet comments");
     assert_eq!(send(&srv, &c, &a, "hi from c").await.status(), StatusCode::CREATED);
     // A may still write to B; B is not told of the block.
     assert_eq!(send(&srv, &a, &b, "one way").await.status(), StatusCode::CREATED);

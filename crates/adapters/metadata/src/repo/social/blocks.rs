@@ -28,6 +28,18 @@ impl SqlBlockRepo {
     }
 }
 
+/// The blocked one no longer follows the blocker, nor has their videos in a feed.
+async fn unfollow(txn: &sea_orm::DatabaseTransaction, blocker: UserId, blocked: UserId) -> Result<()> {
+    follow::Entity::delete_by_id((blocked.uuid(), blocker.uuid())).exec(txn).await.map_err(db_err)?;
+    feed_entry::Entity::delete_many()
+        .filter(feed_entry::Column::UserId.eq(blocked.uuid()))
+        .filter(feed_entry::Column::AuthorId.eq(blocker.uuid()))
+        .exec(txn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 #[derive(FromQueryResult)]
 struct Row {
     blocked_id: Uuid,
@@ -46,24 +58,21 @@ impl BlockRepo for SqlBlockRepo {
         }
         .insert(&txn)
         .await;
-        match made {
-            Ok(_) => {}
+        let new = match made {
+            Ok(_) => true,
             Err(e) if is_unique_violation(&e) => {
+                // Blocked already: the follow still goes (one that raced the first block).
                 txn.rollback().await.map_err(db_err)?;
+                let txn = self.store.begin().await?;
+                unfollow(&txn, blocker, blocked).await?;
+                txn.commit().await.map_err(db_err)?;
                 return Ok(false);
             }
             Err(e) => return Err(db_err(e)),
-        }
-        // The blocked one no longer follows the blocker, nor has their videos in a feed.
-        follow::Entity::delete_by_id((blocked.uuid(), blocker.uuid())).exec(&txn).await.map_err(db_err)?;
-        feed_entry::Entity::delete_many()
-            .filter(feed_entry::Column::UserId.eq(blocked.uuid()))
-            .filter(feed_entry::Column::AuthorId.eq(blocker.uuid()))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
+        };
+        unfollow(&txn, blocker, blocked).await?;
         txn.commit().await.map_err(db_err)?;
-        Ok(true)
+        Ok(new)
     }
 
     async fn unblock(&self, blocker: UserId, blocked: UserId) -> Result<bool> {

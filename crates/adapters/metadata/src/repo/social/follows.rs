@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{INSERT_CHUNK, videos_joined};
 use crate::MetadataStore;
-use crate::entity::social::{feed_entry, follow};
+use crate::entity::social::{block, feed_entry, follow};
 use crate::entity::{user, video};
 use crate::error::{db_err, is_unique_violation};
 use crate::repo::videos::{fetch, live, public_only};
@@ -165,10 +165,17 @@ impl FollowRepo for SqlFollowRepo {
     }
 
     async fn followers_after(&self, followee: UserId, after: Option<UserId>, limit: u64) -> Result<Vec<UserId>> {
+        // A follower the channel blocked is never reached, whatever a race left behind.
+        let blocked = sea_orm::sea_query::Query::select()
+            .column(block::Column::BlockedId)
+            .from(block::Entity)
+            .and_where(block::Column::BlockerId.eq(followee.uuid()))
+            .to_owned();
         let mut q = follow::Entity::find()
             .select_only()
             .column(follow::Column::FollowerId)
-            .filter(follow::Column::FolloweeId.eq(followee.uuid()));
+            .filter(follow::Column::FolloweeId.eq(followee.uuid()))
+            .filter(follow::Column::FollowerId.not_in_subquery(blocked));
         if let Some(after) = after {
             q = q.filter(follow::Column::FollowerId.gt(after.uuid()));
         }
