@@ -73,6 +73,7 @@ fn page_routes() -> OpenApiRouter<WebState> {
         .routes(at("POST", "/history/pause", routes!(pages::social::pause_history)))
         .routes(at("GET", "/notifications", routes!(pages::social::notifications)))
         .routes(at("POST", "/notifications/read", routes!(pages::social::read_notifications)))
+        .routes(at("POST", "/notifications/settings", routes!(pages::social::notification_settings)))
         .routes(at("GET, POST", "/playlists", routes!(pages::social::playlists, pages::social::new_playlist)))
         .routes(at("GET", "/playlists/{id}", routes!(pages::social::playlist)))
         .routes(at("GET", "/messages", routes!(pages::messages::conversations)))

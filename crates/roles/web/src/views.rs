@@ -215,6 +215,8 @@ pub struct NotificationView {
 pub struct NotificationsPage {
     pub layout: Layout,
     pub items: Vec<NotificationView>,
+    /// Each kind: its form name, what it reads as, and whether it is on.
+    pub settings: Vec<(&'static str, &'static str, bool)>,
     pub unread: u64,
     pub next_url: Option<String>,
 }

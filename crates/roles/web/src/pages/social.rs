@@ -169,14 +169,47 @@ pub async fn notifications(
     };
     let found = st.social.notifications(&user, false, page(&p)?).await?;
     let unread = st.social.unread_notifications(&user).await?;
+    let settings = st.social.notification_settings(&user).await?;
     let now = chrono::Utc::now();
     let page = NotificationsPage {
+        settings: settings.kinds.into_iter().map(|(k, on)| (k.as_str(), kind_label(k), on)).collect(),
         layout: ctx.layout("Notifications", ""),
         unread,
         next_url: next("/notifications", found.next),
         items: found.items.into_iter().map(|n| notification_view(n, now)).collect(),
     };
     Ok(ctx.render(StatusCode::OK, page))
+}
+
+fn kind_label(k: NotificationKind) -> &'static str {
+    match k {
+        NotificationKind::NewVideo => "New videos from channels I follow",
+        NotificationKind::Comment => "Comments on my videos",
+        NotificationKind::Reply => "Replies to my comments",
+        NotificationKind::Mention => "Mentions of me (@name)",
+        NotificationKind::NewFollower => "New followers",
+        NotificationKind::Message => "Private messages",
+    }
+}
+
+/// The notification settings form: a kind is on when its box is ticked.
+#[utoipa::path(post, path = "/notifications/settings", operation_id = "web_notification_settings", tag = "web",
+    request_body(content((super::auth::CsrfForm = "application/x-www-form-urlencoded"))),
+    security(("web_cookie" = [])),
+    responses((status = 303, description = "Saved: back to `/notifications` (or, signed out, to `/signin`)"),
+        (status = 403, description = "The form's CSRF token does not match its cookie", content_type = "text/html", body = String),
+        (status = 415, description = "Not a form (`application/x-www-form-urlencoded`)"),
+        (status = 422, description = "A form this page cannot read")))]
+pub async fn notification_settings(
+    State(st): State<WebState>,
+    ctx: Ctx,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let Some(auth) = &ctx.viewer else { return Ok(redirect("/signin?next=%2Fnotifications")) };
+    let changes: Vec<_> =
+        NotificationKind::ALL.into_iter().map(|k| (k, f.iter().any(|(name, _)| name == k.as_str()))).collect();
+    st.social.set_notification_settings(&auth.user, &changes).await?;
+    Ok(redirect("/notifications"))
 }
 
 /// Marks every notification of the viewer read.

@@ -320,6 +320,28 @@ async fn comments_are_rate_limited(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().contains_key("retry-after"), "the page says when, too");
+    // The notification page's settings form: ticked kinds on, the others off.
+    let res = srv
+        .req(Method::POST, "/notifications/settings")
+        .header("cookie", format!("sv_session={}; sv_csrf={csrf}", owner.token))
+        .form(&[("csrf", csrf.as_str()), ("comment", "on"), ("message", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let s = expect(&srv, Some(&owner), Method::GET, "/api/v1/me/notifications/settings", None, StatusCode::OK).await;
+    assert_eq!(
+        s,
+        json!({"new_video": false, "comment": true, "reply": false, "mention": false, "new_follower": false, "message": true})
+    );
+    let forged = srv
+        .req(Method::POST, "/notifications/settings")
+        .header("cookie", format!("sv_session={}; sv_csrf={csrf}", owner.token))
+        .form(&[("csrf", "b".repeat(64).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "nothing changes without the form's token");
     // Someone else is not held back; the owner heard of 30, not more.
     let other = member(&srv).await;
     assert_eq!(

@@ -11,6 +11,7 @@ use streamvault_core::ports::MessageRepo;
 use streamvault_core::social::{Conversation, Message};
 use uuid::Uuid;
 
+use super::names_by_id;
 use crate::MetadataStore;
 use crate::entity::social::{conversation, message};
 use crate::entity::user;
@@ -199,20 +200,7 @@ impl MessageRepo for SqlMessageRepo {
                 .map(|r| (r.id, Message::from(r)))
                 .collect()
         };
-        let names: std::collections::HashMap<Uuid, String> = if rows.is_empty() {
-            Default::default()
-        } else {
-            user::Entity::find()
-                .select_only()
-                .columns([user::Column::Id, user::Column::Name])
-                .filter(user::Column::Id.is_in(rows.iter().map(|r| r.peer_id)))
-                .into_tuple::<(Uuid, String)>()
-                .all(conn)
-                .await
-                .map_err(db_err)?
-                .into_iter()
-                .collect()
-        };
+        let names = names_by_id(conn, rows.iter().map(|r| r.peer_id)).await?;
         let items: Vec<_> = rows
             .into_iter()
             .filter_map(|r| {

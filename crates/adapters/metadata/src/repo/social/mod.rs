@@ -8,6 +8,8 @@ pub(crate) mod notifications;
 pub(crate) mod playlists;
 pub(crate) mod ratings;
 
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, RelationDef, Select};
 use uuid::Uuid;
 
@@ -42,4 +44,38 @@ pub(crate) async fn lock_video(txn: &sea_orm::DatabaseTransaction, id: Uuid) -> 
         .into_tuple::<Uuid>()
         .one(txn)
         .await
+}
+
+/// The live videos of `ids`, by id (a page's rows joined back to their videos in one query).
+pub(crate) async fn videos_by_id(
+    store: &crate::MetadataStore,
+    ids: Vec<Uuid>,
+) -> streamvault_core::Result<HashMap<Uuid, streamvault_core::videos::Video>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found = super::videos::fetch(store, super::videos::live().filter(video::Column::Id.is_in(ids))).await?;
+    Ok(found.into_iter().map(|v| (v.id.uuid(), v)).collect())
+}
+
+/// The user names of `ids`, by id.
+pub(crate) async fn names_by_id(
+    conn: &impl sea_orm::ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> streamvault_core::Result<HashMap<Uuid, String>> {
+    let mut ids: Vec<Uuid> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = crate::entity::user::Entity::find()
+        .select_only()
+        .columns([crate::entity::user::Column::Id, crate::entity::user::Column::Name])
+        .filter(crate::entity::user::Column::Id.is_in(ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(conn)
+        .await
+        .map_err(crate::error::db_err)?;
+    Ok(rows.into_iter().collect())
 }

@@ -1,5 +1,3 @@
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -14,7 +12,7 @@ use streamvault_core::social::{NewNotification, Notification, NotificationKind};
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
-use super::{INSERT_CHUNK, visible_to};
+use super::{INSERT_CHUNK, names_by_id, visible_to};
 use crate::MetadataStore;
 use crate::entity::social::{notification, notification_setting};
 use crate::entity::{user, video};
@@ -130,23 +128,7 @@ impl NotificationRepo for SqlNotificationRepo {
             .await
             .map_err(db_err)?;
         // The videos' authors, for links: one query for the page.
-        let mut authors: Vec<Uuid> = rows.iter().filter_map(|r| r.video_author_id).collect();
-        authors.sort_unstable();
-        authors.dedup();
-        let names: HashMap<Uuid, String> = if authors.is_empty() {
-            HashMap::new()
-        } else {
-            user::Entity::find()
-                .select_only()
-                .columns([user::Column::Id, user::Column::Name])
-                .filter(user::Column::Id.is_in(authors))
-                .into_tuple::<(Uuid, String)>()
-                .all(conn)
-                .await
-                .map_err(db_err)?
-                .into_iter()
-                .collect()
-        };
+        let names = names_by_id(conn, rows.iter().filter_map(|r| r.video_author_id)).await?;
         let mut items = Vec::with_capacity(rows.len());
         for r in rows {
             let kind = NotificationKind::parse(&r.kind)

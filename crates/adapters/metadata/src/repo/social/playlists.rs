@@ -9,16 +9,15 @@ use streamvault_core::ids::{PlaylistId, UserId, VideoId};
 use streamvault_core::paging::{Cursor, Page, PageRequest};
 use streamvault_core::ports::PlaylistRepo;
 use streamvault_core::social::{Builtin, Placed, Playlist, PlaylistEntry, PlaylistPatch, PlaylistVisibility};
-use streamvault_core::videos::Video;
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
-use super::{videos_joined, visible_to};
+use super::{videos_by_id, videos_joined, visible_to};
 use crate::MetadataStore;
 use crate::entity::social::{playlist, playlist_item};
 use crate::entity::{user, video};
 use crate::error::db_err;
-use crate::repo::videos::{fetch, live};
+use crate::repo::videos::live;
 use crate::repo::{from_ms, to_ms};
 
 /// The room between neighbours' ordering keys: a move takes a midpoint, so about twenty moves
@@ -387,16 +386,7 @@ impl PlaylistRepo for SqlPlaylistRepo {
             .all(self.store.connection())
             .await
             .map_err(db_err)?;
-        let ids: Vec<Uuid> = places.iter().map(|p| p.0).collect();
-        let mut videos: std::collections::HashMap<Uuid, Video> = if ids.is_empty() {
-            Default::default()
-        } else {
-            fetch(&self.store, live().filter(video::Column::Id.is_in(ids)))
-                .await?
-                .into_iter()
-                .map(|v| (v.id.uuid(), v))
-                .collect()
-        };
+        let mut videos = videos_by_id(&self.store, places.iter().map(|p| p.0).collect()).await?;
         let items: Vec<_> = places
             .into_iter()
             .filter_map(|(vid, position, added)| {
