@@ -299,6 +299,7 @@ async fn main() -> Result<()> {
         stores,
         Arc::new(streamvault_local::LocalBus::new()),
         Arc::new(streamvault_local::LocalLoginThrottle::new()),
+        Default::default(),
     );
     let mut times = Vec::new();
     for _ in 0..args.fan_outs {

@@ -90,6 +90,12 @@ pub struct Settings {
     pub live_max_per_client: u32,
     /// Open live connections from one address, signed in or not, per replica; one more gets 429.
     pub live_max_per_address: u32,
+    /// Comments one user may post a minute, and a day (every path); one more gets 429.
+    pub comments_per_minute: u32,
+    pub comments_per_day: u32,
+    /// Private messages one user may send a minute, and a day; one more gets 429.
+    pub messages_per_minute: u32,
+    pub messages_per_day: u32,
     /// `redirect` (to a presigned URL) or `proxy`, for blobs in object storage.
     #[serde(deserialize_with = "lenient_string")]
     pub playback: String,
@@ -156,6 +162,10 @@ impl Default for Settings {
             live_max_connections: 20_000,
             live_max_per_client: 16,
             live_max_per_address: 256,
+            comments_per_minute: 30,
+            comments_per_day: 1000,
+            messages_per_minute: 20,
+            messages_per_day: 500,
             playback: "redirect".into(),
             db_max_connections: 16,
             log_format: "auto".into(),
@@ -243,6 +253,10 @@ pub struct Config {
     pub live_max_connections: u32,
     pub live_max_per_client: u32,
     pub live_max_per_address: u32,
+    pub comments_per_minute: u32,
+    pub comments_per_day: u32,
+    pub messages_per_minute: u32,
+    pub messages_per_day: u32,
     pub playback: Playback,
     pub db_max_connections: u32,
     pub log_format: LogFormat,
@@ -387,6 +401,16 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
     if s.live_max_per_address == 0 {
         return Err(bad("live_max_per_address", "must be greater than 0".into()));
     }
+    for (name, v) in [
+        ("comments_per_minute", s.comments_per_minute),
+        ("comments_per_day", s.comments_per_day),
+        ("messages_per_minute", s.messages_per_minute),
+        ("messages_per_day", s.messages_per_day),
+    ] {
+        if v == 0 {
+            return Err(bad(name, "must be greater than 0".into()));
+        }
+    }
     if s.live_max_per_client == 0 {
         return Err(bad("live_max_per_client", "must be greater than 0".into()));
     }
@@ -461,6 +485,10 @@ fn validate(s: Settings, hint: impl Fn(&str) -> String) -> Result<Config, Config
         live_max_connections: s.live_max_connections,
         live_max_per_client: s.live_max_per_client,
         live_max_per_address: s.live_max_per_address,
+        comments_per_minute: s.comments_per_minute,
+        comments_per_day: s.comments_per_day,
+        messages_per_minute: s.messages_per_minute,
+        messages_per_day: s.messages_per_day,
         playback,
         db_max_connections: s.db_max_connections,
         log_format,
@@ -533,6 +561,10 @@ impl Config {
             (env_name("live_max_connections"), self.live_max_connections.to_string()),
             (env_name("live_max_per_client"), self.live_max_per_client.to_string()),
             (env_name("live_max_per_address"), self.live_max_per_address.to_string()),
+            (env_name("comments_per_minute"), self.comments_per_minute.to_string()),
+            (env_name("comments_per_day"), self.comments_per_day.to_string()),
+            (env_name("messages_per_minute"), self.messages_per_minute.to_string()),
+            (env_name("messages_per_day"), self.messages_per_day.to_string()),
             (env_name("playback"), format!("{:?}", self.playback).to_ascii_lowercase()),
             (env_name("db_max_connections"), self.db_max_connections.to_string()),
             (env_name("log_format"), format!("{:?}", self.log_format).to_ascii_lowercase()),

@@ -17,7 +17,7 @@ use streamvault_core::ports::{EventBus, Limit, ThrottlePolicy, ViewerRegistry};
 use streamvault_core::ports::{HealthCheck, LoginThrottle, SecretStore, SessionStore};
 use streamvault_core::quota::Quota;
 use streamvault_core::reads::{ReadCache, StampedCommentRepo, StampedRatingRepo, StampedVideoRepo};
-use streamvault_core::social::{Social, SocialStores};
+use streamvault_core::social::{Social, SocialLimits, SocialStores};
 use streamvault_core::storage::{Holding, Storage};
 use streamvault_core::uploads::{LockTiming, Uploads};
 use streamvault_core::videos::{Videos, ViewCounter};
@@ -162,6 +162,10 @@ impl App {
             },
             bus.clone(),
             throttle.clone(),
+            SocialLimits::per_minute_and_day(
+                (config.comments_per_minute, config.comments_per_day),
+                (config.messages_per_minute, config.messages_per_day),
+            ),
         );
         let limiter = StreamLimiter::new(config.max_streams as usize, config.max_streams_per_client as usize);
         let views = videos.views();

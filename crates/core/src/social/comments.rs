@@ -1,24 +1,17 @@
 //! Comments as the social layer sees them: posting one tells whom it concerns.
 
 use super::{NewNotification, NotificationKind, Social, mentioned};
-use std::time::Duration;
-
 use crate::Result;
 use crate::accounts::User;
 use crate::ids::{CommentId, VideoId};
-use crate::ports::Limit;
 use crate::videos::Comment;
-
-/// Comments per user: a burst, and a day's worth (on every path: API, seed API, pages).
-const COMMENT_LIMITS: [Limit; 2] =
-    [Limit { max: 30, window: Duration::from_secs(60) }, Limit { max: 1000, window: Duration::from_secs(24 * 3600) }];
 
 impl Social {
     /// Posts a comment, or a reply to `parent`. Whom it concerns hears of it: the video's
     /// owner (`comment`), the author of the comment it answers (`reply`), and the users it
     /// names with `@` (`mention`), each once and never of their own, and never from someone
-    /// they blocked. At most [`COMMENT_LIMITS`] per user (429); a commenter the video's owner
-    /// blocked is refused.
+    /// they blocked. At most the comment limits per user, on every path (429); a commenter the
+    /// video's owner blocked is refused.
     pub async fn post_comment(
         &self,
         author: &User,
@@ -28,7 +21,7 @@ impl Social {
     ) -> Result<Comment> {
         let v = self.videos.get(Some(author), video).await?;
         self.not_blocked(v.author_id, author.id, "you cannot comment on this channel's videos").await?;
-        self.rate_limit("comment", author.id, &COMMENT_LIMITS).await?;
+        self.rate_limit("comment", author.id, &self.limits.comments).await?;
         let comment = self.videos.post_comment(author, video, content, parent).await?;
         let note = |user_id, kind| NewNotification {
             user_id,

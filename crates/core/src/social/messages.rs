@@ -1,18 +1,11 @@
 //! Private messages (站内信): conversations of two users, stored verbatim, read by those two
 //! alone. Rate limited per sender; a block stops them; each new one notifies the recipient.
 
-use std::time::Duration;
-
 use super::{Conversation, MAX_MESSAGE, Message, NewNotification, NotificationKind, Social};
 use crate::accounts::{User, now_ms};
 use crate::ids::{Id, MessageId};
 use crate::paging::{Page, PageRequest};
-use crate::ports::Limit;
 use crate::{Error, ErrorCode, Result, text};
-
-/// Messages per sender: a burst, and a day's worth.
-const MESSAGE_LIMITS: [Limit; 2] =
-    [Limit { max: 20, window: Duration::from_secs(60) }, Limit { max: 500, window: Duration::from_secs(24 * 3600) }];
 
 impl Social {
     /// `user` sends `body` to `name`.
@@ -23,7 +16,7 @@ impl Social {
             return Err(Error::conflict(ErrorCode::SelfTarget, "you cannot message yourself"));
         }
         self.not_blocked(peer.id, user.id, "you cannot message this user").await?;
-        self.rate_limit("message", user.id, &MESSAGE_LIMITS).await?;
+        self.rate_limit("message", user.id, &self.limits.messages).await?;
         let message = Message {
             id: MessageId::new(),
             sender_id: user.id,

@@ -59,11 +59,45 @@ pub struct Social {
     /// Per-user rate limits of what reaches other people (comments, and the notifications
     /// they send), shared by the replicas when the throttle is in Redis.
     throttle: Arc<dyn LoginThrottle>,
+    limits: SocialLimits,
+}
+
+/// How many comments and messages one user may send, a minute and a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocialLimits {
+    pub comments: [crate::ports::Limit; 2],
+    pub messages: [crate::ports::Limit; 2],
+}
+
+impl SocialLimits {
+    /// From counts a minute and a day.
+    pub fn per_minute_and_day(comments: (u32, u32), messages: (u32, u32)) -> Self {
+        let pair = |(m, d): (u32, u32)| {
+            [
+                crate::ports::Limit { max: m, window: std::time::Duration::from_secs(60) },
+                crate::ports::Limit { max: d, window: std::time::Duration::from_secs(24 * 3600) },
+            ]
+        };
+        Self { comments: pair(comments), messages: pair(messages) }
+    }
+}
+
+impl Default for SocialLimits {
+    /// 30 comments a minute and 1,000 a day; 20 messages a minute and 500 a day.
+    fn default() -> Self {
+        Self::per_minute_and_day((30, 1000), (20, 500))
+    }
 }
 
 impl Social {
-    pub fn new(videos: Videos, stores: SocialStores, bus: Arc<dyn EventBus>, throttle: Arc<dyn LoginThrottle>) -> Self {
-        Self { videos, stores, bus, throttle }
+    pub fn new(
+        videos: Videos,
+        stores: SocialStores,
+        bus: Arc<dyn EventBus>,
+        throttle: Arc<dyn LoginThrottle>,
+        limits: SocialLimits,
+    ) -> Self {
+        Self { videos, stores, bus, throttle, limits }
     }
 
     /// Counts one action of `what` by `user` against `limits` (429 past any of them).

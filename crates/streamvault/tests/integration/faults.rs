@@ -190,6 +190,9 @@ fn me<'a>(kind: Kind, srv: &'a TestServer, token: &'a str) -> Probe<'a> {
     Probe::request("GET /api/v1/me", kind, StatusCode::OK, move |_| srv.authed(Method::GET, "/api/v1/me", token))
 }
 
+/// The write load is one user's comments, far past the per-user limit a site has: lifted.
+const UNLIMITED: u32 = 1_000_000;
+
 /// A new comment each time; the acknowledged ones (201) go to `acked`.
 fn comment<'a>(
     kind: Kind,
@@ -409,7 +412,7 @@ async fn assert_kept(srv: &TestServer, vid: &str, token: &str, acked: &[String])
 async fn database_outage() {
     let Some(db) = TestDb::create(Backend::Postgres).await else { return };
     let proxy = TcpProxy::start(authority(&db.url)).await;
-    let srv = TestServer::start(&db, json!({"database_url": behind(&db.url, &proxy)})).await;
+    let srv = TestServer::start(&db, json!({"database_url": behind(&db.url, &proxy), "comments_per_minute": UNLIMITED, "comments_per_day": UNLIMITED})).await;
     let name = user();
     let token = srv.signup(&name).await;
     let vid = srv.create_video(&name, &token, "under load").await["id"].as_str().unwrap().to_owned();
@@ -444,7 +447,11 @@ async fn redis_outage_under_load() {
     let Some(redis) = redis_url().await else { return };
     let proxy = TcpProxy::start(authority(&redis)).await;
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
-    let srv = TestServer::start(&db, json!({"session_url": behind(&redis, &proxy)})).await;
+    let srv = TestServer::start(
+        &db,
+        json!({"session_url": behind(&redis, &proxy), "comments_per_minute": UNLIMITED, "comments_per_day": UNLIMITED}),
+    )
+    .await;
     let name = user();
     let token = srv.signup(&name).await;
     let vid = srv.create_video(&name, &token, "under load").await["id"].as_str().unwrap().to_owned();
@@ -500,7 +507,7 @@ async fn rabbitmq_outage_under_load() {
     let Some(amqp) = amqp_url().await else { return };
     let proxy = TcpProxy::start(authority(&amqp)).await;
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
-    let srv = TestServer::start(&db, json!({"queue_url": behind(&amqp, &proxy), "delete_grace_secs": 1})).await;
+    let srv = TestServer::start(&db, json!({"queue_url": behind(&amqp, &proxy), "delete_grace_secs": 1, "comments_per_minute": UNLIMITED, "comments_per_day": UNLIMITED})).await;
     let name = user();
     let token = srv.signup(&name).await;
     let vid = srv.create_video(&name, &token, "under load").await["id"].as_str().unwrap().to_owned();
@@ -570,7 +577,7 @@ async fn object_storage_outage_under_load() {
     let mut via_proxy = s3.clone();
     via_proxy.endpoint = behind(&s3.endpoint, &proxy);
     let db = TestDb::create(Backend::Sqlite).await.unwrap();
-    let srv = TestServer::start(&db, json!({"storage_url": via_proxy.storage_url(&root), "playback": "proxy"})).await;
+    let srv = TestServer::start(&db, json!({"storage_url": via_proxy.storage_url(&root), "playback": "proxy", "comments_per_minute": UNLIMITED, "comments_per_day": UNLIMITED})).await;
     let name = user();
     let token = srv.signup(&name).await;
     let vid = srv.create_video(&name, &token, "under load").await["id"].as_str().unwrap().to_owned();

@@ -36,7 +36,7 @@ fn social(store: &MetadataStore, videos: Arc<SqlVideoRepo>, storage: Storage) ->
         blocks: Arc::new(SqlBlockRepo::new(store.clone())),
     };
     let bus = Arc::new(streamvault_local::LocalBus::new());
-    Social::new(videos, stores, bus, Arc::new(streamvault_local::LocalLoginThrottle::new()))
+    Social::new(videos, stores, bus, Arc::new(streamvault_local::LocalLoginThrottle::new()), Default::default())
 }
 
 async fn fails_then_dead_letters(store: &MetadataStore, queue: Arc<dyn JobQueue>) {
