@@ -30,12 +30,17 @@ pub fn kept(headers: &HeaderMap, content_type: &'static str, read: &Read, audien
     response
 }
 
-fn respond(headers: &HeaderMap, content_type: &'static str, body: Bytes, etag: &str, audience: Audience) -> Response {
-    // Weak comparison (RFC 9110 13.1.2): `W/"x"` matches `"x"`.
-    let fresh = headers
+/// The client holds `etag` already: its `If-None-Match` names it (or `*`). Weak comparison
+/// (RFC 9110 13.1.2): `W/"x"` matches `"x"`.
+pub fn holds(headers: &HeaderMap, etag: &str) -> bool {
+    headers
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').map(str::trim).any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag));
+        .is_some_and(|v| v.split(',').map(str::trim).any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag))
+}
+
+fn respond(headers: &HeaderMap, content_type: &'static str, body: Bytes, etag: &str, audience: Audience) -> Response {
+    let fresh = holds(headers, etag);
     let validators = [
         (ETAG, HeaderValue::from_str(etag).expect("hex in quotes is a header value")),
         (

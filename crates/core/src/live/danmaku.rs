@@ -176,14 +176,12 @@ impl Bullets {
             return Err(Error::Forbidden("bullet comments are turned off for this video"));
         }
         let who = user.id.to_string();
-        for (key, limit) in [
-            (format!("danmaku:{who}"), Limit { max: 1, window: COOLDOWN }),
-            (format!("danmaku-day:{who}"), Limit { max: DAILY_CAP, window: Duration::from_secs(24 * 3600) }),
-        ] {
-            if let Some(retry_after) = self.throttle.attempt(&key, limit).await? {
-                return Err(Error::TooManyRequests { retry_after });
-            }
-        }
+        self.throttle
+            .attempt_all(&[
+                (format!("danmaku:{who}"), Limit { max: 1, window: COOLDOWN }),
+                (format!("danmaku-day:{who}"), Limit { max: DAILY_CAP, window: Duration::from_secs(24 * 3600) }),
+            ])
+            .await?;
         // Held back, not refused: the sender is not told which word it was (nor that it was
         // held), the owner's viewers never see it.
         let held = blocked(&self.repo.blocked_words(v.author_id).await?, &p.text).is_some();

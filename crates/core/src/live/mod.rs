@@ -5,7 +5,7 @@
 mod danmaku;
 pub mod line;
 mod model;
-mod seats;
+pub mod seats;
 
 pub use danmaku::{
     Bullets, DENSITY_BUCKETS, Density, Exported, MAX_BLOCKED_WORDS, MAX_CHARS, MAX_WORD_CHARS, Meta, PER_SEGMENT, Post,

@@ -38,4 +38,15 @@ pub trait LoginThrottle: Send + Sync {
     async fn forgive(&self, key: &str) -> Result<()>;
     /// Forgets the key's attempts.
     async fn reset(&self, key: &str) -> Result<()>;
+
+    /// Counts one action against each key's limit, in order: 429 (`TooManyRequests`) at the
+    /// first that is over.
+    async fn attempt_all(&self, limits: &[(String, Limit)]) -> Result<()> {
+        for (key, limit) in limits {
+            if let Some(retry_after) = self.attempt(key, *limit).await? {
+                return Err(crate::Error::TooManyRequests { retry_after });
+            }
+        }
+        Ok(())
+    }
 }

@@ -22,7 +22,7 @@ impl Social {
         let v = self.videos.get(Some(author), video).await?;
         self.not_blocked(v.author_id, author.id, "you cannot comment on this channel's videos").await?;
         self.rate_limit("comment", author.id, &self.limits.comments).await?;
-        let comment = self.videos.post_comment(author, video, content, parent).await?;
+        let (comment, answered) = self.videos.post_comment(author, &v, content, parent).await?;
         let note = |user_id, kind| NewNotification {
             user_id,
             kind,
@@ -33,9 +33,7 @@ impl Social {
             at: comment.created_at,
         };
         let mut notes = vec![note(v.author_id, NotificationKind::Comment)];
-        if let Some(parent) = comment.parent_id
-            && let Some(answered) = self.videos.comment(parent).await?
-        {
+        if let Some(answered) = answered {
             notes.push(note(answered.author_id, NotificationKind::Reply));
         }
         for name in mentioned(content) {

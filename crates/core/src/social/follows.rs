@@ -7,7 +7,7 @@
 //! by the page's join.
 
 use super::{FAN_OUT_BATCH, FEED_BACKFILL, FollowCounts, Followed, NewNotification, NotificationKind, Social};
-use crate::accounts::{User, now_ms, username_key};
+use crate::accounts::{User, now_ms};
 use crate::ids::{UserId, VideoId};
 use crate::paging::{Page, PageRequest};
 use crate::videos::Video;
@@ -15,7 +15,8 @@ use crate::{Error, ErrorCode, Result};
 
 impl Social {
     /// `user` follows the channel `name` (idempotent). The channel hears of a new follower.
-    pub async fn follow(&self, user: &User, name: &str) -> Result<()> {
+    /// The channel's counts after it, and whether `user` follows it.
+    pub async fn follow(&self, user: &User, name: &str) -> Result<(FollowCounts, bool)> {
         let channel = self.videos.find_user(name).await?;
         if channel.id == user.id {
             return Err(Error::conflict(ErrorCode::SelfTarget, "you cannot follow yourself"));
@@ -40,14 +41,15 @@ impl Social {
             };
             self.notify(&[note]).await;
         }
-        Ok(())
+        self.follow_state(Some(user), channel.id).await
     }
 
-    /// `user` stops following `name` (idempotent); its videos leave their feed.
-    pub async fn unfollow(&self, user: &User, name: &str) -> Result<()> {
+    /// `user` stops following `name` (idempotent); its videos leave their feed. The channel's
+    /// counts after it.
+    pub async fn unfollow(&self, user: &User, name: &str) -> Result<(FollowCounts, bool)> {
         let channel = self.videos.find_user(name).await?;
         self.stores.follows.unfollow(user.id, channel.id).await?;
-        Ok(())
+        self.follow_state(Some(user), channel.id).await
     }
 
     /// The channel's counts, and whether `viewer` follows it.
@@ -104,10 +106,5 @@ impl Social {
             after = Some(last);
         }
         Ok(())
-    }
-
-    /// Whether the channel name names the caller (for pages: no follow button on your own).
-    pub fn is_self(user: &User, name: &str) -> bool {
-        username_key(&user.name) == username_key(name)
     }
 }

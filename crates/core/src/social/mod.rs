@@ -107,11 +107,7 @@ impl Social {
         user: crate::ids::UserId,
         limits: &[crate::ports::Limit],
     ) -> crate::Result<()> {
-        for (i, limit) in limits.iter().enumerate() {
-            if let Some(retry_after) = self.throttle.attempt(&format!("{what}:{i}:{user}"), *limit).await? {
-                return Err(crate::Error::TooManyRequests { retry_after });
-            }
-        }
-        Ok(())
+        let keyed: Vec<_> = limits.iter().enumerate().map(|(i, l)| (format!("{what}:{i}:{user}"), *l)).collect();
+        self.throttle.attempt_all(&keyed).await
     }
 }

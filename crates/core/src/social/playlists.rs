@@ -3,8 +3,8 @@
 //! videos its reader may see, in order: a video deleted later leaves no hole.
 
 use super::{
-    Builtin, MAX_PLAYLIST_DESCRIPTION, MAX_PLAYLIST_ITEMS, MAX_PLAYLIST_NAME, MAX_PLAYLISTS, Placed, Playlist,
-    PlaylistEntry, PlaylistPatch, PlaylistVisibility, Social,
+    MAX_PLAYLIST_DESCRIPTION, MAX_PLAYLIST_ITEMS, MAX_PLAYLIST_NAME, MAX_PLAYLISTS, Placed, Playlist, PlaylistEntry,
+    PlaylistPatch, PlaylistVisibility, Social,
 };
 use crate::accounts::{User, now_ms};
 use crate::ids::{Id, PlaylistId, VideoId};
@@ -159,17 +159,5 @@ impl Social {
     /// Which of `user`'s playlists hold the video (for "save to playlist").
     pub async fn playlists_holding(&self, user: &User, video: VideoId) -> Result<Vec<PlaylistId>> {
         self.stores.playlists.holding(user.id, video).await
-    }
-
-    /// `user`'s built-in playlist `which`.
-    pub async fn builtin_playlist(&self, user: &User, which: Builtin) -> Result<Playlist> {
-        let at = now_ms();
-        self.stores.playlists.ensure_builtins(user.id, at).await?;
-        let first = self.stores.playlists.list(user.id, false, PageRequest { limit: 2, after: None }).await?;
-        first
-            .items
-            .into_iter()
-            .find(|p| p.builtin == Some(which))
-            .ok_or_else(|| Error::bug("built-in playlist missing"))
     }
 }

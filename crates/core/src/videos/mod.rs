@@ -172,23 +172,33 @@ impl Videos {
         self.comments.latest(video_id, limit).await
     }
 
-    /// Posts a comment, or a reply to `parent` (a comment of the same video; a reply to a
-    /// reply answers its top-level comment: one level of replies).
+    /// Posts a comment on `video` (one `author` may see: [`Videos::get`]), or a reply to
+    /// `parent` (a comment of the same video; a reply to a reply answers its top-level
+    /// comment: one level of replies). With the comment, the top-level comment it answers.
     pub async fn post_comment(
         &self,
         author: &User,
-        video_id: VideoId,
+        video: &Video,
         content: &str,
         parent: Option<CommentId>,
-    ) -> Result<Comment> {
-        self.get(Some(author), video_id).await?;
+    ) -> Result<(Comment, Option<Comment>)> {
+        let video_id = video.id;
         text::check("content", content, MAX_COMMENT)?;
-        let parent_id = match parent {
+        let answered = match parent {
             None => None,
             Some(p) => match self.comments.get(p).await? {
-                Some(c) if c.video_id == video_id => Some(c.parent_id.unwrap_or(c.id)),
+                Some(c) if c.video_id == video_id => match c.parent_id {
+                    None => Some(c),
+                    Some(top) => self.comments.get(top).await?,
+                },
                 _ => return Err(Error::NotFound("comment")),
             },
+        };
+        let parent_id = match (&answered, parent) {
+            (Some(top), _) => Some(top.id),
+            // Its top-level comment went meanwhile: the reply goes with it.
+            (None, Some(_)) => return Err(Error::NotFound("comment")),
+            (None, None) => None,
         };
         let comment = Comment {
             id: ids::new_id().into(),
@@ -200,12 +210,7 @@ impl Videos {
             parent_id,
         };
         self.comments.insert(&comment).await?;
-        Ok(comment)
-    }
-
-    /// A comment, by id (whoever may see its video).
-    pub async fn comment(&self, id: CommentId) -> Result<Option<Comment>> {
-        self.comments.get(id).await
+        Ok((comment, answered))
     }
 
     /// The comment's author or the video's owner may delete it.

@@ -196,17 +196,13 @@ pub fn router(state: ApiState, others: impl IntoIterator<Item = utoipa::openapi:
         .merge(root)
         .with_state(state)
         .merge(openapi::routes(doc))
-        .layer(axum::middleware::map_response_with_state((), private_to_the_caller))
+        .layer(axum::middleware::map_response(private_to_the_caller))
 }
 
 /// Answers under `/api/v1/me` are the caller's alone (a session in `X-Session-Id` is a header
 /// shared caches do not know to key on): `private, no-store` unless the route said more (the
 /// unread count's validator keeps `private, no-cache`).
-async fn private_to_the_caller(
-    axum::extract::State(()): axum::extract::State<()>,
-    uri: axum::http::Uri,
-    mut res: axum::response::Response,
-) -> axum::response::Response {
+async fn private_to_the_caller(uri: axum::http::Uri, mut res: axum::response::Response) -> axum::response::Response {
     use axum::http::header::{CACHE_CONTROL, HeaderValue};
     if (uri.path() == "/api/v1/me" || uri.path().starts_with("/api/v1/me/"))
         && !res.headers().contains_key(CACHE_CONTROL)

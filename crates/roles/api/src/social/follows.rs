@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
-use streamvault_core::social::Followed;
+use streamvault_core::social::{FollowCounts, Followed};
 use streamvault_http::error::ErrorBody;
 use streamvault_http::path::Path;
 use streamvault_http::{ApiError, Auth, QueryParams};
@@ -21,14 +21,8 @@ pub struct FollowState {
     following_count: u64,
 }
 
-async fn state(
-    st: &ApiState,
-    user: &streamvault_core::accounts::User,
-    name: &str,
-) -> Result<Json<FollowState>, ApiError> {
-    let channel = st.videos.find_user(name).await?;
-    let (counts, following) = st.social.follow_state(Some(user), channel.id).await?;
-    Ok(Json(FollowState { following, followers: counts.followers, following_count: counts.following }))
+fn state((counts, following): (FollowCounts, bool)) -> Json<FollowState> {
+    Json(FollowState { following, followers: counts.followers, following_count: counts.following })
 }
 
 /// Follows a channel (idempotent). Its new videos come to the caller's feed and, unless turned
@@ -47,8 +41,7 @@ pub async fn follow(
     Auth(auth): Auth,
     Path(name): Path<String>,
 ) -> Result<Json<FollowState>, ApiError> {
-    st.social.follow(&auth.user, &name).await?;
-    state(&st, &auth.user, &name).await
+    Ok(state(st.social.follow(&auth.user, &name).await?))
 }
 
 /// Stops following a channel (idempotent); its videos leave the caller's feed.
@@ -64,8 +57,7 @@ pub async fn unfollow(
     Auth(auth): Auth,
     Path(name): Path<String>,
 ) -> Result<Json<FollowState>, ApiError> {
-    st.social.unfollow(&auth.user, &name).await?;
-    state(&st, &auth.user, &name).await
+    Ok(state(st.social.unfollow(&auth.user, &name).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

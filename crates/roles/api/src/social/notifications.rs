@@ -2,8 +2,6 @@
 //! validator: the answer waits for the event bus to say something arrived), marking read, and
 //! the per-kind settings.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
@@ -13,6 +11,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use streamvault_core::accounts::User;
 use streamvault_core::ids::{NotificationId, UserId};
+use streamvault_core::live::seats::{Seat, Seats};
 use streamvault_core::paging::{PageRequest, parse_whole};
 use streamvault_core::reads::Read;
 use streamvault_core::social::{Notification, NotificationKind, NotificationSettings};
@@ -20,7 +19,7 @@ use streamvault_core::{Error, ErrorCode};
 use streamvault_http::auth::LoginClient;
 use streamvault_http::error::ErrorBody;
 use streamvault_http::path::Path;
-use streamvault_http::validated::{Audience, kept};
+use streamvault_http::validated::{Audience, holds, kept};
 use streamvault_http::{ApiError, Auth, JsonBody, QueryParams, schema};
 use utoipa::openapi::Object;
 use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
@@ -35,57 +34,23 @@ const WAITERS_PER_USER: usize = 8;
 const WAITERS_PER_ADDRESS: usize = 64;
 const WAITERS: usize = 10_000;
 
-/// Who holds a seat: a user, or an address.
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum Holder {
-    User(UserId),
-    Address(String),
-}
+/// Who is waiting for a change of their unread count on this replica: seats as the live
+/// connections hold them.
+#[derive(Clone)]
+pub struct Waiters(Seats);
 
-#[derive(Default)]
-struct Seats {
-    held: HashMap<Holder, usize>,
-    total: usize,
-}
-
-/// Who is waiting for a change of their unread count on this replica.
-#[derive(Clone, Default)]
-pub struct Waiters(Arc<Mutex<Seats>>);
-
-/// One waiting request; its seats go when it is dropped.
-struct Seat(Waiters, Vec<Holder>);
-
-impl Waiters {
-    fn take(&self, user: UserId, address: Option<String>) -> Option<Seat> {
-        let mut seats = self.0.lock().expect("waiters lock");
-        let mut holders = vec![(Holder::User(user), WAITERS_PER_USER)];
-        if let Some(a) = address {
-            holders.push((Holder::Address(a), WAITERS_PER_ADDRESS));
-        }
-        let full = seats.total >= WAITERS || holders.iter().any(|(h, max)| seats.held.get(h).is_some_and(|n| n >= max));
-        if full {
-            return None;
-        }
-        seats.total += 1;
-        for (h, _) in &holders {
-            *seats.held.entry(h.clone()).or_default() += 1;
-        }
-        Some(Seat(self.clone(), holders.into_iter().map(|(h, _)| h).collect()))
+impl Default for Waiters {
+    fn default() -> Self {
+        Self(Seats::new(WAITERS))
     }
 }
 
-impl Drop for Seat {
-    fn drop(&mut self) {
-        let mut seats = self.0.0.lock().expect("waiters lock");
-        seats.total -= 1;
-        for h in &self.1 {
-            if let Some(n) = seats.held.get_mut(h) {
-                *n -= 1;
-                if *n == 0 {
-                    seats.held.remove(h);
-                }
-            }
-        }
+impl Waiters {
+    /// A seat for one wait, or `None` when the user, the address or the replica is full.
+    fn take(&self, user: UserId, address: Option<String>) -> Option<Seat> {
+        let mut holders = vec![(format!("user:{user}"), WAITERS_PER_USER)];
+        holders.extend(address.map(|a| (format!("address:{a}"), WAITERS_PER_ADDRESS)));
+        self.0.take(&holders).ok()
     }
 }
 
@@ -194,13 +159,6 @@ async fn unread_read(st: &ApiState, user: &User) -> Result<Read, Error> {
     Ok(Read::built(body))
 }
 
-fn holds(headers: &HeaderMap, read: &Read) -> bool {
-    headers
-        .get(axum::http::header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').map(str::trim).any(|t| t.strip_prefix("W/").unwrap_or(t) == read.etag))
-}
-
 /// The caller's unread count, with a validator. A page keeps it live by asking again with
 /// `If-None-Match` and `wait`: the answer comes when a notification arrives (from any replica,
 /// through the event bus), or as 304 when `wait` runs out.
@@ -230,7 +188,7 @@ pub async fn unread(
     let mut hints = st.social.notification_hints(&auth.user);
     let mut read = unread_read(&st, &auth.user).await?;
     if wait > 0
-        && holds(&headers, &read)
+        && holds(&headers, &read.etag)
         && let Some(_seat) = st.waiters.take(auth.user.id, client.address)
     {
         let _ = tokio::time::timeout(Duration::from_secs(wait), hints.recv()).await;
@@ -368,6 +326,6 @@ mod tests {
         assert!(w.take(UserId::new(), Some("c".into())).is_some());
         drop(others);
         assert!(w.take(UserId::new(), Some("a".into())).is_some());
-        assert_eq!(w.0.lock().unwrap().total, 0);
+        assert_eq!(w.0.taken(), 0);
     }
 }

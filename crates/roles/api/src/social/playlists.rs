@@ -186,22 +186,17 @@ pub async fn of_channel(
     Ok(Json(st.social.channel_playlists(&name, page.parse()?).await?.into()))
 }
 
-/// A field that may be absent but not `null`.
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPlaylist {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::files::not_null")]
     #[schema(schema_with = name_schema, required = true)]
     name: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::files::not_null")]
     #[schema(schema_with = description_schema)]
     description: Option<String>,
     /// `private` unless given.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::files::not_null")]
     #[schema(nullable = false)]
     visibility: Option<Visibility>,
 }
@@ -297,7 +292,7 @@ pub struct PatchPlaylist {
     #[serde(default, deserialize_with = "crate::files::not_null")]
     #[schema(schema_with = description_schema)]
     description: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::files::not_null")]
     #[schema(nullable = false)]
     visibility: Option<Visibility>,
 }

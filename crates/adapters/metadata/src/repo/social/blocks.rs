@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationDef, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationDef, Set,
 };
 use streamvault_core::Result;
 use streamvault_core::ids::UserId;
@@ -11,6 +11,7 @@ use streamvault_core::ports::BlockRepo;
 use streamvault_core::social::Blocked;
 use uuid::Uuid;
 
+use super::after_ranked;
 use crate::MetadataStore;
 use crate::entity::social::{block, feed_entry, follow};
 use crate::entity::user;
@@ -101,11 +102,7 @@ impl BlockRepo for SqlBlockRepo {
             .join(JoinType::InnerJoin, rel)
             .filter(block::Column::BlockerId.eq(blocker.uuid()));
         if let Some(after) = page.after {
-            let at = after.rank.unwrap_or(i64::MAX);
-            q =
-                q.filter(Condition::any().add(block::Column::CreatedAt.lt(at)).add(
-                    Condition::all().add(block::Column::CreatedAt.eq(at)).add(block::Column::BlockedId.lt(after.id)),
-                ));
+            q = q.filter(after_ranked(block::Column::CreatedAt, block::Column::BlockedId, after, true));
         }
         let rows = q
             .order_by_desc(block::Column::CreatedAt)

@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationDef, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationDef, Set,
 };
 use streamvault_core::Result;
 use streamvault_core::ids::{UserId, VideoId};
@@ -12,7 +12,7 @@ use streamvault_core::social::{FollowCounts, Followed};
 use streamvault_core::videos::Video;
 use uuid::Uuid;
 
-use super::{INSERT_CHUNK, videos_joined};
+use super::{INSERT_CHUNK, after_ranked, videos_joined};
 use crate::MetadataStore;
 use crate::entity::social::{block, feed_entry, follow};
 use crate::entity::{user, video};
@@ -141,10 +141,7 @@ impl FollowRepo for SqlFollowRepo {
             .join(JoinType::InnerJoin, rel)
             .filter(follow::Column::FollowerId.eq(user.uuid()));
         if let Some(after) = page.after {
-            let at = after.rank.unwrap_or(i64::MAX);
-            q = q.filter(Condition::any().add(follow::Column::CreatedAt.lt(at)).add(
-                Condition::all().add(follow::Column::CreatedAt.eq(at)).add(follow::Column::FolloweeId.lt(after.id)),
-            ));
+            q = q.filter(after_ranked(follow::Column::CreatedAt, follow::Column::FolloweeId, after, true));
         }
         let rows = q
             .order_by_desc(follow::Column::CreatedAt)

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use streamvault_core::ids::{UserId, VideoId};
 use streamvault_core::paging::{Cursor, Page, PageRequest};
 use streamvault_core::ports::HistoryRepo;
@@ -9,7 +9,7 @@ use streamvault_core::social::HistoryEntry;
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
-use super::{videos_by_id, videos_joined, visible_to};
+use super::{after_ranked, videos_by_id, videos_joined, visible_to};
 use crate::MetadataStore;
 use crate::entity::social::watch_history;
 use crate::entity::user;
@@ -56,14 +56,7 @@ impl HistoryRepo for SqlHistoryRepo {
             .filter(watch_history::Column::UserId.eq(user.uuid()))
             .filter(visible_to(Some(user.uuid())));
         if let Some(after) = page.after {
-            let at = after.rank.unwrap_or(i64::MAX);
-            q = q.filter(
-                Condition::any().add(watch_history::Column::WatchedAt.lt(at)).add(
-                    Condition::all()
-                        .add(watch_history::Column::WatchedAt.eq(at))
-                        .add(watch_history::Column::VideoId.lt(after.id)),
-                ),
-            );
+            q = q.filter(after_ranked(watch_history::Column::WatchedAt, watch_history::Column::VideoId, after, true));
         }
         // The page's places first, then their videos, joined back by id.
         let places: Vec<(Uuid, i64, i64)> = q

@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationDef, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationDef, Set, TransactionTrait,
 };
 use streamvault_core::Result;
 use streamvault_core::ids::UserId;
@@ -11,7 +11,7 @@ use streamvault_core::ports::MessageRepo;
 use streamvault_core::social::{Conversation, Message};
 use uuid::Uuid;
 
-use super::names_by_id;
+use super::{after_ranked, names_by_id};
 use crate::MetadataStore;
 use crate::entity::social::{conversation, message};
 use crate::entity::user;
@@ -169,14 +169,7 @@ impl MessageRepo for SqlMessageRepo {
     async fn conversations(&self, user: UserId, page: PageRequest) -> Result<Page<Conversation>> {
         let mut q = conversation::Entity::find().filter(conversation::Column::UserId.eq(user.uuid()));
         if let Some(after) = page.after {
-            let at = after.rank.unwrap_or(i64::MAX);
-            q = q.filter(
-                Condition::any().add(conversation::Column::LastAt.lt(at)).add(
-                    Condition::all()
-                        .add(conversation::Column::LastAt.eq(at))
-                        .add(conversation::Column::PeerId.lt(after.id)),
-                ),
-            );
+            q = q.filter(after_ranked(conversation::Column::LastAt, conversation::Column::PeerId, after, true));
         }
         let conn = self.store.connection();
         let rows = q

@@ -11,6 +11,7 @@ pub(crate) mod ratings;
 use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, RelationDef, Select};
+use streamvault_core::paging::Cursor;
 use uuid::Uuid;
 
 use crate::entity::video;
@@ -78,4 +79,12 @@ pub(crate) async fn names_by_id(
         .await
         .map_err(crate::error::db_err)?;
     Ok(rows.into_iter().collect())
+}
+
+/// The rows after `after` in `(rank, id)` order, for keyset pages ranked by a column (a time,
+/// a position) with the id breaking ties: newest first (`descending`) or in order.
+pub(crate) fn after_ranked(rank: impl ColumnTrait, id: impl ColumnTrait, after: Cursor, descending: bool) -> Condition {
+    let at = after.rank.unwrap_or(if descending { i64::MAX } else { i64::MIN });
+    let (past_rank, past_id) = if descending { (rank.lt(at), id.lt(after.id)) } else { (rank.gt(at), id.gt(after.id)) };
+    Condition::any().add(past_rank).add(Condition::all().add(rank.eq(at)).add(past_id))
 }

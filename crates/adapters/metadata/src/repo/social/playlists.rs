@@ -2,8 +2,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult,
-    JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef, Select, Set,
 };
 use streamvault_core::ids::{PlaylistId, UserId, VideoId};
 use streamvault_core::paging::{Cursor, Page, PageRequest};
@@ -12,7 +12,7 @@ use streamvault_core::social::{Builtin, Placed, Playlist, PlaylistEntry, Playlis
 use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
-use super::{videos_by_id, videos_joined, visible_to};
+use super::{after_ranked, videos_by_id, videos_joined, visible_to};
 use crate::MetadataStore;
 use crate::entity::social::{playlist, playlist_item};
 use crate::entity::{user, video};
@@ -364,14 +364,7 @@ impl PlaylistRepo for SqlPlaylistRepo {
     async fn items(&self, id: PlaylistId, viewer: Option<UserId>, page: PageRequest) -> Result<Page<PlaylistEntry>> {
         let mut q = visible_items(id.uuid(), viewer.map(|v| v.uuid()));
         if let Some(after) = page.after {
-            let key = after.rank.unwrap_or(i64::MIN);
-            q = q.filter(
-                Condition::any().add(playlist_item::Column::Position.gt(key)).add(
-                    Condition::all()
-                        .add(playlist_item::Column::Position.eq(key))
-                        .add(playlist_item::Column::VideoId.gt(after.id)),
-                ),
-            );
+            q = q.filter(after_ranked(playlist_item::Column::Position, playlist_item::Column::VideoId, after, false));
         }
         // The page's places first, then their videos: each row joined back by its id.
         let places: Vec<(Uuid, i64, i64)> = q
