@@ -29,7 +29,8 @@ pub trait RatingRepo: Send + Sync {
 #[async_trait]
 pub trait FollowRepo: Send + Sync {
     /// `true` when the follow is new; then the follower's feed gets the followee's newest
-    /// `backfill` public videos in the same transaction.
+    /// `backfill` public videos in the same transaction. `Forbidden` when `followee` blocked
+    /// `follower` (checked in the same transaction, which takes turns with a block).
     async fn follow(&self, follower: UserId, followee: UserId, at: DateTime<Utc>, backfill: u64) -> Result<bool>;
     /// `true` when there was a follow; the followee's videos leave the follower's feed.
     async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<bool>;

@@ -21,15 +21,9 @@ impl Social {
         if channel.id == user.id {
             return Err(Error::conflict(ErrorCode::SelfTarget, "you cannot follow yourself"));
         }
-        self.not_blocked(channel.id, user.id, "you cannot follow this channel").await?;
         let at = now_ms();
-        let new = self.stores.follows.follow(user.id, channel.id, at, FEED_BACKFILL).await?;
-        // A block that committed while this follow was made: the follow goes again.
-        if let Err(e) = self.not_blocked(channel.id, user.id, "you cannot follow this channel").await {
-            self.stores.follows.unfollow(user.id, channel.id).await?;
-            return Err(e);
-        }
-        if new {
+        // Refused (403) when the channel blocked the user.
+        if self.stores.follows.follow(user.id, channel.id, at, FEED_BACKFILL).await? {
             let note = NewNotification {
                 user_id: channel.id,
                 kind: NotificationKind::NewFollower,

@@ -5,6 +5,7 @@ mod follows;
 mod history;
 mod messages;
 mod playlists;
+mod races;
 mod ratings;
 mod replies;
 

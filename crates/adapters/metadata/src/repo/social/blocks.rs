@@ -11,7 +11,7 @@ use streamvault_core::ports::BlockRepo;
 use streamvault_core::social::Blocked;
 use uuid::Uuid;
 
-use super::after_ranked;
+use super::{after_ranked, lock_user};
 use crate::MetadataStore;
 use crate::entity::social::{block, feed_entry, follow};
 use crate::entity::user;
@@ -52,6 +52,8 @@ struct Row {
 impl BlockRepo for SqlBlockRepo {
     async fn block(&self, blocker: UserId, blocked: UserId, at: DateTime<Utc>) -> Result<bool> {
         let txn = self.store.begin().await?;
+        // The blocker's row, as a follow of theirs takes it: the two take turns.
+        lock_user(&txn, blocker.uuid()).await?;
         let made = block::ActiveModel {
             blocker_id: Set(blocker.uuid()),
             blocked_id: Set(blocked.uuid()),
@@ -62,11 +64,7 @@ impl BlockRepo for SqlBlockRepo {
         let new = match made {
             Ok(_) => true,
             Err(e) if is_unique_violation(&e) => {
-                // Blocked already: the follow still goes (one that raced the first block).
                 txn.rollback().await.map_err(db_err)?;
-                let txn = self.store.begin().await?;
-                unfollow(&txn, blocker, blocked).await?;
-                txn.commit().await.map_err(db_err)?;
                 return Ok(false);
             }
             Err(e) => return Err(db_err(e)),

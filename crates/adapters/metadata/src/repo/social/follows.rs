@@ -4,15 +4,15 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, RelationDef, Set,
 };
-use streamvault_core::Result;
 use streamvault_core::ids::{UserId, VideoId};
 use streamvault_core::paging::{Cursor, Page, PageRequest};
 use streamvault_core::ports::FollowRepo;
 use streamvault_core::social::{FollowCounts, Followed};
 use streamvault_core::videos::Video;
+use streamvault_core::{Error, Result};
 use uuid::Uuid;
 
-use super::{INSERT_CHUNK, after_ranked, videos_joined};
+use super::{INSERT_CHUNK, after_ranked, lock_user, videos_joined};
 use crate::MetadataStore;
 use crate::entity::social::{block, feed_entry, follow};
 use crate::entity::{user, video};
@@ -53,8 +53,15 @@ async fn insert_entries(conn: &impl sea_orm::ConnectionTrait, rows: Vec<feed_ent
 impl FollowRepo for SqlFollowRepo {
     async fn follow(&self, follower: UserId, followee: UserId, at: DateTime<Utc>, backfill: u64) -> Result<bool> {
         let txn = self.store.begin().await?;
-        // A plain insert, first in its transaction: "already following" is the key's
-        // violation (on MySQL an upsert's count cannot tell a duplicate from a new row).
+        lock_user(&txn, followee.uuid()).await?;
+        let blocked =
+            block::Entity::find_by_id((followee.uuid(), follower.uuid())).count(&txn).await.map_err(db_err)?;
+        if blocked > 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Err(Error::Forbidden("you cannot follow this channel"));
+        }
+        // A plain insert: "already following" is the key's violation (on MySQL an upsert's
+        // count cannot tell a duplicate from a new row).
         let made = follow::ActiveModel {
             follower_id: Set(follower.uuid()),
             followee_id: Set(followee.uuid()),

@@ -88,3 +88,18 @@ pub(crate) fn after_ranked(rank: impl ColumnTrait, id: impl ColumnTrait, after: 
     let (past_rank, past_id) = if descending { (rank.lt(at), id.lt(after.id)) } else { (rank.gt(at), id.gt(after.id)) };
     Condition::any().add(past_rank).add(Condition::all().add(rank.eq(at)).add(past_id))
 }
+
+/// Locks `user`'s row for the transaction: a follow of theirs and a block by them take turns,
+/// so a follow can never slip in beside a block. (Nothing else here wants that row exclusively,
+/// so the foreign-key share locks of other writers wait for it without a cycle.)
+pub(crate) async fn lock_user(txn: &sea_orm::DatabaseTransaction, user: Uuid) -> streamvault_core::Result<()> {
+    crate::entity::user::Entity::find_by_id(user)
+        .select_only()
+        .column(crate::entity::user::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<Uuid>()
+        .one(txn)
+        .await
+        .map_err(crate::error::db_err)?;
+    Ok(())
+}
