@@ -38,3 +38,20 @@ pub(crate) fn is_deadlock(e: &DbErr) -> bool {
         _ => false,
     }
 }
+
+/// Runs `work` again when the database aborted it for a deadlock (`is_deadlock`), twice at
+/// most: writers that touch many rows by an index (marking notifications read, fanning out)
+/// and foreign-key share locks can meet in InnoDB in either order.
+pub(crate) async fn retry_deadlock<T, F, Fut>(mut work: F) -> Result<T, DbErr>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbErr>>,
+{
+    let mut attempt = 0;
+    loop {
+        match work().await {
+            Err(e) if is_deadlock(&e) && attempt < 2 => attempt += 1,
+            done => return done,
+        }
+    }
+}

@@ -78,6 +78,11 @@ async fn follows_feed_and_notifications(backend: Backend) {
         feed_ids(&srv, &b).await.first() == Some(&vid)
     })
     .await;
+    // The job writes the feed, then the notifications.
+    eventually("the fan-out reaches the bell", 200, Duration::from_millis(50), || async {
+        notes(&srv, &b).await["unread"].as_u64() == Some(1)
+    })
+    .await;
     let b_notes = notes(&srv, &b).await;
     assert_eq!(kinds(&b_notes), ["new_video"]);
     let note = &b_notes["notifications"][0];

@@ -15,7 +15,7 @@ use super::{after_ranked, names_by_id};
 use crate::MetadataStore;
 use crate::entity::social::{conversation, message};
 use crate::entity::user;
-use crate::error::{db_err, is_deadlock};
+use crate::error::{db_err, retry_deadlock};
 use crate::repo::{from_ms, to_ms};
 
 #[derive(Clone)]
@@ -138,15 +138,7 @@ impl SqlMessageRepo {
 #[async_trait]
 impl MessageRepo for SqlMessageRepo {
     async fn send(&self, m: &Message) -> Result<()> {
-        // A transaction the database aborted for a deadlock (rows of other tables' writers,
-        // foreign-key checks) is run again, twice at most.
-        let mut attempt = 0;
-        loop {
-            match self.try_send(m).await {
-                Err(e) if is_deadlock(&e) && attempt < 2 => attempt += 1,
-                done => return done.map_err(db_err),
-            }
-        }
+        retry_deadlock(|| self.try_send(m)).await.map_err(db_err)
     }
 
     async fn thread(&self, user: UserId, peer: UserId, page: PageRequest) -> Result<Page<Message>> {

@@ -16,7 +16,7 @@ use super::{INSERT_CHUNK, names_by_id, visible_to};
 use crate::MetadataStore;
 use crate::entity::social::{notification, notification_setting};
 use crate::entity::{user, video};
-use crate::error::db_err;
+use crate::error::{db_err, retry_deadlock};
 use crate::repo::{from_ms, to_ms};
 
 #[derive(Clone)]
@@ -77,15 +77,18 @@ impl NotificationRepo for SqlNotificationRepo {
                 created_at: Set(to_ms(n.at)),
                 read_at: Set(None),
             });
-            let res = notification::Entity::insert_many(rows)
-                .on_conflict_do_nothing_on([
-                    notification::Column::UserId,
-                    notification::Column::Kind,
-                    notification::Column::SubjectId,
-                ])
-                .exec_without_returning(self.store.connection())
-                .await
-                .map_err(db_err)?;
+            let rows: Vec<_> = rows.collect();
+            let res = retry_deadlock(|| {
+                notification::Entity::insert_many(rows.clone())
+                    .on_conflict_do_nothing_on([
+                        notification::Column::UserId,
+                        notification::Column::Kind,
+                        notification::Column::SubjectId,
+                    ])
+                    .exec_without_returning(self.store.connection())
+            })
+            .await
+            .map_err(db_err)?;
             if let sea_orm::TryInsertResult::Inserted(n) = res {
                 made += n;
             }
@@ -161,7 +164,7 @@ impl NotificationRepo for SqlNotificationRepo {
         if let Some(id) = id {
             q = q.filter(notification::Column::Id.eq(id.uuid()));
         }
-        let n = q.exec(self.store.connection()).await.map_err(db_err)?.rows_affected;
+        let n = retry_deadlock(|| q.clone().exec(self.store.connection())).await.map_err(db_err)?.rows_affected;
         if let (0, Some(id)) = (n, id) {
             // Read already, or not this user's (which says nothing of whose it is).
             let theirs = notification::Entity::find()
