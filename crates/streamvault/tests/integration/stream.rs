@@ -88,8 +88,12 @@ async fn upload_then_play_every_range(backend: Backend) {
     assert_eq!(res.bytes().await.unwrap().len() as u64, size);
     let res = get(vec![("range", "bytes=garbage".into())]).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK, "a malformed Range is ignored");
+    // Every body is read to its end: an unread 5 MiB answer (shadowing does not drop it) holds
+    // its connection with the server blocked in a write, and the stop below waits for it.
+    assert_eq!(res.bytes().await.unwrap().len() as u64, size);
     let res = get(vec![("range", "bytes=0-1,5-9".into())]).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK, "several ranges: the whole file");
+    assert_eq!(res.bytes().await.unwrap().len() as u64, size);
     let res = get(vec![("range", "bytes=10-19".into()), ("if-range", etag.clone())]).await.unwrap();
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(res.bytes().await.unwrap().as_ref(), &data[10..20]);
@@ -99,6 +103,7 @@ async fn upload_then_play_every_range(backend: Backend) {
     let lm = srv.req(Method::HEAD, &url).send().await.unwrap().headers()["last-modified"].to_str().unwrap().to_owned();
     let res = get(vec![("range", "bytes=10-19".into()), ("if-range", lm.clone())]).await.unwrap();
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &data[10..20]);
     let res = get(vec![("if-none-match", etag.clone())]).await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     let res = get(vec![("if-modified-since", lm)]).await.unwrap();
