@@ -304,7 +304,7 @@ impl App {
         let mut router = streamvault_http::health::routes(self.health_checks(), admin_token);
         if roles.has(Role::Api) {
             router = router.merge(streamvault_api::router(
-                streamvault_api::ApiState {
+                streamvault_api::ApiState::new(streamvault_api::ApiServices {
                     accounts: self.accounts.clone(),
                     videos: self.videos.clone(),
                     drive: self.drive.clone(),
@@ -317,33 +317,35 @@ impl App {
                     reads: self.reads.clone(),
                     jobs: self.job_admin.clone(),
                     admin_token: self.config.admin_token.as_deref().map(Arc::from),
-                },
+                }),
                 [streamvault_stream::openapi(), streamvault_web::openapi(), streamvault_http::health::openapi()],
             ));
         }
         if roles.has(Role::Stream) {
-            router = router.merge(streamvault_stream::router(streamvault_stream::StreamState {
-                accounts: self.accounts.clone(),
-                videos: self.videos.clone(),
-                storage: self.storage.clone(),
-                blobs: self.blobs.clone(),
-                limiter: self.limiter.clone(),
-                drive: self.drive.clone(),
-                uploads: self.uploads.clone(),
-                shares: self.shares.clone(),
-                playback: match self.config.playback {
-                    streamvault_config::Playback::Redirect => PlaybackMode::Redirect,
-                    streamvault_config::Playback::Proxy => PlaybackMode::Proxy,
+            router = router.merge(streamvault_stream::router(streamvault_stream::StreamState::new(
+                streamvault_stream::StreamServices {
+                    accounts: self.accounts.clone(),
+                    videos: self.videos.clone(),
+                    storage: self.storage.clone(),
+                    blobs: self.blobs.clone(),
+                    limiter: self.limiter.clone(),
+                    drive: self.drive.clone(),
+                    uploads: self.uploads.clone(),
+                    shares: self.shares.clone(),
+                    playback: match self.config.playback {
+                        streamvault_config::Playback::Redirect => PlaybackMode::Redirect,
+                        streamvault_config::Playback::Proxy => PlaybackMode::Proxy,
+                    },
                 },
-            }));
+            )));
         }
         if roles.has(Role::Web) {
-            let web = streamvault_web::WebState {
+            let web = streamvault_web::WebState::new(streamvault_web::WebServices {
                 accounts: self.accounts.clone(),
                 videos: self.videos.clone(),
                 drive: self.drive.clone(),
                 social: self.social.clone(),
-            };
+            });
             router =
                 router.merge(streamvault_web::router(web, self.gateway.clone())).fallback(streamvault_web::not_found);
         } else {
