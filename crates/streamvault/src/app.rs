@@ -16,7 +16,7 @@ use streamvault_core::ports::{BlobStore, CommentRepo, JobAdmin, JobQueue, Rating
 use streamvault_core::ports::{EventBus, Limit, ThrottlePolicy, ViewerRegistry};
 use streamvault_core::ports::{HealthCheck, LoginThrottle, SecretStore, SessionStore};
 use streamvault_core::quota::Quota;
-use streamvault_core::reads::{ReadCache, StampedCommentRepo, StampedRatingRepo, StampedVideoRepo};
+use streamvault_core::reads::{CoalescedStamps, ReadCache, StampedCommentRepo, StampedRatingRepo, StampedVideoRepo};
 use streamvault_core::social::{Social, SocialLimits, SocialStores};
 use streamvault_core::storage::{Holding, Storage};
 use streamvault_core::uploads::{LockTiming, Uploads};
@@ -131,7 +131,8 @@ impl App {
         // alone (SQLite is one process), or in the bus's Redis shared by the replicas. Replicas
         // on a shared server database without a bus keep none.
         let stamps: Option<Arc<dyn Stamps>> = match &redis_bus {
-            Some((_, counts)) => Some(Arc::new(RedisStamps::new(counts.clone()))),
+            // Reads arriving together share one round trip (`reads::coalesced`).
+            Some((_, counts)) => Some(Arc::new(CoalescedStamps::new(Arc::new(RedisStamps::new(counts.clone()))))),
             None if config.database_url.starts_with("sqlite:") => Some(Arc::new(LocalStamps::new())),
             None => None,
         };

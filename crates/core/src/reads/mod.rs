@@ -8,8 +8,10 @@
 //! Order matters: the stamps are read *before* the body is built, so a write that lands while
 //! a body is being built leaves it under stamps that are already old, and it is never served.
 
+mod coalesced;
 mod stamped;
 
+pub use coalesced::CoalescedStamps;
 pub use stamped::{StampedCommentRepo, StampedRatingRepo, StampedVideoRepo};
 
 use std::future::Future;
