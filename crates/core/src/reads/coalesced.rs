@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
@@ -18,13 +19,17 @@ use tokio::sync::{mpsc, oneshot};
 use crate::ports::{Scope, Stamps};
 use crate::{Error, Result};
 
-/// The most reads answered by one call. A slow store makes batches grow instead of a queue:
-/// at the stamp calls' 250 ms bound this still answers 16,000 reads a second.
-const MAX_BATCH: usize = 4096;
-/// Reads waiting for a call. Past this a read is told the stamps are unavailable, and it is
-/// built from the database instead (the read cache's bypass), so a store that stalls under a
-/// flood costs no memory here.
+/// The most reads answered by one call (so at most this many distinct keys in one `MGET`). A
+/// slow store makes batches grow instead of a queue: at [`CALL_TIMEOUT`] this still answers
+/// 4,000 reads a second.
+const MAX_BATCH: usize = 1024;
+/// Reads queued for the next calls (beside the batch of the call that is out). Past this a
+/// read is told the stamps are unavailable, and it is built from the database instead (the
+/// read cache's bypass), so a store that stalls under a flood costs no memory here.
 const MAX_WAITING: usize = 4 * MAX_BATCH;
+/// The longest one call may take, whatever the store bounds itself to: a read waits at most
+/// the call that is out and its own.
+const CALL_TIMEOUT: Duration = Duration::from_millis(250);
 
 type Answer = std::result::Result<Vec<u64>, Arc<str>>;
 
@@ -42,13 +47,17 @@ pub struct CoalescedStamps {
 impl CoalescedStamps {
     /// Starts the task that sends the calls (it ends when this is dropped). Needs a runtime.
     pub fn new(inner: Arc<dyn Stamps>) -> Self {
+        Self::with_timeout(inner, CALL_TIMEOUT)
+    }
+
+    fn with_timeout(inner: Arc<dyn Stamps>, timeout: Duration) -> Self {
         let (asks, queue) = mpsc::channel(MAX_WAITING);
-        tokio::spawn(send_calls(inner.clone(), queue));
+        tokio::spawn(send_calls(inner.clone(), queue, timeout));
         CoalescedStamps { inner, asks }
     }
 }
 
-async fn send_calls(inner: Arc<dyn Stamps>, mut queue: mpsc::Receiver<Ask>) {
+async fn send_calls(inner: Arc<dyn Stamps>, mut queue: mpsc::Receiver<Ask>, timeout: Duration) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // `recv_many` waits for the first ask, then takes those already queued: all of them arrived
     // before the call below is sent.
@@ -66,11 +75,19 @@ async fn send_calls(inner: Arc<dyn Stamps>, mut queue: mpsc::Receiver<Ask>) {
                 scopes.len() - 1
             });
         }
-        let result = inner.current(&scopes).await;
+        let result: std::result::Result<Vec<u64>, Arc<str>> =
+            match tokio::time::timeout(timeout, inner.current(&scopes)).await {
+                Ok(Ok(stamps)) if stamps.len() == scopes.len() => Ok(stamps),
+                // Never index past an answer that is short: that would end this task, and with it
+                // the cache, for the life of the process.
+                Ok(Ok(stamps)) => Err(format!("the store answered {} of {} stamps", stamps.len(), scopes.len()).into()),
+                Ok(Err(e)) => Err(e.to_string().into()),
+                Err(_) => Err(format!("no answer within {} ms", timeout.as_millis()).into()),
+            };
         for ask in batch.drain(..) {
             let answer = match &result {
                 Ok(stamps) => Ok(ask.scopes.iter().map(|s| stamps[index[s]]).collect()),
-                Err(e) => Err(Arc::from(e.to_string())),
+                Err(e) => Err(e.clone()),
             };
             let _ = ask.answer.send(answer);
         }
@@ -88,7 +105,7 @@ impl Stamps for CoalescedStamps {
         answered
             .await
             .map_err(|_| Error::retry_later("stamps: the reading task has ended"))?
-            .map_err(|e| Error::unavailable("stamps", e.to_string()))
+            .map_err(|e| Error::retry_later(format!("stamps: {e}")))
     }
 
     async fn bump(&self, scopes: &[Scope]) -> Result<()> {
@@ -219,28 +236,65 @@ mod tests {
     #[tokio::test]
     async fn a_stalled_store_turns_reads_away_once_the_queue_is_full() {
         let store = Arc::new(StuckStamps::default());
-        let stamps = Arc::new(CoalescedStamps::new(store.clone()));
+        let stamps = Arc::new(CoalescedStamps::with_timeout(store.clone(), Duration::from_secs(600)));
         let read = || {
             let stamps = stamps.clone();
             tokio::spawn(async move { stamps.current(&[Scope::Videos]).await })
         };
         // One call goes out and never returns...
         let mut waiting = vec![read()];
-        while !store.called.load(Ordering::SeqCst) {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        let called = async {
+            while !store.called.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), called).await.expect("the call went out");
         // ...the reads after it fill the queue...
         waiting.extend((0..MAX_WAITING).map(|_| read()));
-        while stamps.asks.capacity() > 0 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        let full = async {
+            while stamps.asks.capacity() > 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), full).await.expect("the queue filled");
         assert!(waiting.iter().all(|w| !w.is_finished()), "all of them are waiting");
         // ...and the next is turned away at once, to be built from the database.
         let refused = tokio::time::timeout(Duration::from_secs(5), stamps.current(&[Scope::Videos])).await;
-        assert!(matches!(refused, Ok(Err(Error::Unavailable { .. }))), "{refused:?}");
+        assert!(matches!(&refused, Ok(Err(e)) if e.to_string().contains("too many reads waiting")), "{refused:?}");
         for w in waiting {
             w.abort();
         }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_never_answers_fails_its_reads_after_the_bound() {
+        let stamps = CoalescedStamps::with_timeout(Arc::new(StuckStamps::default()), Duration::from_millis(50));
+        let got = tokio::time::timeout(Duration::from_secs(10), stamps.current(&[Scope::Videos])).await;
+        assert!(matches!(&got, Ok(Err(e)) if e.to_string().contains("no answer within 50 ms")), "{got:?}");
+    }
+
+    /// A store that answers fewer stamps than it was asked for.
+    struct ShortStamps;
+
+    #[async_trait]
+    impl Stamps for ShortStamps {
+        async fn current(&self, _: &[Scope]) -> Result<Vec<u64>> {
+            Ok(vec![1])
+        }
+        async fn bump(&self, _: &[Scope]) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_short_answer_fails_the_read_and_the_task_lives_on() {
+        let stamps = CoalescedStamps::new(Arc::new(ShortStamps));
+        let v = video();
+        for _ in 0..2 {
+            let got = stamps.current(&[Scope::Videos, Scope::Video(v)]).await;
+            assert!(matches!(&got, Err(e) if e.to_string().contains("answered 1 of 2")), "{got:?}");
+        }
+        assert_eq!(stamps.current(&[Scope::Videos]).await.unwrap(), vec![1]);
     }
 
     #[tokio::test]
