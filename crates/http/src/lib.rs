@@ -15,6 +15,7 @@ pub mod query;
 pub mod resources;
 pub mod routes;
 pub mod schema;
+pub mod shared;
 pub mod urls;
 pub mod validated;
 

@@ -54,25 +54,10 @@ pub struct ApiServices {
     pub admin_token: Option<Arc<str>>,
 }
 
-/// A handle to the role's one [`ApiServices`]. axum clones the state for every extractor of every
-/// request, and the services hold dozens of `Arc`s: cloned field by field, that was 4 % of a playback request's CPU (perf, random 1 MiB ranges).
-#[derive(Clone)]
-pub struct ApiState(Arc<ApiServices>);
+/// What handlers take: one shared [`ApiServices`] (see [`streamvault_http::shared`]).
+pub type ApiState = streamvault_http::shared::Shared<ApiServices>;
 
-impl ApiState {
-    pub fn new(services: ApiServices) -> Self {
-        Self(Arc::new(services))
-    }
-}
-
-impl std::ops::Deref for ApiState {
-    type Target = ApiServices;
-    fn deref(&self) -> &ApiServices {
-        &self.0
-    }
-}
-
-impl HasAccounts for ApiState {
+impl HasAccounts for ApiServices {
     fn accounts(&self) -> &Accounts {
         &self.accounts
     }

@@ -50,25 +50,10 @@ pub struct StreamServices {
     pub shares: ShareLinks,
 }
 
-/// A handle to the role's one [`StreamServices`]. axum clones the state for every extractor of every
-/// request, and the services hold dozens of `Arc`s: cloned field by field, that was 4 % of a playback request's CPU (perf, random 1 MiB ranges).
-#[derive(Clone)]
-pub struct StreamState(Arc<StreamServices>);
+/// What handlers take: one shared [`StreamServices`] (see [`streamvault_http::shared`]).
+pub type StreamState = streamvault_http::shared::Shared<StreamServices>;
 
-impl StreamState {
-    pub fn new(services: StreamServices) -> Self {
-        Self(Arc::new(services))
-    }
-}
-
-impl std::ops::Deref for StreamState {
-    type Target = StreamServices;
-    fn deref(&self) -> &StreamServices {
-        &self.0
-    }
-}
-
-impl HasAccounts for StreamState {
+impl HasAccounts for StreamServices {
     fn accounts(&self) -> &Accounts {
         &self.accounts
     }

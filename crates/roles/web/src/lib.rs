@@ -12,8 +12,6 @@ mod security;
 mod session;
 mod views;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::middleware;
 use axum::routing::get;
@@ -35,23 +33,8 @@ pub struct WebServices {
     pub social: streamvault_core::social::Social,
 }
 
-/// A handle to the role's one [`WebServices`]. axum clones the state for every extractor of every
-/// request, and the services hold dozens of `Arc`s: cloned field by field, that was 4 % of a playback request's CPU (perf, random 1 MiB ranges).
-#[derive(Clone)]
-pub struct WebState(Arc<WebServices>);
-
-impl WebState {
-    pub fn new(services: WebServices) -> Self {
-        Self(Arc::new(services))
-    }
-}
-
-impl std::ops::Deref for WebState {
-    type Target = WebServices;
-    fn deref(&self) -> &WebServices {
-        &self.0
-    }
-}
+/// What handlers take: one shared [`WebServices`] (see [`streamvault_http::shared`]).
+pub type WebState = streamvault_http::shared::Shared<WebServices>;
 
 /// The pages and assets. `gateway` (split mode) forwards `/api/` and `/stream/` to the pools
 /// it was given; the not-found page covers every other unknown path.
