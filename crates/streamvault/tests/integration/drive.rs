@@ -330,7 +330,8 @@ async fn share_links(backend: Backend) {
     );
     assert_eq!(srv.req(Method::GET, &old).send().await.unwrap().status(), StatusCode::GONE);
 
-    for bad in [json!({"expires_in_secs": 10}), json!({"expires_in_secs": 999_999_999})] {
+    // An array is not the body's object, though serde alone would read `[]` as all defaults.
+    for bad in [json!({"expires_in_secs": 10}), json!({"expires_in_secs": 999_999_999}), json!([]), json!([600])] {
         assert_eq!(me.json(Method::POST, &format!("/api/v1/files/{id}/share"), bad).await.0, StatusCode::BAD_REQUEST);
     }
     let other = Drive { token: srv.signup(&user()).await, srv: &srv };
