@@ -33,11 +33,20 @@ impl ClientOrigin {
     /// The address as a key for per-client limits: an IPv6 client stands for its /64, which
     /// one subscriber holds entirely.
     pub fn key(&self) -> String {
-        match self.addr {
+        match self.limit_addr() {
             IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("{v6}/64"),
+        }
+    }
+
+    /// The same as an address (an IPv6 client's /64 with the rest zero): a key that costs no
+    /// allocation, for limits kept in this process.
+    pub fn limit_addr(&self) -> IpAddr {
+        match self.addr {
+            IpAddr::V4(v4) => IpAddr::V4(v4),
             IpAddr::V6(v6) => {
                 let s = v6.segments();
-                format!("{}/64", Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
             }
         }
     }

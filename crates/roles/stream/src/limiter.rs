@@ -5,12 +5,14 @@
 //! drops the body), not when the headers leave.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::Stream;
+use metrics::Gauge;
 use streamvault_core::Error;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -22,8 +24,16 @@ pub struct StreamLimiter {
     clients: Clients,
 }
 
-/// Streams in use per client address.
-type Clients = Arc<Mutex<HashMap<String, usize>>>;
+/// Streams in use per client address (an IPv6 client's /64, `ClientOrigin::limit_addr`).
+type Clients = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+fn slots_in_use() -> &'static Gauge {
+    static GAUGE: OnceLock<Gauge> = OnceLock::new();
+    GAUGE.get_or_init(|| {
+        streamvault_http::observe::metrics_handle();
+        metrics::gauge!("stream_slots_in_use")
+    })
+}
 
 fn refused(why: &'static str) -> Error {
     metrics::counter!("stream_rejected_total", "why" => why).increment(1);
@@ -35,23 +45,23 @@ impl StreamLimiter {
         Self { slots: Arc::new(Semaphore::new(max)), max, per_client, clients: Arc::default() }
     }
 
-    fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+    fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
         // The map only holds counts, kept right by every Slot's drop.
         self.clients.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A slot for `client` (its address key, when known), or 429 with `Retry-After` when all
     /// slots, or all of this client's, are taken.
-    pub fn try_acquire(&self, client: Option<&str>) -> Result<Slot, Error> {
+    pub fn try_acquire(&self, client: Option<IpAddr>) -> Result<Slot, Error> {
         if let Some(c) = client {
             let mut clients = self.clients();
-            let n = clients.entry(c.to_owned()).or_insert(0);
+            let n = clients.entry(c).or_insert(0);
             if *n >= self.per_client {
                 return Err(refused("client"));
             }
             *n += 1;
         }
-        let held = client.map(|c| (self.clients.clone(), c.to_owned()));
+        let held = client.map(|c| (self.clients.clone(), c));
         let permit = match self.slots.clone().try_acquire_owned() {
             Ok(p) => p,
             Err(_) => {
@@ -59,7 +69,7 @@ impl StreamLimiter {
                 return Err(refused("replica"));
             }
         };
-        metrics::gauge!("stream_slots_in_use").increment(1.0);
+        slots_in_use().increment(1.0);
         Ok(Slot { _permit: Some(permit), client: held })
     }
 
@@ -71,13 +81,13 @@ impl StreamLimiter {
 /// A taken slot; given back on drop.
 pub struct Slot {
     _permit: Option<OwnedSemaphorePermit>,
-    client: Option<(Clients, String)>,
+    client: Option<(Clients, IpAddr)>,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         if self._permit.is_some() {
-            metrics::gauge!("stream_slots_in_use").decrement(1.0);
+            slots_in_use().decrement(1.0);
         }
         if let Some((clients, key)) = self.client.take() {
             let mut clients = clients.lock().unwrap_or_else(|e| e.into_inner());
@@ -138,15 +148,16 @@ mod tests {
     #[test]
     fn one_client_cannot_take_every_slot() {
         let l = StreamLimiter::new(4, 2);
-        let a1 = l.try_acquire(Some("a")).unwrap();
-        let _a2 = l.try_acquire(Some("a")).unwrap();
-        assert!(l.try_acquire(Some("a")).is_err(), "a third for one client");
-        let _b = l.try_acquire(Some("b")).unwrap();
-        let _c = l.try_acquire(Some("c")).unwrap();
-        assert!(l.try_acquire(Some("d")).is_err(), "the replica is full");
-        assert_eq!(l.clients().get("d"), None, "a refused client holds nothing");
+        let [a, b, c, d] = [1, 2, 3, 4].map(|i| Some(IpAddr::from([192, 0, 2, i])));
+        let a1 = l.try_acquire(a).unwrap();
+        let _a2 = l.try_acquire(a).unwrap();
+        assert!(l.try_acquire(a).is_err(), "a third for one client");
+        let _b = l.try_acquire(b).unwrap();
+        let _c = l.try_acquire(c).unwrap();
+        assert!(l.try_acquire(d).is_err(), "the replica is full");
+        assert_eq!(l.clients().get(&d.unwrap()), None, "a refused client holds nothing");
         drop(a1);
-        let _a3 = l.try_acquire(Some("a")).unwrap();
+        let _a3 = l.try_acquire(a).unwrap();
         assert_eq!(l.in_use(), 4);
     }
 }

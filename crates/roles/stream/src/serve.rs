@@ -6,9 +6,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::header::{
     ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-    LAST_MODIFIED, LOCATION,
+    LAST_MODIFIED, LOCATION, X_CONTENT_TYPE_OPTIONS,
 };
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -83,12 +83,13 @@ pub async fn serve_blob(st: &StreamState, ask: Ask<'_>, rep: Representation<'_>)
     };
     let decision = plan(headers, rep.size, &Validators { etag: &etag, last_modified: rep.last_modified });
 
+    // Owned strings and static values become header values without a copy.
     let mut res = Response::builder()
-        .header(ETAG, &etag)
+        .header(ETAG, etag)
         .header(LAST_MODIFIED, http_date(rep.last_modified))
-        .header(ACCEPT_RANGES, "bytes")
-        .header("x-content-type-options", "nosniff")
-        .header(CACHE_CONTROL, rep.cache_control);
+        .header(ACCEPT_RANGES, HeaderValue::from_static("bytes"))
+        .header(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"))
+        .header(CACHE_CONTROL, HeaderValue::from_static(rep.cache_control));
     if let Some(d) = &rep.disposition {
         res = res.header(CONTENT_DISPOSITION, d);
     }
@@ -131,7 +132,7 @@ pub async fn serve_blob(st: &StreamState, ask: Ask<'_>, rep: Representation<'_>)
     if method == Method::HEAD {
         return res.body(Body::empty()).map_err(internal);
     }
-    let slot = st.limiter.try_acquire(client.map(ClientOrigin::key).as_deref())?;
+    let slot = st.limiter.try_acquire(client.map(ClientOrigin::limit_addr))?;
     let mut stream = match &rep.stored {
         Stored::Blob(sha256) => st.storage.read_from(&source, sha256, range.clone()).await?,
         Stored::Derived { key, .. } => st.blobs.read(key, range.clone()).await?,
