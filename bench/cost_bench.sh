@@ -13,18 +13,24 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/streamvault-target}"
 command -v valgrind >/dev/null || { echo "error: valgrind is required (apt-get install valgrind)" >&2; exit 1; }
 reads="${READS:-healthz comments video channel home search}"
 few=50
-many=550
+many=1050
 cargo build --release -p cost_bench >/dev/null
 bin="$CARGO_TARGET_DIR/release/cost_bench"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 "$bin" seed "$work/data"
 
-# instructions READ CACHE N: the total instructions of a run of N requests.
+# instructions READ CACHE N: the total instructions of a run of N requests, less quanta's clock
+# calibration (moka's clock spins until the TSC looks stable: 10-20 million instructions that
+# vary from run to run with timing, which would otherwise swamp the difference per request).
 instructions() {
   valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$bin" run "$work/data" --read "$1" --cache "$2" \
     --requests "$3" >/dev/null 2>"$work/cg.err"
-  awk '/^totals:/ {print $2}' "$work/cg.out"
+  local total calibration
+  total=$(awk '/^totals:/ {print $2}' "$work/cg.out")
+  calibration=$(callgrind_annotate --inclusive=yes "$work/cg.out" 2>/dev/null \
+    | awk '/quanta::Clock::new \[/ && !/=>/ {gsub(",", "", $1); print $1; exit}')
+  echo $((total - ${calibration:-0}))
 }
 
 printf '%-9s %-6s %14s %12s %12s\n' read cache instructions allocations bytes

@@ -1,13 +1,20 @@
 # Sourced by the benchmarks that run against nginx.
 #
 # release_with_tools: checks for wrk, nginx, curl and python3, builds the release binary and
-# sets `bin` to it.
+# sets `bin` to it; or, with BENCH_BIN set, uses that binary as it is (to compare two
+# builds in one sitting: copy the other build aside, then alternate; not STREAMVAULT_*, which
+# the server reads as its settings and refuses when unknown).
 release_with_tools() {
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/streamvault-target}"
-  bin="$CARGO_TARGET_DIR/release/streamvault"
   for tool in wrk nginx curl python3; do
     command -v "$tool" >/dev/null || { echo "error: $tool is required (apt-get install wrk nginx-light curl)" >&2; exit 1; }
   done
+  if [ -n "${BENCH_BIN:-}" ]; then
+    bin="$BENCH_BIN"
+    [ -x "$bin" ] || { echo "error: BENCH_BIN=$bin is not an executable" >&2; exit 1; }
+    return
+  fi
+  bin="$CARGO_TARGET_DIR/release/streamvault"
   cargo build --release -p streamvault >/dev/null
 }
 
