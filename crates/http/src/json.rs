@@ -32,13 +32,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             }
             buf.extend_from_slice(&chunk);
         }
-        if !is_object(&buf) {
-            return Err(Error::invalid(ErrorCode::BadJson, "the request body must be a JSON object").into());
-        }
-        serde_json::from_slice(&buf).map(JsonBody).map_err(|e| {
-            ApiError(Error::invalid(ErrorCode::BadJson, format!("request body is not valid JSON for this call: {e}")))
-        })
+        parse(&buf).map(JsonBody).map_err(ApiError)
     }
+}
+
+/// A whole request body as `T`: an object (see [`JsonBody`]) that serde reads, else 400
+/// `bad_json`. For handlers that read their body themselves (an optional one).
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    if !is_object(body) {
+        return Err(Error::invalid(ErrorCode::BadJson, "the request body must be a JSON object"));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| Error::invalid(ErrorCode::BadJson, format!("request body is not valid JSON for this call: {e}")))
 }
 
 /// Whether the text opens an object (after JSON's whitespace); serde checks the rest.

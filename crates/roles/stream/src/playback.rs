@@ -1,8 +1,8 @@
 //! Playback: `GET`/`HEAD /stream/v1/videos/{vid}` and the seed's `GET /videos/{vid}` (the
 //! original), and the derived media the worker made of it.
 
-use axum::extract::State;
-use axum::http::{HeaderMap, Method};
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::response::Response;
 use streamvault_core::Error;
 use streamvault_core::ids::VideoId;
@@ -38,10 +38,9 @@ pub async fn play(
     MaybeAuth(viewer): MaybeAuth,
     client: Client,
     vid: Path<VideoId>,
-    method: Method,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response, ApiError> {
-    play_as(st, viewer, client, vid, method, headers).await
+    play_as(st, viewer, client, vid, &req.into_parts().0).await
 }
 
 /// The seed's `GET /videos/{vid}`: as `GET /stream/v1/videos/{vid}`, and its page plays with
@@ -65,10 +64,9 @@ pub async fn seed_play(
     SeedAuth(viewer): SeedAuth,
     client: Client,
     vid: Path<VideoId>,
-    method: Method,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response, ApiError> {
-    play_as(st, viewer, client, vid, method, headers).await
+    play_as(st, viewer, client, vid, &req.into_parts().0).await
 }
 
 async fn play_as(
@@ -76,8 +74,9 @@ async fn play_as(
     viewer: Option<streamvault_core::accounts::Authenticated>,
     Client(client): Client,
     Path(vid): Path<VideoId>,
-    method: Method,
-    headers: HeaderMap,
+    // The request's own method and headers, moved rather than copied as the `HeaderMap`
+    // extractor would.
+    req: &Parts,
 ) -> Result<Response, ApiError> {
     let viewer = viewer.map(|a| a.user);
     let (video, src) = st.videos.playable(viewer.as_ref(), vid).await?;
@@ -91,7 +90,7 @@ async fn play_as(
         disposition: None,
     };
     // Views are counted from the player's heartbeats (`Live`), not from requests for bytes.
-    serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, rep).await
+    serve_blob(&st, Ask { method: &req.method, headers: &req.headers, client: client.as_ref() }, rep).await
 }
 
 /// A video's poster (`poster.jpg`) and storyboard (`storyboard.jpg`, indexed by
@@ -114,10 +113,9 @@ pub async fn still(
     viewer: MaybeAuth,
     client: Client,
     Path((vid, file)): Path<(VideoId, String)>,
-    method: Method,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response, ApiError> {
-    media(st, viewer, client, vid, file, method, headers).await
+    media(st, viewer, client, vid, file, &req.into_parts().0).await
 }
 
 /// A video's HLS master playlist (adaptive, fMP4), to whoever may play the video; 404 until
@@ -139,10 +137,9 @@ pub async fn hls_master(
     viewer: MaybeAuth,
     client: Client,
     Path(vid): Path<VideoId>,
-    method: Method,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response, ApiError> {
-    media(st, viewer, client, vid, media::HLS_MASTER.to_owned(), method, headers).await
+    media(st, viewer, client, vid, media::HLS_MASTER.to_owned(), &req.into_parts().0).await
 }
 
 /// One rendition's parts: its playlist (`index.m3u8`), its init segment (`init_<i>.mp4`) and
@@ -168,10 +165,9 @@ pub async fn hls_part(
     viewer: MaybeAuth,
     client: Client,
     Path((vid, rendition, file)): Path<(VideoId, String, String)>,
-    method: Method,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response, ApiError> {
-    media(st, viewer, client, vid, format!("hls/{rendition}/{file}"), method, headers).await
+    media(st, viewer, client, vid, format!("hls/{rendition}/{file}"), &req.into_parts().0).await
 }
 
 /// Which still image of a video.
@@ -198,8 +194,7 @@ async fn media(
     Client(client): Client,
     vid: VideoId,
     name: String,
-    method: Method,
-    headers: HeaderMap,
+    req: &Parts,
 ) -> Result<Response, ApiError> {
     let viewer = viewer.map(|a| a.user);
     let (video, _) = st.videos.playable(viewer.as_ref(), vid).await?;
@@ -231,5 +226,5 @@ async fn media(
         cache_control,
         disposition: None,
     };
-    serve_blob(&st, Ask { method: &method, headers: &headers, client: client.as_ref() }, rep).await
+    serve_blob(&st, Ask { method: &req.method, headers: &req.headers, client: client.as_ref() }, rep).await
 }

@@ -379,12 +379,10 @@ pub async fn put_item(
     body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
     // The body is optional: none (or empty) puts the video last.
-    let position = match body.is_empty() {
-        true => None,
+    let position = match body.trim_ascii() {
         // JSON `null` says nothing either.
-        false => serde_json::from_slice::<Option<PutItem>>(&body)
-            .map_err(|e| Error::invalid(ErrorCode::BadJson, format!("the body is not a position: {e}")))?
-            .and_then(|b| b.position),
+        b"" | b"null" => None,
+        json => streamvault_http::json::parse::<PutItem>(json)?.position,
     };
     let Path((id, vid)) = ids?;
     let added = st.social.put_item(&auth.user, id, vid, position).await?;

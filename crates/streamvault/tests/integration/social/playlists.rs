@@ -163,6 +163,9 @@ async fn playlists_and_their_items(backend: Backend) {
         json!({"position": 9223372036854775809u64}),
         json!({"position": u64::MAX}),
         json!({"position": null}),
+        // Not the body's object, though serde alone reads a struct from an array of its fields.
+        json!([]),
+        json!([1]),
     ] {
         let res = call(&srv, Some(&owner), Method::PUT, &put(&trip, &vids[0]), Some(bad.clone())).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
