@@ -7,6 +7,8 @@
 #   DB_URL=mysql://root@127.0.0.1:3306 bench/api_bench.sh
 #   DB_URL=postgres://postgres@127.0.0.1:5432 bench/api_bench.sh
 #   DURATION=10 CONNS=16 RUNS=3 bench/api_bench.sh      # RUNS rounds (default 3), medians printed
+#   BENCH_LOG=info bench/api_bench.sh                   # with the access log (default: warn, none,
+#                                                       # as nginx runs with access_log off)
 #
 # On a server database the replicas' deployment is measured: the read cache's stamps and the
 # event bus in Redis (`BUS_URL`, default redis://127.0.0.1:6379; `BUS_URL=` for none, which
@@ -49,7 +51,7 @@ if [ "$backend" != sqlite ]; then
   backend="$backend, bus ${bus_url:-none}"
 fi
 
-env STREAMVAULT_LOG=warn "${db_env[@]}" "$bin" serve --roles api,stream --listen "127.0.0.1:$sv_port" \
+env STREAMVAULT_LOG="${BENCH_LOG:-warn}" "${db_env[@]}" "$bin" serve --roles api,stream --listen "127.0.0.1:$sv_port" \
   --data-dir "$work/data" > "$work/sv.out" 2> "$work/sv.err" &
 sv_pid=$!
 for _ in $(seq 1 100); do grep -q "http://" "$work/sv.out" 2>/dev/null && break; sleep 0.1; done
