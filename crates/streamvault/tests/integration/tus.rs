@@ -212,6 +212,8 @@ async fn checksums(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST, "an algorithm not offered");
+    // Refused before its body was read: the connection is not offered for the next request.
+    assert_eq!(res.headers()["connection"], "close");
     let good = base64::engine::general_purpose::STANDARD.encode(sha1::Sha1::digest(part));
     let res = tus
         .req(Method::PATCH, &url)
