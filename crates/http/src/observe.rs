@@ -140,12 +140,18 @@ fn record(method: &'static str, route: &str, status: u16, seconds: f64) {
     });
 }
 
+/// The gauge `name`, kept in `cell` once taken: a hot path then skips the registry lookup.
+/// Taken after the recorder is installed, which a handle taken before would never reach.
+pub fn kept_gauge(cell: &'static OnceLock<Gauge>, name: &'static str) -> &'static Gauge {
+    cell.get_or_init(|| {
+        metrics_handle();
+        metrics::gauge!(name)
+    })
+}
+
 fn in_flight() -> &'static Gauge {
     static IN_FLIGHT: OnceLock<Gauge> = OnceLock::new();
-    IN_FLIGHT.get_or_init(|| {
-        metrics_handle();
-        metrics::gauge!("http_requests_in_flight")
-    })
+    kept_gauge(&IN_FLIGHT, "http_requests_in_flight")
 }
 
 pub async fn middleware(req: Request, next: Next) -> Response {

@@ -29,10 +29,7 @@ type Clients = Arc<Mutex<HashMap<IpAddr, usize>>>;
 
 fn slots_in_use() -> &'static Gauge {
     static GAUGE: OnceLock<Gauge> = OnceLock::new();
-    GAUGE.get_or_init(|| {
-        streamvault_http::observe::metrics_handle();
-        metrics::gauge!("stream_slots_in_use")
-    })
+    streamvault_http::observe::kept_gauge(&GAUGE, "stream_slots_in_use")
 }
 
 fn refused(why: &'static str) -> Error {

@@ -59,8 +59,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Resumable {
 /// CORS preflight is answered here.
 pub async fn protocol(req: Request, next: Next) -> Response {
     let cross_origin = req.headers().contains_key(axum::http::header::ORIGIN);
-    let carries_body = req.headers().contains_key(axum::http::header::TRANSFER_ENCODING)
-        || req.headers().get(axum::http::header::CONTENT_LENGTH).is_some_and(|v| v != "0");
+    let sent_body = streamvault_http::body::carries_body(req.headers());
     if req.method() == axum::http::Method::OPTIONS
         && req.headers().contains_key(axum::http::header::ACCESS_CONTROL_REQUEST_METHOD)
     {
@@ -68,11 +67,7 @@ pub async fn protocol(req: Request, next: Next) -> Response {
     }
     let mut res = next.run(req).await;
     res.headers_mut().insert("tus-resumable", HeaderValue::from_static(VERSION));
-    if carries_body && (res.status().is_client_error() || res.status().is_server_error()) {
-        // A refused body may be partly unread, and then this connection ends after the answer.
-        // Said aloud, so that the client does not send its next request on it and meet a reset.
-        res.headers_mut().insert(axum::http::header::CONNECTION, HeaderValue::from_static("close"));
-    }
+    streamvault_http::body::close_if_refused(sent_body, &mut res);
     if cross_origin {
         // Any origin, without credentials: browsers then send no cookies, so only a bearer
         // token the page holds can authorise an upload from another site.
