@@ -8,10 +8,17 @@
 #   bench/tus_bench.sh                        # 1 GiB of random data, 64 MiB PATCH chunks
 #   SIZE_MB=64 bench/tus_bench.sh             # quick run
 #   ONLY=tus-server bench/tus_bench.sh        # just the peer (ONLY=streamvault: just ours)
+#   CLIENT=curl bench/tus_bench.sh            # curl instead of tus-js-client (see below)
+#
+# It also measures the client's own ceiling: the same upload to a server that keeps nothing
+# (bench/tus_null_server.mjs). Under node, tus-js-client alone needs about a core per 400 MiB/s
+# here, so with it the client, not the server, sets the pace; CLIENT=curl (one curl process,
+# one connection, one PATCH per chunk: bench/tus_curl_upload.sh) lets the servers show theirs.
 #
 # Env: SIZE_MB (1024), CHUNK_MB (64; 0 = the whole file in one PATCH), SV_PORT (18092),
-# PEER_PORT (18093), UPLOAD_TIMEOUT seconds per upload (900), ONLY (all|streamvault|tus-server),
-# BUILD=1 to run `cargo build --release -p streamvault` first (default: use the binary as is),
+# PEER_PORT (18093), NULL_PORT (18094), CLIENT (node|curl), UPLOAD_TIMEOUT seconds per upload (900), ONLY (all|streamvault|tus-server),
+# BUILD=1 to run `cargo build --release -p streamvault` first (default: use the binary as is;
+# BENCH_BIN=/path/to/streamvault runs that binary instead, to compare two builds),
 # CARGO_TARGET_DIR (default ~/.cache/streamvault-target). Needs node >= 20.19 and curl; runs
 # `npm ci` in crates/streamvault/tests/js if its node_modules is missing.
 set -euo pipefail
@@ -23,10 +30,13 @@ sv_port="${SV_PORT:-18092}"
 peer_port="${PEER_PORT:-18093}"
 upload_timeout="${UPLOAD_TIMEOUT:-900}"
 only="${ONLY:-all}"
+client="${CLIENT:-node}"
+null_port="${NULL_PORT:-18094}"
 js=crates/streamvault/tests/js
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/streamvault-target}"
-bin="$CARGO_TARGET_DIR/release/streamvault"
+bin="${BENCH_BIN:-$CARGO_TARGET_DIR/release/streamvault}"
 
+case "$client" in node | curl) ;; *) echo "error: CLIENT is node or curl" >&2; exit 2 ;; esac
 case "$only" in all | streamvault | tus-server) ;; *) echo "error: ONLY is all, streamvault or tus-server" >&2; exit 2 ;; esac
 for tool in node curl sha256sum timeout; do
   command -v "$tool" >/dev/null || { echo "error: $tool is required" >&2; exit 1; }
@@ -82,13 +92,23 @@ src_sha=$(sha256sum "$src" | cut -d' ' -f1)
 bytes=$(stat -c %s "$src")
 if [ "$chunk_mb" = 0 ]; then chunk_arg=(--chunk-size inf); else chunk_arg=(--chunk-size "$((chunk_mb * 1024 * 1024))"); fi
 
+chunks=("$src")
+if [ "$client" = curl ] && [ "$chunk_mb" != 0 ]; then
+  split -b "$((chunk_mb * 1024 * 1024))" -d -a 4 "$src" "$work/chunk."
+  chunks=("$work"/chunk.*)
+fi
+
 upload() { # upload ENDPOINT [TOKEN] -> sets up_json, up_secs
   local token_arg=() t0 t1
   [ -n "${2:-}" ] && token_arg=(--token "$2")
   t0=$(date +%s%N)
   # In the background and waited for, so that a signal to this script is handled at once.
-  timeout -k 5 "$upload_timeout" node "$js/tus_upload.mjs" --endpoint "$1" --file "$src" \
-    "${chunk_arg[@]}" "${token_arg[@]}" --timeout-ms "$((upload_timeout * 1000))" > "$work/upload.json" &
+  if [ "$client" = curl ]; then
+    timeout -k 5 "$upload_timeout" bench/tus_curl_upload.sh "$1" "$bytes" "${2:-}" "${chunks[@]}" > "$work/upload.json" &
+  else
+    timeout -k 5 "$upload_timeout" node "$js/tus_upload.mjs" --endpoint "$1" --file "$src" \
+      "${chunk_arg[@]}" "${token_arg[@]}" --timeout-ms "$((upload_timeout * 1000))" > "$work/upload.json" &
+  fi
   client_pid=$!
   local rc=0
   wait "$client_pid" || rc=$?
@@ -105,7 +125,20 @@ upload() { # upload ENDPOINT [TOKEN] -> sets up_json, up_secs
 declare -A mibps rss verified
 failed=0
 
+if [ "$only" = all ]; then
+  sync # what an earlier step wrote is on disk before this server starts
+  echo "client ceiling: a server that keeps nothing, on 127.0.0.1:$null_port" >&2
+  node bench/tus_null_server.mjs --port "$null_port" > "$work/null.out" 2> "$work/null.err" &
+  server_pid=$!
+  wait_http "http://127.0.0.1:$null_port/files/" 20 OPTIONS || { cat "$work/null.err" >&2; exit 1; }
+  upload "http://127.0.0.1:$null_port/files/"
+  stop_server
+  mibps[null]=$(awk -v b="$bytes" -v s="$up_secs" 'BEGIN { printf "%.1f", b / 1048576 / s }')
+  echo "client ceiling: ${up_secs} s" >&2
+fi
+
 if [ "$only" != streamvault ]; then
+  sync # what an earlier step wrote is on disk before this server starts
   echo "@tus/server: starting on 127.0.0.1:$peer_port" >&2
   node bench/tus_peer_server.mjs --port "$peer_port" --dir "$work/peer/files" > "$work/peer.out" 2> "$work/peer.err" &
   server_pid=$!
@@ -123,6 +156,7 @@ fi
 
 if [ "$only" != tus-server ]; then
   base="http://127.0.0.1:$sv_port"
+  sync # what an earlier step wrote is on disk before this server starts
   echo "streamvault: starting $bin on 127.0.0.1:$sv_port" >&2
   STREAMVAULT_LOG="${STREAMVAULT_LOG:-warn}" STREAMVAULT_DATA_DIR="$work/sv" STREAMVAULT_LISTEN="127.0.0.1:$sv_port" \
     STREAMVAULT_MAX_UPLOAD_BYTES=$((2 * 1024 * 1024 * 1024)) "$bin" serve > "$work/sv.out" 2> "$work/sv.err" &
@@ -152,7 +186,8 @@ ratio() { # ratio A B
 }
 chunk_desc=$([ "$chunk_mb" = 0 ] && echo "one PATCH" || echo "${chunk_mb} MiB PATCH chunks")
 echo
-echo "file: ${size_mb} MiB of random data, ${chunk_desc}, tus-js-client $(node -p "require('./$js/node_modules/tus-js-client/package.json').version"), @tus/server $(node -p "require('./$js/node_modules/@tus/server/package.json').version"), $(nproc) cores, loopback"
+client_desc=$([ "$client" = curl ] && curl --version | head -n1 | cut -d' ' -f1-2 || echo "tus-js-client $(node -p "require('./$js/node_modules/tus-js-client/package.json').version")")
+echo "file: ${size_mb} MiB of random data, ${chunk_desc}, ${client_desc}, @tus/server $(node -p "require('./$js/node_modules/@tus/server/package.json').version"), $(nproc) cores, loopback"
 echo
 echo "| server | MiB/s | peak RSS MiB | sha256 | MiB/s ratio vs @tus/server | RSS ratio vs @tus/server |"
 echo "|---|---|---|---|---|---|"
@@ -161,6 +196,10 @@ if [ -n "${mibps[sv]:-}" ]; then
 fi
 if [ -n "${mibps[tus]:-}" ]; then
   echo "| @tus/server + @tus/file-store | ${mibps[tus]} | ${rss[tus]} | ${verified[tus]} | 1.00 | 1.00 |"
+fi
+if [ -n "${mibps[null]:-}" ]; then
+  echo
+  echo "client ceiling (${client_desc} to a server that keeps nothing): ${mibps[null]} MiB/s = $(ratio "${mibps[null]}" "${mibps[tus]:-}") x @tus/server"
 fi
 # The ceiling for a server that keeps its promise that an acknowledged byte is on disk
 # (streamvault syncs each PATCH; @tus/server does not): the disk itself, written and synced

@@ -90,11 +90,13 @@ impl Lease {
     /// Whether a write may start now: the lease last confirmed has a quarter of its length
     /// left at least. 423 otherwise (the client stalled, or the database did not answer).
     pub(super) fn check(&self) -> Result<()> {
-        if self.confirmed.elapsed() + self.timing.lease / 4 < self.timing.lease {
-            Ok(())
-        } else {
-            Err(Error::Locked("the upload's lock ran out"))
-        }
+        check_before(self.write_deadline())
+    }
+
+    /// Until when a write may start: while the lease last confirmed has a quarter of its
+    /// length left. Handed to the thread that writes, which checks it itself before each write.
+    pub(super) fn write_deadline(&self) -> Instant {
+        self.confirmed + self.timing.lease - self.timing.lease / 4
     }
 
     pub(super) async fn release(self) {
@@ -102,4 +104,9 @@ impl Lease {
             tracing::warn!(upload_id = %self.id, error = %e.report(), "upload lock not released; its lease will run out");
         }
     }
+}
+
+/// 423 once `deadline` ([`Lease::write_deadline`]) has passed.
+pub(super) fn check_before(deadline: Instant) -> Result<()> {
+    if Instant::now() < deadline { Ok(()) } else { Err(Error::Locked("the upload's lock ran out")) }
 }

@@ -1,21 +1,30 @@
 //! Copies one append's body into a file: within the room the upload has left, under its lock,
 //! with its bytes held against the owner's quota before they are written, hashing as it goes.
 //!
+//! The network does not wait for the disk: while one batch is hashed and written on the
+//! blocking pool, the next is gathered from the body. A write checks the lease's deadline on
+//! its own thread, so a batch is never written after the lock may have passed to another
+//! writer, and every path waits for the write in flight before it returns (the caller
+//! releases the lock next). No thread waits on the client: a write is spawned per batch.
+//!
 //! Memory: chunks are gathered while they are already there (up to a batch of 1 MiB) and
-//! written as soon as the body has nothing more to give at once, so a client that stalls
-//! leaves nothing buffered here: its cost is the connection's own read buffer (32 KiB). The
-//! batches of all uploads together hold at most [`BUDGET`]: past it, an upload writes what it
-//! has and waits for room. Writes and hashing run on the blocking pool, off the reactor.
+//! handed over as soon as the body has nothing more to give at once, so a client that stalls
+//! leaves nothing buffered here: its cost is the connection's own read buffer (32 KiB). An
+//! append holds at most the batch being written and the one being gathered, and the batches
+//! of all uploads together hold at most [`BUDGET`]: past it, an upload hands over what it has
+//! and waits for room.
 
 use std::fs::File;
 use std::io::{IoSlice, Write};
 
 use bytes::Bytes;
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{Stream, StreamExt};
 use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use super::checksum::{Checksum, Hasher};
-use super::lease::Lease;
+use super::lease::{self, Lease};
 use super::running_hash::RunningHash;
 use crate::quota::Reservation;
 use crate::{Error, Result};
@@ -72,108 +81,163 @@ where
     E: std::fmt::Display,
 {
     sink.digest = bounds.checksum.map(Checksum::hasher);
-    let mut n: u64 = 0;
-    let mut batch: Vec<Bytes> = Vec::new();
-    let mut gathered: u64 = 0;
-    let mut held: Vec<SemaphorePermit<'static>> = Vec::new();
-    let mut cut = false;
-    loop {
-        // The first chunk of a batch is waited for; the rest only taken while already there.
-        let item = if batch.is_empty() {
-            body.next().await
-        } else {
-            match body.next().now_or_never() {
-                Some(item) => item,
-                None => {
-                    sink =
-                        write(sink, std::mem::take(&mut batch), lease, reservation, bounds.base + n + gathered).await?;
-                    n += std::mem::take(&mut gathered);
-                    held.clear();
-                    continue;
-                }
-            }
-        };
-        match item {
-            None => break,
-            Some(Err(e)) => {
-                tracing::info!(received = n + gathered, error = %e, "client went away mid-append");
-                cut = true;
-                break;
-            }
-            Some(Ok(chunk)) => {
-                if n + gathered + chunk.len() as u64 > bounds.room {
-                    return Err(Error::TooLarge(format!(
-                        "the body goes past the upload's length of {} bytes",
-                        bounds.base + bounds.room
-                    )));
-                }
-                // Renewed as bytes arrive: a writer whose client stalled past its lease finds
-                // out here, before it writes anything more.
-                lease.keep().await?;
-                let permit = match ROOM.try_acquire_many(kib(chunk.len())) {
-                    Ok(p) => p,
-                    Err(_) => {
-                        // The budget is spent: write what this upload holds, then wait for room.
-                        if !batch.is_empty() {
-                            let total = bounds.base + n + gathered;
-                            sink = write(sink, std::mem::take(&mut batch), lease, reservation, total).await?;
-                            n += std::mem::take(&mut gathered);
-                            held.clear();
-                        }
-                        ROOM.acquire_many(kib(chunk.len())).await.map_err(Error::internal)?
-                    }
-                };
-                held.push(permit);
-                gathered += chunk.len() as u64;
-                batch.push(chunk);
-                if gathered >= BATCH as u64 {
-                    sink =
-                        write(sink, std::mem::take(&mut batch), lease, reservation, bounds.base + n + gathered).await?;
-                    n += std::mem::take(&mut gathered);
-                    held.clear();
-                }
-            }
-        }
-    }
-    if !batch.is_empty() {
-        sink = write(sink, batch, lease, reservation, bounds.base + n + gathered).await?;
-        n += gathered;
-    }
-    drop(held);
-    let Sink { file, running, digest } = sink;
+    let mut batches = Batches { writer: Writer::Idle(sink), n: 0, batch: Vec::new(), gathered: 0, held: Vec::new() };
+    let received = batches.receive(body, lease, reservation, &bounds).await;
+    // Waited for on every path, so that no write follows the lock's release.
+    let sink = batches.writer.finish().await;
+    let cut = received?;
+    let Sink { file, running, digest } = sink?;
     let file = tokio::task::spawn_blocking(move || file.sync_data().map(|()| file))
         .await
         .map_err(Error::internal)?
         .map_err(|e| Error::unavailable("upload write", e))?;
-    Ok((Pumped { n, cut, digest, running }, file))
+    Ok((Pumped { n: batches.n, cut, digest, running }, file))
 }
 
-/// Writes a batch (and hashes it) on the blocking pool, once the quota covers `total` and the
-/// lease still holds.
-async fn write(
-    sink: Sink,
+/// The body, gathered into batches and handed to the writer.
+struct Batches {
+    writer: Writer,
+    /// Bytes handed to the writer.
+    n: u64,
     batch: Vec<Bytes>,
-    lease: &Lease,
-    reservation: &mut Reservation,
-    total: u64,
-) -> Result<Sink> {
-    reservation.cover(total).await?;
-    lease.check()?;
-    tokio::task::spawn_blocking(move || {
-        let mut sink = sink;
-        for chunk in &batch {
-            if let Some(r) = sink.running.as_mut() {
-                r.update(chunk);
+    gathered: u64,
+    held: Vec<SemaphorePermit<'static>>,
+}
+
+impl Batches {
+    /// Takes the whole body: whether the client went away before its end.
+    async fn receive<S, E>(
+        &mut self,
+        body: &mut S,
+        lease: &mut Lease,
+        reservation: &mut Reservation,
+        bounds: &Bounds<'_>,
+    ) -> Result<bool>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        loop {
+            if !self.batch.is_empty() && !self.writer.is_busy() {
+                // The writer is free: it takes what is here while the next batch gathers.
+                self.hand_over(lease, reservation, bounds.base).await?;
             }
-            if let Some(d) = sink.digest.as_mut() {
-                d.update(chunk);
+            let item = if self.batch.is_empty() {
+                body.next().await
+            } else {
+                // The writer is busy: gather until it is done, or until the batch is full.
+                tokio::select! {
+                    item = body.next() => item,
+                    () = self.writer.settled() => continue,
+                }
+            };
+            match item {
+                None => break,
+                Some(Err(e)) => {
+                    tracing::info!(received = self.n + self.gathered, error = %e, "client went away mid-append");
+                    self.hand_over(lease, reservation, bounds.base).await?;
+                    return Ok(true);
+                }
+                Some(Ok(chunk)) => {
+                    if self.n + self.gathered + chunk.len() as u64 > bounds.room {
+                        return Err(Error::TooLarge(format!(
+                            "the body goes past the upload's length of {} bytes",
+                            bounds.base + bounds.room
+                        )));
+                    }
+                    // Renewed as bytes arrive: a writer whose client stalled past its lease
+                    // finds out here, before it hands anything more over.
+                    lease.keep().await?;
+                    let permit = match ROOM.try_acquire_many(kib(chunk.len())) {
+                        Ok(p) => p,
+                        Err(_) => {
+                            // The budget is spent: hand over what this upload holds, then wait.
+                            self.hand_over(lease, reservation, bounds.base).await?;
+                            ROOM.acquire_many(kib(chunk.len())).await.map_err(Error::internal)?
+                        }
+                    };
+                    self.held.push(permit);
+                    self.gathered += chunk.len() as u64;
+                    self.batch.push(chunk);
+                    if self.gathered >= BATCH as u64 {
+                        self.hand_over(lease, reservation, bounds.base).await?;
+                    }
+                }
             }
         }
-        write_all_vectored(&mut sink.file, &batch).map(|()| sink)
-    })
-    .await
-    .map_err(Error::internal)?
-    .map_err(|e| Error::unavailable("upload write", e))
+        self.hand_over(lease, reservation, bounds.base).await?;
+        Ok(false)
+    }
+
+    /// Hands the gathered batch (if any) to the writer, once the quota covers it and the lease
+    /// still holds.
+    async fn hand_over(&mut self, lease: &Lease, reservation: &mut Reservation, base: u64) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        reservation.cover(base + self.n + self.gathered).await?;
+        lease.check()?;
+        let batch = std::mem::take(&mut self.batch);
+        let held = std::mem::take(&mut self.held);
+        self.writer.write(batch, held, lease.write_deadline()).await?;
+        self.n += std::mem::take(&mut self.gathered);
+        Ok(())
+    }
+}
+
+/// The file's side: idle, or writing one batch on the blocking pool.
+enum Writer {
+    Idle(Sink),
+    Busy(JoinHandle<Result<Sink>>),
+    /// A write failed: its error, until it is returned.
+    Failed(Option<Error>),
+}
+
+impl Writer {
+    fn is_busy(&self) -> bool {
+        matches!(self, Writer::Busy(write) if !write.is_finished())
+    }
+
+    /// Waits for the write in flight, if any. Cancel-safe: the write stays in flight.
+    async fn settled(&mut self) {
+        if let Writer::Busy(write) = self {
+            *self = match write.await {
+                Ok(Ok(sink)) => Writer::Idle(sink),
+                Ok(Err(e)) => Writer::Failed(Some(e)),
+                Err(e) => Writer::Failed(Some(Error::internal(e))),
+            };
+        }
+    }
+
+    /// Waits for the write in flight (its error, if it failed), then starts this one.
+    async fn write(&mut self, batch: Vec<Bytes>, held: Vec<SemaphorePermit<'static>>, until: Instant) -> Result<()> {
+        let mut sink = self.finish().await?;
+        *self = Writer::Busy(tokio::task::spawn_blocking(move || {
+            lease::check_before(until)?;
+            for chunk in &batch {
+                if let Some(r) = sink.running.as_mut() {
+                    r.update(chunk);
+                }
+                if let Some(d) = sink.digest.as_mut() {
+                    d.update(chunk);
+                }
+            }
+            write_all_vectored(&mut sink.file, &batch).map_err(|e| Error::unavailable("upload write", e))?;
+            // The budget is given back once the bytes are written.
+            drop(held);
+            Ok(sink)
+        }));
+        Ok(())
+    }
+
+    /// The sink, once every write handed over is done; the first failure otherwise.
+    async fn finish(&mut self) -> Result<Sink> {
+        match std::mem::replace(self, Writer::Failed(None)) {
+            Writer::Idle(sink) => Ok(sink),
+            Writer::Busy(write) => write.await.map_err(Error::internal)?,
+            Writer::Failed(e) => Err(e.unwrap_or_else(|| Error::internal("an upload write failed earlier"))),
+        }
+    }
 }
 
 /// `Write::write_all_vectored` (not stable yet): every byte of `bufs`, in as few calls as the
@@ -191,4 +255,52 @@ fn write_all_vectored(file: &mut File, bufs: &[Bytes]) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn sink() -> (Sink, tempfile::NamedTempFile) {
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        let file = tmp.reopen().unwrap();
+        (Sink { file, running: Some(RunningHash::restore(None).unwrap()), digest: None }, tmp)
+    }
+
+    #[tokio::test]
+    async fn batches_are_written_and_hashed_in_order_while_the_next_is_handed_over() {
+        let (sink, tmp) = sink();
+        let mut writer = Writer::Idle(sink);
+        let until = Instant::now() + Duration::from_secs(60);
+        let mut whole = Vec::new();
+        for i in 0..50u8 {
+            let batch: Vec<Bytes> =
+                (0..3).map(|j| Bytes::from(vec![i.wrapping_mul(7) ^ j; 1000 + usize::from(i)])).collect();
+            whole.extend(batch.iter().flat_map(|b| b.iter().copied()));
+            writer.write(batch, Vec::new(), until).await.unwrap();
+        }
+        let sink = writer.finish().await.unwrap();
+        let mut stored = Vec::new();
+        tmp.reopen().unwrap().read_to_end(&mut stored).unwrap();
+        assert_eq!(stored, whole);
+        let want = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&whole));
+        assert_eq!(sink.running.unwrap().finish(), want);
+    }
+
+    #[tokio::test]
+    async fn a_batch_whose_lease_ran_out_while_it_waited_is_not_written() {
+        let (sink, tmp) = sink();
+        let mut writer = Writer::Idle(sink);
+        let past = Instant::now() - Duration::from_millis(1);
+        writer.write(vec![Bytes::from_static(b"late")], Vec::new(), past).await.unwrap();
+        // The refusal surfaces at the next hand-over or at the end, and nothing was written.
+        let err =
+            writer.write(vec![Bytes::from_static(b"more")], Vec::new(), Instant::now() + Duration::from_secs(60)).await;
+        assert!(matches!(err, Err(Error::Locked(_))), "{err:?}");
+        assert!(writer.finish().await.is_err(), "a failed writer never hands its sink back");
+        assert_eq!(tmp.as_file().metadata().unwrap().len(), 0);
+    }
 }
