@@ -7,12 +7,15 @@
 //! writer, and every path waits for the write in flight before it returns (the caller
 //! releases the lock next). No thread waits on the client: a write is spawned per batch.
 //!
-//! Memory: chunks are gathered while they are already there (up to a batch of 1 MiB) and
-//! handed over as soon as the body has nothing more to give at once, so a client that stalls
-//! leaves nothing buffered here: its cost is the connection's own read buffer (32 KiB). An
-//! append holds at most the batch being written and the one being gathered, and the batches
-//! of all uploads together hold at most [`BUDGET`]: past it, an upload hands over what it has
-//! and waits for room.
+//! A batch goes to the writer as soon as the writer is free, so batches grow (up to 1 MiB)
+//! only while it is behind. Measured (BENCHMARKS.md): waiting for fuller batches, or hashing
+//! and writing on two threads, were both slower on two cores.
+//!
+//! Memory: a client that stalls leaves at most its batch here until the write in flight ends,
+//! then nothing: its cost is the connection's own read buffer (32 KiB). An append holds at
+//! most the batch being written and the one being gathered, and the batches of all uploads
+//! together hold at most [`BUDGET`]: past it, an upload hands over what it has and waits for
+//! room.
 
 use std::fs::File;
 use std::io::{IoSlice, Write};
@@ -83,7 +86,15 @@ where
     sink.digest = bounds.checksum.map(Checksum::hasher);
     let mut batches = Batches { writer: Writer::Idle(sink), n: 0, batch: Vec::new(), gathered: 0, held: Vec::new() };
     let received = batches.receive(body, lease, reservation, &bounds).await;
-    // Waited for on every path, so that no write follows the lock's release.
+    // Waited for on every path, so that no write follows the lock's release. A write that
+    // failed (a full disk) says more than what the body was refused for meanwhile.
+    batches.writer.settled().await;
+    if let Err(failed) = batches.writer.failure() {
+        if let Err(e) = &received {
+            tracing::info!(error = %e.report(), "append refused while its write failed");
+        }
+        return Err(failed);
+    }
     let sink = batches.writer.finish().await;
     let cut = received?;
     let Sink { file, running, digest } = sink?;
@@ -175,6 +186,11 @@ impl Batches {
         if self.batch.is_empty() {
             return Ok(());
         }
+        if !self.writer.is_busy() {
+            // A write that failed stops the append now, before anything else is checked.
+            self.writer.settled().await;
+            self.writer.failure()?;
+        }
         reservation.cover(base + self.n + self.gathered).await?;
         lease.check()?;
         let batch = std::mem::take(&mut self.batch);
@@ -230,6 +246,16 @@ impl Writer {
         Ok(())
     }
 
+    /// The error of a write that failed and was not returned yet.
+    fn failure(&mut self) -> Result<()> {
+        if let Writer::Failed(failed) = self
+            && let Some(e) = failed.take()
+        {
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// The sink, once every write handed over is done; the first failure otherwise.
     async fn finish(&mut self) -> Result<Sink> {
         match std::mem::replace(self, Writer::Failed(None)) {
@@ -271,7 +297,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn batches_are_written_and_hashed_in_order_while_the_next_is_handed_over() {
+    async fn batches_are_written_and_hashed_in_order() {
         let (sink, tmp) = sink();
         let mut writer = Writer::Idle(sink);
         let until = Instant::now() + Duration::from_secs(60);
@@ -300,7 +326,24 @@ mod tests {
         let err =
             writer.write(vec![Bytes::from_static(b"more")], Vec::new(), Instant::now() + Duration::from_secs(60)).await;
         assert!(matches!(err, Err(Error::Locked(_))), "{err:?}");
+        assert!(writer.failure().is_ok(), "the failure was returned once");
         assert!(writer.finish().await.is_err(), "a failed writer never hands its sink back");
         assert_eq!(tmp.as_file().metadata().unwrap().len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_is_reported_once_before_anything_else() {
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        let sink = Sink { file: tmp.reopen().unwrap(), running: None, digest: None };
+        let mut writer = Writer::Idle(sink);
+        assert!(writer.failure().is_ok());
+        writer
+            .write(vec![Bytes::from_static(b"x")], Vec::new(), Instant::now() - Duration::from_millis(1))
+            .await
+            .unwrap();
+        writer.settled().await;
+        assert!(!writer.is_busy());
+        assert!(matches!(writer.failure(), Err(Error::Locked(_))));
+        assert!(writer.failure().is_ok());
     }
 }
