@@ -2,6 +2,7 @@
 //! container sniffing, and content-addressed storage (stored once however often it is
 //! uploaded), referenced and collected without the two ever interleaving.
 
+mod append_file;
 mod collect;
 mod holding;
 mod sniff;
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use append_file::AppendFile;
 pub use holding::{BlobSource, Holding, in_transit};
 pub use sniff::{media_type_of, read_head, sniff_video};
 pub use staging::{Staged, Staging};

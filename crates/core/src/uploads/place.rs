@@ -10,7 +10,6 @@
 //!   winner's bytes; the finished upload is assembled once.
 
 use std::fs::File;
-use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 
 use futures::StreamExt;
@@ -18,7 +17,7 @@ use futures::StreamExt;
 use super::pump::Sink;
 use super::running_hash::RunningHash;
 use crate::ports::{Acquired, AppendedBytes};
-use crate::storage::{Staged, Staging, Storage, read_head, sniff_video};
+use crate::storage::{AppendFile, Staged, Staging, Storage, read_head, sniff_video};
 use crate::uploads::{Segment, Upload};
 use crate::{Error, Result};
 
@@ -113,21 +112,23 @@ impl Place {
                         // Bytes past the recorded offset are from an append that was cut or
                         // failed before it was recorded: they go.
                         file.set_len(offset)?;
-                        file.seek(SeekFrom::Start(offset))?;
-                        Ok(file)
+                        drop(file);
+                        AppendFile::open(&p, offset)
                     },
                     "file",
                 )
                 .await?;
                 let running = Some(RunningHash::restore(up.hash_state.as_deref())?);
-                Ok((Target { name, path, scratch: false }, Sink { file, running, digest: None }))
+                Ok((Target { name, path, scratch: false }, Sink { file, running, digest: None, written: None }))
             }
             Place::Segments => {
                 let path = storage.staging_path(&format!("tus-{}-{}-{holder}", up.id, up.offset));
                 let p = path.clone();
-                let file = blocking(move || File::create(p), "staging").await?;
+                // Read back at once to be stored: through the page cache.
+                let file =
+                    blocking(move || File::create(&p).and_then(|_| AppendFile::open_cached(&p, 0)), "staging").await?;
                 let name = Segment { start: up.offset, writer: holder.to_owned() }.name();
-                Ok((Target { name, path, scratch: true }, Sink { file, running: None, digest: None }))
+                Ok((Target { name, path, scratch: true }, Sink { file, running: None, digest: None, written: None }))
             }
         }
     }

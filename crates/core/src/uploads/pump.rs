@@ -1,24 +1,24 @@
 //! Copies one append's body into a file: within the room the upload has left, under its lock,
 //! with its bytes held against the owner's quota before they are written, hashing as it goes.
 //!
-//! The network does not wait for the disk: while one batch is hashed and written on the
-//! blocking pool, the next is gathered from the body. A write checks the lease's deadline on
-//! its own thread, so a batch is never written after the lock may have passed to another
-//! writer, and every path waits for the write in flight before it returns (the caller
-//! releases the lock next). No thread waits on the client: a write is spawned per batch.
+//! Three stages overlap, so that neither the network nor the hashing waits for the disk: while
+//! one batch's blocks are written ([`AppendFile`], direct I/O where the file system takes it),
+//! the next batch is hashed and copied into blocks, and the one after is gathered from the
+//! body. A write checks the lease's deadline on its own thread, so nothing is written after
+//! the lock may have passed to another writer, and every path waits for every write before it
+//! returns (the caller releases the lock next). No thread waits on the client: the blocking
+//! tasks are spawned per batch.
 //!
 //! A batch goes to the writer as soon as the writer is free, so batches grow (up to 1 MiB)
-//! only while it is behind. Measured (BENCHMARKS.md): waiting for fuller batches, or hashing
-//! and writing on two threads, were both slower on two cores.
+//! only while it is behind. Measured (BENCHMARKS.md): waiting for fuller batches, hashing and
+//! copying on two threads, or two batches' writes in flight instead of one, were all slower on
+//! two cores.
 //!
-//! Memory: a client that stalls leaves at most its batch here until the write in flight ends,
+//! Memory: a client that stalls leaves at most its batch here until the writes in flight end,
 //! then nothing: its cost is the connection's own read buffer (32 KiB). An append holds at
-//! most the batch being written and the one being gathered, and the batches of all uploads
-//! together hold at most [`BUDGET`]: past it, an upload hands over what it has and waits for
-//! room.
-
-use std::fs::File;
-use std::io::{IoSlice, Write};
+//! most the batch being gathered, the one being copied and the blocks being written, and the
+//! batches of all uploads together hold at most [`BUDGET`] (a batch's share is given back once
+//! its blocks are written): past it, an upload hands over what it has and waits for room.
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -30,6 +30,7 @@ use super::checksum::{Checksum, Hasher};
 use super::lease::{self, Lease};
 use super::running_hash::RunningHash;
 use crate::quota::Reservation;
+use crate::storage::AppendFile;
 use crate::{Error, Result};
 
 /// At most this much of a body is gathered before it is written.
@@ -58,9 +59,11 @@ pub(super) struct Pumped {
 
 /// Where the bytes go, and the hashes they feed.
 pub(super) struct Sink {
-    pub file: File,
+    pub file: AppendFile,
     pub running: Option<RunningHash>,
     pub digest: Option<Hasher>,
+    /// The last batch's blocks, being written.
+    pub written: Option<JoinHandle<Result<()>>>,
 }
 
 /// The limits one append runs within.
@@ -78,30 +81,36 @@ pub(super) async fn pump<S, E>(
     lease: &mut Lease,
     reservation: &mut Reservation,
     bounds: Bounds<'_>,
-) -> Result<(Pumped, File)>
+) -> Result<(Pumped, AppendFile)>
 where
     S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
     sink.digest = bounds.checksum.map(Checksum::hasher);
-    let mut batches = Batches { writer: Writer::Idle(sink), n: 0, batch: Vec::new(), gathered: 0, held: Vec::new() };
+    let mut batches =
+        Batches { writer: Writer::Idle(Box::new(sink)), n: 0, batch: Vec::new(), gathered: 0, held: Vec::new() };
     let received = batches.receive(body, lease, reservation, &bounds).await;
-    // Waited for on every path, so that no write follows the lock's release. A write that
-    // failed (a full disk) says more than what the body was refused for meanwhile.
-    batches.writer.settled().await;
-    if let Err(failed) = batches.writer.failure() {
-        if let Err(e) = &received {
-            tracing::info!(error = %e.report(), "append refused while its write failed");
+    // Every write is waited for on every path, so that none follows the lock's release. A
+    // write that failed (a full disk) says more than what the body was refused for meanwhile.
+    let (sink, cut) = match (batches.writer.drain().await, received) {
+        (Err(failed), received) => {
+            if let Err(e) = received {
+                tracing::info!(error = %e.report(), "append refused while its write failed");
+            }
+            return Err(failed);
         }
-        return Err(failed);
-    }
-    let sink = batches.writer.finish().await;
-    let cut = received?;
-    let Sink { file, running, digest } = sink?;
-    let file = tokio::task::spawn_blocking(move || file.sync_data().map(|()| file))
-        .await
-        .map_err(Error::internal)?
-        .map_err(|e| Error::unavailable("upload write", e))?;
+        (Ok(_), Err(refused)) => return Err(refused),
+        (Ok(None), Ok(_)) => return Err(Error::internal("an upload write failed earlier")),
+        (Ok(Some(sink)), Ok(cut)) => (sink, cut),
+    };
+    let Sink { file, running, digest, .. } = *sink;
+    let file = tokio::task::spawn_blocking(move || {
+        let mut file = file;
+        file.sync().map(|()| file)
+    })
+    .await
+    .map_err(Error::internal)?
+    .map_err(|e| Error::unavailable("upload write", e))?;
     Ok((Pumped { n: batches.n, cut, digest, running }, file))
 }
 
@@ -203,8 +212,8 @@ impl Batches {
 
 /// The file's side: idle, or writing one batch on the blocking pool.
 enum Writer {
-    Idle(Sink),
-    Busy(JoinHandle<Result<Sink>>),
+    Idle(Box<Sink>),
+    Busy(JoinHandle<Result<Box<Sink>>>),
     /// A write failed: its error, until it is returned.
     Failed(Option<Error>),
 }
@@ -225,25 +234,61 @@ impl Writer {
         }
     }
 
-    /// Waits for the write in flight (its error, if it failed), then starts this one.
+    /// Waits for the batch in hand (its error, if it failed), then starts this one: it is
+    /// hashed and copied into blocks while the last batch's blocks are written, and its own
+    /// are written once those are.
     async fn write(&mut self, batch: Vec<Bytes>, held: Vec<SemaphorePermit<'static>>, until: Instant) -> Result<()> {
         let mut sink = self.finish().await?;
         *self = Writer::Busy(tokio::task::spawn_blocking(move || {
-            lease::check_before(until)?;
-            for chunk in &batch {
-                if let Some(r) = sink.running.as_mut() {
-                    r.update(chunk);
+            let blocks = lease::check_before(until).map(|()| {
+                let Sink { file, running, digest, .. } = &mut *sink;
+                let mut blocks = file.batch(batch.iter().map(Bytes::len).sum());
+                // Each chunk is hashed, then copied, while it is in the cache.
+                for chunk in &batch {
+                    if let Some(r) = running.as_mut() {
+                        r.update(chunk);
+                    }
+                    if let Some(d) = digest.as_mut() {
+                        d.update(chunk);
+                    }
+                    blocks.push(chunk);
                 }
-                if let Some(d) = sink.digest.as_mut() {
-                    d.update(chunk);
-                }
+                blocks.end()
+            });
+            drop(batch);
+            // One batch's blocks in flight at a time, and none left behind by a failure.
+            if let Some(written) = sink.written.take() {
+                futures::executor::block_on(written).map_err(Error::internal)??;
             }
-            write_all_vectored(&mut sink.file, &batch).map_err(|e| Error::unavailable("upload write", e))?;
-            // The budget is given back once the bytes are written.
-            drop(held);
+            let blocks = blocks?;
+            sink.written = Some(tokio::task::spawn_blocking(move || {
+                // The lease is checked on the thread that writes, right before it does.
+                lease::check_before(until)?;
+                for block in blocks {
+                    block.write().map_err(|e| Error::unavailable("upload write", e))?;
+                }
+                // The budget is given back once the bytes are written.
+                drop(held);
+                Ok(())
+            }));
             Ok(sink)
         }));
         Ok(())
+    }
+
+    /// The sink once every batch handed over is written: `None` when a write failed and its
+    /// error was returned already.
+    async fn drain(&mut self) -> Result<Option<Box<Sink>>> {
+        let mut sink = match std::mem::replace(self, Writer::Failed(None)) {
+            Writer::Idle(sink) => sink,
+            Writer::Busy(write) => write.await.map_err(Error::internal)??,
+            Writer::Failed(None) => return Ok(None),
+            Writer::Failed(Some(e)) => return Err(e),
+        };
+        if let Some(written) = sink.written.take() {
+            written.await.map_err(Error::internal)??;
+        }
+        Ok(Some(sink))
     }
 
     /// The error of a write that failed and was not returned yet.
@@ -257,30 +302,13 @@ impl Writer {
     }
 
     /// The sink, once every write handed over is done; the first failure otherwise.
-    async fn finish(&mut self) -> Result<Sink> {
+    async fn finish(&mut self) -> Result<Box<Sink>> {
         match std::mem::replace(self, Writer::Failed(None)) {
             Writer::Idle(sink) => Ok(sink),
             Writer::Busy(write) => write.await.map_err(Error::internal)?,
             Writer::Failed(e) => Err(e.unwrap_or_else(|| Error::internal("an upload write failed earlier"))),
         }
     }
-}
-
-/// `Write::write_all_vectored` (not stable yet): every byte of `bufs`, in as few calls as the
-/// kernel takes.
-fn write_all_vectored(file: &mut File, bufs: &[Bytes]) -> std::io::Result<()> {
-    let mut slices: Vec<IoSlice<'_>> = bufs.iter().map(|b| IoSlice::new(b)).collect();
-    let mut rest = &mut slices[..];
-    IoSlice::advance_slices(&mut rest, 0);
-    while !rest.is_empty() {
-        match file.write_vectored(rest) {
-            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(written) => IoSlice::advance_slices(&mut rest, written),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -292,14 +320,14 @@ mod tests {
 
     fn sink() -> (Sink, tempfile::NamedTempFile) {
         let tmp = tempfile::NamedTempFile::new().unwrap();
-        let file = tmp.reopen().unwrap();
-        (Sink { file, running: Some(RunningHash::restore(None).unwrap()), digest: None }, tmp)
+        let file = AppendFile::open(tmp.path(), 0).unwrap();
+        (Sink { file, running: Some(RunningHash::restore(None).unwrap()), digest: None, written: None }, tmp)
     }
 
     #[tokio::test]
     async fn batches_are_written_and_hashed_in_order() {
         let (sink, tmp) = sink();
-        let mut writer = Writer::Idle(sink);
+        let mut writer = Writer::Idle(Box::new(sink));
         let until = Instant::now() + Duration::from_secs(60);
         let mut whole = Vec::new();
         for i in 0..50u8 {
@@ -308,7 +336,8 @@ mod tests {
             whole.extend(batch.iter().flat_map(|b| b.iter().copied()));
             writer.write(batch, Vec::new(), until).await.unwrap();
         }
-        let sink = writer.finish().await.unwrap();
+        let mut sink = writer.drain().await.unwrap().unwrap();
+        sink.file.sync().unwrap();
         let mut stored = Vec::new();
         tmp.reopen().unwrap().read_to_end(&mut stored).unwrap();
         assert_eq!(stored, whole);
@@ -319,7 +348,7 @@ mod tests {
     #[tokio::test]
     async fn a_batch_whose_lease_ran_out_while_it_waited_is_not_written() {
         let (sink, tmp) = sink();
-        let mut writer = Writer::Idle(sink);
+        let mut writer = Writer::Idle(Box::new(sink));
         let past = Instant::now() - Duration::from_millis(1);
         writer.write(vec![Bytes::from_static(b"late")], Vec::new(), past).await.unwrap();
         // The refusal surfaces at the next hand-over or at the end, and nothing was written.
@@ -334,8 +363,8 @@ mod tests {
     #[tokio::test]
     async fn a_failed_write_is_reported_once_before_anything_else() {
         let tmp = tempfile::NamedTempFile::new().unwrap();
-        let sink = Sink { file: tmp.reopen().unwrap(), running: None, digest: None };
-        let mut writer = Writer::Idle(sink);
+        let sink = Sink { file: AppendFile::open(tmp.path(), 0).unwrap(), running: None, digest: None, written: None };
+        let mut writer = Writer::Idle(Box::new(sink));
         assert!(writer.failure().is_ok());
         writer
             .write(vec![Bytes::from_static(b"x")], Vec::new(), Instant::now() - Duration::from_millis(1))
