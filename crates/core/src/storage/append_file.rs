@@ -20,74 +20,75 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use memmap2::MmapMut;
+
 /// The alignment of direct writes: a multiple of every logical block size in use (512, 4096).
 pub const ALIGN: usize = 4096;
 /// The aligned buffer a batch is copied into: writes are at most this large.
 const BUFFER: usize = 1 << 20;
-/// Buffers kept for reuse once their batch is written; more are freed.
-const POOL: usize = 4;
+/// Buffers kept for reuse once their blocks are written; more are unmapped.
+const POOL: usize = 8;
 
-static BUFFERS: Mutex<Vec<Aligned>> = Mutex::new(Vec::new());
+static BUFFERS: Mutex<Vec<MmapMut>> = Mutex::new(Vec::new());
 
-/// A buffer whose start is aligned to [`ALIGN`], without `unsafe`: a slice of a larger vector.
+/// A buffer of [`BUFFER`] bytes aligned to the page (so to [`ALIGN`]): an anonymous map, so
+/// that a freed one goes back to the system at once rather than to an allocator's arena.
 struct Aligned {
-    raw: Vec<u8>,
-    start: usize,
+    map: Option<MmapMut>,
     len: usize,
 }
 
 impl Aligned {
-    fn new(cap: usize) -> Aligned {
-        let raw = vec![0; cap + ALIGN];
-        let start = raw.as_ptr().align_offset(ALIGN);
-        Aligned { raw, start, len: 0 }
+    /// A pooled buffer, or a new one.
+    fn take() -> io::Result<Aligned> {
+        let reused = BUFFERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        let map = match reused {
+            Some(map) => map,
+            None => MmapMut::map_anon(BUFFER)?,
+        };
+        Ok(Aligned { map: Some(map), len: 0 })
     }
 
-    /// A buffer for `len` bytes: a pooled one of [`BUFFER`] bytes for large batches, one of
-    /// the batch's size otherwise, so that many small batches at once hold only their bytes.
-    fn for_len(len: usize) -> Aligned {
-        if len < BUFFER {
-            return Aligned::new(len.next_multiple_of(ALIGN).max(ALIGN));
-        }
-        let reused = BUFFERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
-        let mut buf = reused.unwrap_or_else(|| Aligned::new(BUFFER));
-        buf.len = 0;
-        buf
+    fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or_default()
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self.map.as_deref_mut().unwrap_or_default()
     }
 
     fn cap(&self) -> usize {
-        self.raw.len() - ALIGN
+        self.bytes().len()
     }
 
     fn filled(&self) -> &[u8] {
-        &self.raw[self.start..self.start + self.len]
+        &self.bytes()[..self.len]
     }
 
     /// Copies as much of `bytes` as fits: how much that was.
     fn fill(&mut self, bytes: &[u8]) -> usize {
         let n = bytes.len().min(self.cap() - self.len);
-        let at = self.start + self.len;
-        self.raw[at..at + n].copy_from_slice(&bytes[..n]);
+        let at = self.len;
+        self.bytes_mut()[at..at + n].copy_from_slice(&bytes[..n]);
         self.len += n;
         n
     }
 
     /// The first `len` bytes, zero-padded to whole blocks.
     fn padded(&mut self) -> &[u8] {
-        let whole = self.len.next_multiple_of(ALIGN);
-        self.raw[self.start + self.len..self.start + whole].fill(0);
-        &self.raw[self.start..self.start + whole]
+        let (len, whole) = (self.len, self.len.next_multiple_of(ALIGN));
+        self.bytes_mut()[len..whole].fill(0);
+        &self.bytes()[..whole]
     }
 }
 
 impl Drop for Aligned {
     fn drop(&mut self) {
-        if self.cap() != BUFFER {
-            return;
-        }
         let mut pool = BUFFERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if pool.len() < POOL {
-            pool.push(Aligned { raw: std::mem::take(&mut self.raw), start: self.start, len: 0 });
+        if pool.len() < POOL
+            && let Some(map) = self.map.take()
+        {
+            pool.push(map);
         }
     }
 }
@@ -192,10 +193,11 @@ impl AppendFile {
 
     /// Starts a batch of appends of about `len` bytes. Nothing is written until the batch's
     /// [`Block`]s are.
-    pub fn batch(&mut self, len: usize) -> Batch<'_> {
-        let mut buf = Aligned::for_len(self.carry.len() + len);
-        buf.fill(&std::mem::take(&mut self.carry));
-        Batch { file: self, buf, blocks: Vec::new(), left: len }
+    pub fn batch(&mut self) -> io::Result<Batch<'_>> {
+        let mut buf = Aligned::take()?;
+        buf.fill(&self.carry);
+        self.carry.clear();
+        Ok(Batch { file: self, buf, blocks: Vec::new() })
     }
 
     /// `buf` (whole blocks) as the next [`Block`].
@@ -209,7 +211,7 @@ impl AppendFile {
     /// to its length), the data and the length. Every [`Block`] must have been written.
     pub fn sync(&mut self) -> io::Result<()> {
         if !self.carry.is_empty() {
-            let mut buf = Aligned::new(ALIGN);
+            let mut buf = Aligned::take()?;
             buf.fill(&self.carry);
             self.disk.write_at(buf.padded(), self.pos)?;
             self.disk.file.set_len(self.len())?;
@@ -246,22 +248,19 @@ pub struct Batch<'a> {
     file: &'a mut AppendFile,
     buf: Aligned,
     blocks: Vec<Block>,
-    /// Bytes the batch was said to hold and has not been given yet.
-    left: usize,
 }
 
 impl Batch<'_> {
-    pub fn push(&mut self, mut bytes: &[u8]) {
-        self.left = self.left.saturating_sub(bytes.len());
+    pub fn push(&mut self, mut bytes: &[u8]) -> io::Result<()> {
         while !bytes.is_empty() {
             let n = self.buf.fill(bytes);
             bytes = &bytes[n..];
             if self.buf.len == self.buf.cap() {
-                let next = Aligned::for_len(self.left + bytes.len());
-                let full = std::mem::replace(&mut self.buf, next);
+                let full = std::mem::replace(&mut self.buf, Aligned::take()?);
                 self.blocks.push(self.file.block(full));
             }
         }
+        Ok(())
     }
 
     /// The batch's whole blocks, to be written; a partial last block is carried to the next
@@ -285,19 +284,18 @@ fn read_block(file: &File, len: u64) -> io::Result<Vec<u8>> {
     if partial == 0 {
         return Ok(Vec::new());
     }
-    let mut buf = Aligned::new(ALIGN);
+    let mut buf = Aligned::take()?;
     let at = len - partial as u64;
-    let start = buf.start;
     let mut got = 0;
     while got < partial {
-        match file.read_at(&mut buf.raw[start + got..start + ALIGN], at + got as u64) {
+        match file.read_at(&mut buf.bytes_mut()[got..ALIGN], at + got as u64) {
             Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file is shorter than recorded")),
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(buf.raw[start..start + partial].to_vec())
+    Ok(buf.bytes()[..partial].to_vec())
 }
 
 #[cfg(test)]
@@ -316,9 +314,9 @@ mod tests {
         let was_direct = file.is_direct();
         let mut want = head.to_vec();
         for (i, batch) in batches.iter().enumerate() {
-            let mut b = file.batch(batch.iter().map(Vec::len).sum());
+            let mut b = file.batch().unwrap();
             for push in batch {
-                b.push(push);
+                b.push(push).unwrap();
                 want.extend_from_slice(push);
             }
             let mut blocks = b.end();

@@ -119,7 +119,10 @@ impl Place {
                 )
                 .await?;
                 let running = Some(RunningHash::restore(up.hash_state.as_deref())?);
-                Ok((Target { name, path, scratch: false }, Sink { file, running, digest: None, written: None }))
+                Ok((
+                    Target { name, path, scratch: false },
+                    Sink { file, running, digest: None, written: Default::default() },
+                ))
             }
             Place::Segments => {
                 let path = storage.staging_path(&format!("tus-{}-{}-{holder}", up.id, up.offset));
@@ -128,7 +131,10 @@ impl Place {
                 let file =
                     blocking(move || File::create(&p).and_then(|_| AppendFile::open_cached(&p, 0)), "staging").await?;
                 let name = Segment { start: up.offset, writer: holder.to_owned() }.name();
-                Ok((Target { name, path, scratch: true }, Sink { file, running: None, digest: None, written: None }))
+                Ok((
+                    Target { name, path, scratch: true },
+                    Sink { file, running: None, digest: None, written: Default::default() },
+                ))
             }
         }
     }

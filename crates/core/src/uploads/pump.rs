@@ -63,7 +63,43 @@ pub(super) struct Sink {
     pub running: Option<RunningHash>,
     pub digest: Option<Hasher>,
     /// The last batch's blocks, being written.
-    pub written: Option<JoinHandle<Result<()>>>,
+    pub written: InFlight,
+}
+
+/// The write of a batch's blocks. Waited for even when whatever holds it unwinds (a panic
+/// while the next batch is hashed): no write may outlive the append, since the lock goes next.
+#[derive(Default)]
+pub(super) struct InFlight(Option<JoinHandle<Result<()>>>);
+
+impl InFlight {
+    /// Waits for the write, from a blocking thread.
+    fn wait_blocking(&mut self) -> Result<()> {
+        match self.0.take() {
+            Some(write) => futures::executor::block_on(write).map_err(Error::internal)?,
+            None => Ok(()),
+        }
+    }
+
+    async fn wait(&mut self) -> Result<()> {
+        match self.0.as_mut() {
+            Some(write) => {
+                let done = write.await;
+                self.0 = None;
+                done.map_err(Error::internal)?
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let _ = self.wait_blocking();
+    }
+}
+
+fn failed(e: std::io::Error) -> Error {
+    Error::unavailable("upload write", e)
 }
 
 /// The limits one append runs within.
@@ -104,13 +140,16 @@ where
         (Ok(Some(sink)), Ok(cut)) => (sink, cut),
     };
     let Sink { file, running, digest, .. } = *sink;
+    // The sync writes the carried block too: under the lease, like every write.
+    let until = lease.write_deadline();
     let file = tokio::task::spawn_blocking(move || {
+        lease::check_before(until)?;
         let mut file = file;
-        file.sync().map(|()| file)
+        file.sync().map_err(failed)?;
+        Ok(file)
     })
     .await
-    .map_err(Error::internal)?
-    .map_err(|e| Error::unavailable("upload write", e))?;
+    .map_err(Error::internal)??;
     Ok((Pumped { n: batches.n, cut, digest, running }, file))
 }
 
@@ -240,9 +279,9 @@ impl Writer {
     async fn write(&mut self, batch: Vec<Bytes>, held: Vec<SemaphorePermit<'static>>, until: Instant) -> Result<()> {
         let mut sink = self.finish().await?;
         *self = Writer::Busy(tokio::task::spawn_blocking(move || {
-            let blocks = lease::check_before(until).map(|()| {
+            let blocks = lease::check_before(until).and_then(|()| {
                 let Sink { file, running, digest, .. } = &mut *sink;
-                let mut blocks = file.batch(batch.iter().map(Bytes::len).sum());
+                let mut blocks = file.batch().map_err(failed)?;
                 // Each chunk is hashed, then copied, while it is in the cache.
                 for chunk in &batch {
                     if let Some(r) = running.as_mut() {
@@ -251,21 +290,19 @@ impl Writer {
                     if let Some(d) = digest.as_mut() {
                         d.update(chunk);
                     }
-                    blocks.push(chunk);
+                    blocks.push(chunk).map_err(failed)?;
                 }
-                blocks.end()
+                Ok(blocks.end())
             });
             drop(batch);
             // One batch's blocks in flight at a time, and none left behind by a failure.
-            if let Some(written) = sink.written.take() {
-                futures::executor::block_on(written).map_err(Error::internal)??;
-            }
+            sink.written.wait_blocking()?;
             let blocks = blocks?;
-            sink.written = Some(tokio::task::spawn_blocking(move || {
+            sink.written.0 = Some(tokio::task::spawn_blocking(move || {
                 // The lease is checked on the thread that writes, right before it does.
                 lease::check_before(until)?;
                 for block in blocks {
-                    block.write().map_err(|e| Error::unavailable("upload write", e))?;
+                    block.write().map_err(failed)?;
                 }
                 // The budget is given back once the bytes are written.
                 drop(held);
@@ -285,9 +322,7 @@ impl Writer {
             Writer::Failed(None) => return Ok(None),
             Writer::Failed(Some(e)) => return Err(e),
         };
-        if let Some(written) = sink.written.take() {
-            written.await.map_err(Error::internal)??;
-        }
+        sink.written.wait().await?;
         Ok(Some(sink))
     }
 
@@ -321,7 +356,15 @@ mod tests {
     fn sink() -> (Sink, tempfile::NamedTempFile) {
         let tmp = tempfile::NamedTempFile::new().unwrap();
         let file = AppendFile::open(tmp.path(), 0).unwrap();
-        (Sink { file, running: Some(RunningHash::restore(None).unwrap()), digest: None, written: None }, tmp)
+        (
+            Sink {
+                file,
+                running: Some(RunningHash::restore(None).unwrap()),
+                digest: None,
+                written: InFlight::default(),
+            },
+            tmp,
+        )
     }
 
     #[tokio::test]
@@ -363,7 +406,12 @@ mod tests {
     #[tokio::test]
     async fn a_failed_write_is_reported_once_before_anything_else() {
         let tmp = tempfile::NamedTempFile::new().unwrap();
-        let sink = Sink { file: AppendFile::open(tmp.path(), 0).unwrap(), running: None, digest: None, written: None };
+        let sink = Sink {
+            file: AppendFile::open(tmp.path(), 0).unwrap(),
+            running: None,
+            digest: None,
+            written: InFlight::default(),
+        };
         let mut writer = Writer::Idle(Box::new(sink));
         assert!(writer.failure().is_ok());
         writer
