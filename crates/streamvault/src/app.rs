@@ -224,24 +224,35 @@ impl App {
             live.clone(),
             danmaku_key.as_bytes(),
         );
-        let ffmpeg = match ffmpeg {
-            Some(detecting) => {
-                detecting.await.map_err(|e| streamvault_core::Error::internal_in("ffmpeg detection", e))?
+        // Start-up does not wait for ffmpeg: the first media job does.
+        let worker = config.roles.has(Role::Worker);
+        let detecting = async move {
+            let found = match ffmpeg {
+                Some(detecting) => detecting.await.unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "ffmpeg detection failed");
+                    None
+                }),
+                None => None,
+            };
+            if found.is_none() && worker {
+                tracing::warn!(
+                    "ffmpeg/ffprobe are not on the PATH: videos play as uploaded, without probing, thumbnails or HLS; install ffmpeg on every worker"
+                );
             }
-            None => None,
+            found.map(|f| Arc::new(f) as Arc<dyn streamvault_core::ports::MediaTool>)
         };
-        if ffmpeg.is_none() && config.roles.has(Role::Worker) {
-            tracing::warn!(
-                "ffmpeg/ffprobe are not on the PATH: videos play as uploaded, without probing, thumbnails or HLS; install ffmpeg on every worker"
-            );
-        }
-        let media = Media::new(
-            ffmpeg.map(|f| Arc::new(f) as Arc<dyn streamvault_core::ports::MediaTool>),
+        let media = Media::detecting(
+            detecting,
             video_repo.clone(),
             storage.clone(),
             config.data_dir.join("media-work"),
             MediaLimits { concurrency: config.media_concurrency as usize, time_limit: config.media_time_limit },
         );
+        if worker {
+            // Said at start (once), not at the first job.
+            let media = media.clone();
+            tokio::spawn(async move { media.detected().await });
+        }
         let cleanup = Cleanup::new(video_repo, file_repo, storage.clone());
         // Only for the roles this process does not serve itself.
         let gateway = match config.roles.has(Role::Web) {

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::ids::VideoId;
+use futures::future::{BoxFuture, FutureExt, Shared};
 pub use ladder::{Storyboard, ladder, master_renditions};
 use tokio::sync::{Semaphore, watch};
 
@@ -40,9 +41,14 @@ pub struct MediaLimits {
     pub time_limit: Duration,
 }
 
+/// ffmpeg, once looked for: `None` when this worker has none.
+pub type Detected = Option<Arc<dyn MediaTool>>;
+
 #[derive(Clone)]
 pub struct Media {
-    tool: Option<Arc<dyn MediaTool>>,
+    /// Looking for ffmpeg takes longer than the rest of start-up (100 ms on some machines), so
+    /// it goes on while the process serves; the first job waits for it.
+    tool: Shared<BoxFuture<'static, Detected>>,
     videos: Arc<dyn VideoRepo>,
     storage: Storage,
     work: PathBuf,
@@ -57,14 +63,30 @@ fn video_job(job: Job, id: VideoId) -> NewJob {
 
 impl Media {
     pub fn new(
-        tool: Option<Arc<dyn MediaTool>>,
+        tool: Detected,
+        videos: Arc<dyn VideoRepo>,
+        storage: Storage,
+        work: PathBuf,
+        limits: MediaLimits,
+    ) -> Self {
+        Self::detecting(futures::future::ready(tool), videos, storage, work, limits)
+    }
+
+    /// Like [`Media::new`], with ffmpeg still being looked for.
+    pub fn detecting(
+        tool: impl Future<Output = Detected> + Send + 'static,
         videos: Arc<dyn VideoRepo>,
         storage: Storage,
         work: PathBuf,
         limits: MediaLimits,
     ) -> Self {
         let slots = Arc::new(Semaphore::new(limits.concurrency.max(1)));
-        Self { tool, videos, storage, work, slots, time_limit: limits.time_limit }
+        Self { tool: tool.boxed().shared(), videos, storage, work, slots, time_limit: limits.time_limit }
+    }
+
+    /// ffmpeg, once it has been looked for.
+    pub async fn detected(&self) -> Detected {
+        self.tool.clone().await
     }
 
     /// Removes scratch directories that no job can still be using: older than the time limit
@@ -81,8 +103,8 @@ impl Media {
 
     /// ffmpeg, if this worker has it. Without it (said once at start) a video stays `uploaded`
     /// and plays as it came: its jobs end at once.
-    fn tool(&self, id: VideoId) -> Option<&dyn MediaTool> {
-        let tool = self.tool.as_deref();
+    async fn tool(&self, id: VideoId) -> Detected {
+        let tool = self.detected().await;
         if tool.is_none() {
             tracing::debug!(video_id = %id, "no ffmpeg: video left unprocessed");
         }
@@ -91,20 +113,20 @@ impl Media {
 
     /// Step 1 ([`Job::ProbeVideo`]).
     pub async fn probe(&self, id: VideoId) -> Result<()> {
-        let Some(tool) = self.tool(id) else { return Ok(()) };
-        self.probe_with(tool, id).await
+        let Some(tool) = self.tool(id).await else { return Ok(()) };
+        self.probe_with(tool.as_ref(), id).await
     }
 
     /// Step 2 ([`Job::VideoStills`]).
     pub async fn stills(&self, id: VideoId) -> Result<()> {
-        let Some(tool) = self.tool(id) else { return Ok(()) };
-        self.stills_with(tool, id).await
+        let Some(tool) = self.tool(id).await else { return Ok(()) };
+        self.stills_with(tool.as_ref(), id).await
     }
 
     /// Step 3 ([`Job::TranscodeVideo`]).
     pub async fn transcode(&self, id: VideoId) -> Result<()> {
-        let Some(tool) = self.tool(id) else { return Ok(()) };
-        self.transcode_with(tool, id).await
+        let Some(tool) = self.tool(id).await else { return Ok(()) };
+        self.transcode_with(tool.as_ref(), id).await
     }
 
     /// `uploaded → processing` with the probe's facts and the next jobs, or `failed` with the
