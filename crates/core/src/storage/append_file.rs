@@ -183,12 +183,8 @@ impl AppendFile {
     }
 
     /// The file's length once its blocks are written and it is synced: everything appended.
-    pub fn len(&self) -> u64 {
+    fn len(&self) -> u64 {
         self.pos + self.carry.len() as u64
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Starts a batch of appends of about `len` bytes. Nothing is written until the batch's
@@ -230,14 +226,6 @@ pub struct Block {
 }
 
 impl Block {
-    pub fn len(&self) -> usize {
-        self.buf.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.buf.len == 0
-    }
-
     pub fn write(self) -> io::Result<()> {
         self.disk.write_at(self.buf.filled(), self.at)
     }
