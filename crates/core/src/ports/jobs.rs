@@ -227,7 +227,8 @@ pub struct OutboxJob {
 pub enum Claim {
     /// Ours to run.
     Won(LeasedJob),
-    /// Another worker holds it until then (a redelivery while the first run is alive).
+    /// Not to run before then: another worker holds it (a redelivery while the first run is
+    /// alive), or its retry is not due (a copy whose ack was lost).
     Busy(DateTime<Utc>),
     /// Finished, dead-lettered or purged: the message is stale.
     Gone,

@@ -258,6 +258,9 @@ impl JobOutbox for SqlJobQueue {
                 return Ok(Claim::Gone);
             };
             match JobState::parse(&c.state) {
+                // A retry's time has not come: this is a stray copy (the first delivery, back
+                // because its ack was lost with the connection that failed it).
+                Some(JobState::Sent) if c.run_at > now => return Ok(Claim::Busy(from_ms(c.run_at))),
                 // Published again by a relay that died before recording the hand-over.
                 Some(JobState::Sent | JobState::Relaying) => {}
                 Some(JobState::Running) if c.lease_until.is_some_and(|t| t < now) => {}

@@ -52,6 +52,21 @@ async fn rabbitmq_queue(backend: Backend) {
     workers[0].complete(&f2).await.unwrap();
     assert_eq!(admin.stats().await.unwrap().queued, 0);
 
+    // A retry whose ack was lost (the worker's connection dropped after its failure was
+    // recorded): the first delivery comes back at once, and still waits for the retry time.
+    let holder = queue(&store, &url).await;
+    q.enqueue(&job("g", None)).await.unwrap();
+    let g1 = next(&holder, "w-g", LEASE, WAIT).await.unwrap();
+    let retry_at = contract::whole_ms(chrono::Utc::now() + chrono::Duration::milliseconds(1500));
+    // Through another instance: the retry is published and recorded, the delivery stays unacked.
+    q.fail(&g1, "boom", Some(retry_at)).await.unwrap();
+    holder.close().await;
+    let g2 = next(workers[0].as_ref(), "heir", LEASE, WAIT).await.expect("retried");
+    assert!(chrono::Utc::now() >= retry_at, "the lost ack's copy ran before the retry time");
+    assert_eq!((g2.id, g2.attempt), (g1.id, 2));
+    workers[0].complete(&g2).await.unwrap();
+    assert!(next(workers[0].as_ref(), "heir", LEASE, Duration::from_millis(400)).await.is_none(), "ran once");
+
     for w in &workers {
         w.close().await;
     }
