@@ -51,7 +51,7 @@ pub struct CommentList {
 
 /// A video's comments, oldest first.
 #[utoipa::path(get, path = "/videos/{vid}/comments", operation_id = "list_comments", tag = "comments",
-    params(("vid" = String, Path, description = "Video id"), PageParams),
+    params(("vid" = String, Path, description = "Video id"), PageParams), security((), ("session" = []), ("bearer" = [])),
     responses((status = 200, description = "OK", body = CommentList), (status = 400, description = "Bad request", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 pub async fn list(
     State(st): State<ApiState>,

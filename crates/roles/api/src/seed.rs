@@ -44,7 +44,7 @@ fn or_null<T>(v: Vec<T>) -> Option<Vec<T>> {
 /// A user's videos, newest first, at most 1000, `null` when there are none (the seed's format).
 /// Anyone sees the public ones; the owner sees all.
 #[utoipa::path(get, path = "/user/{name}/videos", operation_id = "seed_list_user_videos", tag = "seed",
-    params(("name" = String, Path, description = "User name")),
+    params(("name" = String, Path, description = "User name")), security((), ("session" = []), ("bearer" = [])),
     responses((status = 200, description = "OK", body = SeedVideoList), (status = 404, description = "No such user", body = ErrorBody)))]
 pub async fn list_videos(
     State(st): State<ApiState>,
@@ -68,7 +68,7 @@ pub async fn list_videos(
 
 /// A video's comments, newest first, at most 1000, `null` when there are none (the seed's format).
 #[utoipa::path(get, path = "/videos/{vid}/comments", operation_id = "seed_list_comments", tag = "seed",
-    params(("vid" = String, Path, description = "Video id")),
+    params(("vid" = String, Path, description = "Video id")), security((), ("session" = []), ("bearer" = [])),
     responses((status = 200, description = "OK", body = SeedCommentList), (status = 404, description = "Unknown or deleted video", body = ErrorBody)))]
 pub async fn list_comments(
     State(st): State<ApiState>,

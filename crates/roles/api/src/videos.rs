@@ -151,7 +151,7 @@ pub async fn create(
 
 /// A user's videos, newest first. Anyone sees the public ones; the owner sees all.
 #[utoipa::path(get, path = "/user/{name}/videos", operation_id = "list_user_videos", tag = "videos",
-    params(("name" = String, Path, description = "User name"), PageParams),
+    params(("name" = String, Path, description = "User name"), PageParams), security((), ("session" = []), ("bearer" = [])),
     responses((status = 200, description = "OK", body = VideoList), (status = 400, description = "Bad request", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody)))]
 pub async fn list(
     State(st): State<ApiState>,
@@ -183,7 +183,7 @@ pub async fn list(
 
 /// One video.
 #[utoipa::path(get, path = "/user/{name}/videos/{vid}", operation_id = "get_video", tag = "videos",
-    params(("name" = String, Path, description = "User name"), ("vid" = String, Path, description = "Video id")),
+    params(("name" = String, Path, description = "User name"), ("vid" = String, Path, description = "Video id")), security((), ("session" = []), ("bearer" = [])),
     responses((status = 200, description = "OK", body = VideoJson), (status = 404, description = "Not found", body = ErrorBody)))]
 pub async fn get(
     State(st): State<ApiState>,
