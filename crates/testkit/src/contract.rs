@@ -145,6 +145,11 @@ fn tag_of(j: &LeasedJob) -> String {
     }
 }
 
+/// `t` without its sub-millisecond part.
+pub fn whole_ms(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).expect("in range")
+}
+
 /// Polls `lease` until a job comes or `within` passes: a broker delivers asynchronously, the
 /// SQL queue at once.
 pub async fn next_job(q: &dyn JobQueue, worker: &str, lease: Duration, within: Duration) -> Option<LeasedJob> {
@@ -178,9 +183,13 @@ pub async fn job_queue(q: Arc<dyn JobQueue>) {
     // Retry at a later time, then the dead-letter list.
     q.enqueue(&tagged_job("c", None)).await.unwrap();
     let c1 = next_job(q.as_ref(), "w1", lease, wait).await.unwrap();
-    let retry_at = Utc::now() + chrono::Duration::milliseconds(600);
+    // Whole milliseconds, as queues keep times; watched until shortly before it, however long
+    // recording the failure took.
+    let retry_at = whole_ms(Utc::now() + chrono::Duration::milliseconds(1500));
     q.fail(&c1, "boom", Some(retry_at)).await.unwrap();
-    assert!(next_job(q.as_ref(), "w1", lease, Duration::from_millis(300)).await.is_none(), "not before its retry time");
+    if let Ok(early) = (retry_at - Utc::now() - chrono::Duration::milliseconds(400)).to_std() {
+        assert!(next_job(q.as_ref(), "w1", lease, early).await.is_none(), "not before its retry time");
+    }
     let c2 = next_job(q.as_ref(), "w1", lease, wait).await.expect("retried");
     assert!(Utc::now() >= retry_at, "delivered early");
     assert_eq!((c2.id, c2.attempt), (c1.id, 2));
@@ -520,7 +529,9 @@ pub async fn event_bus(a: Arc<dyn EventBus>, b: Arc<dyn EventBus>) {
 /// process): a viewer counts once however often and wherever it beats, until it falls silent
 /// for the time-to-live; the peak stays.
 pub async fn viewer_registry(a: Arc<dyn ViewerRegistry>, b: Arc<dyn ViewerRegistry>) {
-    let ttl = Duration::from_millis(800);
+    // Times with room for a loaded machine: a beat meant to keep something alive comes well
+    // within its limit, one meant to let it lapse comes well past it.
+    let ttl = Duration::from_millis(2000);
     let video = streamvault_core::ids::VideoId::new();
     assert_eq!(a.watching(video, ttl).await.unwrap(), Watching::default(), "nobody yet");
     assert_eq!(a.heartbeat(video, "u1", ttl).await.unwrap(), Watching { now: 1, peak: 1 });
@@ -542,35 +553,64 @@ pub async fn viewer_registry(a: Arc<dyn ViewerRegistry>, b: Arc<dyn ViewerRegist
     assert_eq!(a.watching(video, ttl).await.unwrap(), Watching { now: 52, peak: 52 });
 
     // u1 keeps beating; everyone else falls silent.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(1250)).await;
     a.heartbeat(video, "u1", ttl).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(1250)).await;
     assert_eq!(b.watching(video, ttl).await.unwrap(), Watching { now: 1, peak: 52 }, "the silent expired");
 
-    // A view: a run of heartbeats 0.6 s long, none more than 0.4 s apart, across replicas;
+    // A view: a run of heartbeats 1.5 s long, none more than 2 s apart, across replicas;
     // counted once, then not again for `again`.
     let run =
-        ViewRun { need: Duration::from_millis(600), gap: Duration::from_millis(400), again: Duration::from_secs(3) };
-    assert!(!a.watched(video, "w1", run).await.unwrap(), "a run begins");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!b.watched(video, "w1", run).await.unwrap(), "0.3 s in");
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    assert!(a.watched(video, "w1", run).await.unwrap(), "0.65 s: a view");
-    assert!(!b.watched(video, "w1", run).await.unwrap(), "counted once");
-    tokio::time::sleep(Duration::from_millis(700)).await;
+        ViewRun { need: Duration::from_millis(1500), gap: Duration::from_millis(2000), again: Duration::from_secs(8) };
+    let step = Duration::from_millis(300);
+    let (views, _) = beat_run(&a, &b, video, "w1", run, step, run.need + step * 2).await;
+    assert_eq!(views, 1, "a run past `need` is one view, counted once");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(!a.watched(video, "w1", run).await.unwrap(), "not again so soon, however long");
-    // A gap breaks a run: 0.3 s, then silence past the gap, then 0.4 s is not a view.
+
+    // A gap breaks a run: 0.3 s, then silence past the gap, then a new run.
     assert!(!a.watched(video, "w2", run).await.unwrap());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(step).await;
     assert!(!a.watched(video, "w2", run).await.unwrap());
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!b.watched(video, "w2", run).await.unwrap(), "the gap began a new run");
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    assert!(!b.watched(video, "w2", run).await.unwrap(), "0.35 s into the new run");
-    // Two replicas racing on the heartbeat that makes the view count it once.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(run.gap * 2).await;
+    // The new run's beats are no view until it is `need` long (from its own start, not w2's
+    // first beat); then two replicas race on the heartbeat that makes the view: one counts it.
+    let (views, start) = beat_run(&a, &b, video, "w2", run, step, run.need - step * 2).await;
+    assert_eq!(views, 0, "the gap began a new run");
+    tokio::time::sleep_until((start + run.need + Duration::from_millis(500)).into()).await;
     let (x, y) = tokio::join!(a.watched(video, "w2", run), b.watched(video, "w2", run));
     assert_eq!(u8::from(x.unwrap()) + u8::from(y.unwrap()), 1, "one of the racing heartbeats counts it");
+}
+
+/// Beats `viewer` every `step`, alternating replicas, until `length` has passed since the
+/// first beat; returns how many beats counted a view, and when the first was sent. A beat may
+/// only count once the run is `need` long, measured from before its first beat.
+async fn beat_run(
+    a: &Arc<dyn ViewerRegistry>,
+    b: &Arc<dyn ViewerRegistry>,
+    video: streamvault_core::ids::VideoId,
+    viewer: &str,
+    run: ViewRun,
+    step: Duration,
+    length: Duration,
+) -> (usize, std::time::Instant) {
+    let start = std::time::Instant::now();
+    let mut views = 0;
+    for i in 0.. {
+        let r = if i % 2 == 0 { a } else { b };
+        let counted = r.watched(video, viewer, run).await.unwrap();
+        assert!(
+            !counted || start.elapsed() >= run.need,
+            "counted at {:?}, before the run was long enough",
+            start.elapsed()
+        );
+        views += usize::from(counted);
+        if start.elapsed() >= length {
+            break;
+        }
+        tokio::time::sleep(step.min(length.saturating_sub(start.elapsed()))).await;
+    }
+    (views, start)
 }
 
 /// Stamps: `a` and `b` are two replicas' handles on the same store (the same one twice for an

@@ -50,7 +50,9 @@ impl CoalescedStamps {
         Self::with_timeout(inner, CALL_TIMEOUT)
     }
 
-    fn with_timeout(inner: Arc<dyn Stamps>, timeout: Duration) -> Self {
+    /// With another bound on one call (tests on a loaded machine, where a call to a healthy
+    /// store can take longer than the production bound).
+    pub fn with_timeout(inner: Arc<dyn Stamps>, timeout: Duration) -> Self {
         let (asks, queue) = mpsc::channel(MAX_WAITING);
         tokio::spawn(send_calls(inner.clone(), queue, timeout));
         CoalescedStamps { inner, asks }

@@ -78,7 +78,8 @@ async fn shared_blobs_go_with_their_last_reference(backend: Backend) {
 /// With a grace period, the bytes stay (and the job waits) until it has passed.
 async fn the_grace_period_is_honoured(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else { return };
-    let srv = TestServer::start(&db, json!({"delete_grace_secs": 2})).await;
+    // 4 s of grace, looked at after 1 s: room for a slow machine either way.
+    let srv = TestServer::start(&db, json!({"delete_grace_secs": 4})).await;
     let name = user();
     let token = srv.signup(&name).await;
     let v = srv.create_video(&name, &token, "later").await["id"].as_str().unwrap().to_owned();

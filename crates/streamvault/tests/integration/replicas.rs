@@ -98,11 +98,24 @@ async fn periodic_tasks_run_once_per_period_across_workers() {
     let Some(db) = TestDb::create(Backend::Postgres).await else { return };
     let a = TestServer::start(&db, json!({"roles": "api,worker"})).await;
     let b = TestServer::start(&db, json!({"roles": "api,worker"})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     // Both servers live in this test process, so the counter sums over both.
-    let metrics = a.req(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap();
-    let runs: Vec<&str> =
-        metrics.lines().filter(|l| l.starts_with("periodic_runs_total{task=\"purge_sessions\"}")).collect();
+    let runs = async || {
+        let metrics = a.req(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap();
+        let runs: Vec<String> = metrics
+            .lines()
+            .filter(|l| l.starts_with("periodic_runs_total{task=\"purge_sessions\"}"))
+            .map(str::to_owned)
+            .collect();
+        (runs, metrics)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while runs().await.0.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "sessions were never purged");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The other worker has started too by now, and had its chance.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (runs, metrics) = runs().await;
     assert_eq!(runs, vec!["periodic_runs_total{task=\"purge_sessions\"} 1"], "{metrics}");
     a.stop().await;
     b.stop().await;
