@@ -306,7 +306,9 @@ impl JobQueue for AmqpJobQueue {
                     delivery.acker.ack(BasicAckOptions::default()).await.map_err(amqp_err)?;
                     continue;
                 }
-                if early > 0 {
+                // Also within the last millisecond (`early` is truncated to 0): the claim
+                // compares whole milliseconds and would send the copy round a delay tier.
+                if early >= 0 {
                     tokio::time::sleep(Duration::from_millis(early.unsigned_abs() + 1)).await;
                 }
             }
