@@ -14,13 +14,33 @@
     if (!count) return;
     let etag = null;
     let delay = 1000;
+    // A form that leaves the page (signing out among them) stops the poll first: the session it
+    // asks with may end before the next page comes, and the 401 would be logged as an error.
+    let stopped = false;
+    let inflight = null;
+    document.addEventListener('submit', (e) => {
+      // Handled in the page, or a dialog's form: the page stays.
+      if (e.defaultPrevented || (e.target.getAttribute('method') || '').toLowerCase() === 'dialog') return;
+      stopped = true;
+      if (inflight) inflight.abort();
+    });
+    // Back to this page from the history's cache: it asks again.
+    window.addEventListener('pageshow', (e) => {
+      if (e.persisted && stopped) {
+        stopped = false;
+        poll();
+      }
+    });
     async function poll() {
+      if (stopped) return;
       const headers = { Accept: 'application/json' };
       if (etag) headers['If-None-Match'] = etag;
       try {
+        inflight = new AbortController();
         const res = await fetch(`/api/v1/me/notifications/unread${etag ? '?wait=25' : ''}`, {
           headers,
           credentials: 'same-origin',
+          signal: inflight.signal,
         });
         if (res.status === 200) {
           etag = res.headers.get('ETag');
@@ -35,6 +55,7 @@
         }
         setTimeout(poll, 250);
       } catch (e) {
+        if (stopped) return;
         // Signed out, or the server is away: back off, up to a minute.
         delay = Math.min(delay * 2, 60000);
         setTimeout(poll, delay);
