@@ -77,8 +77,19 @@ impl App {
     pub async fn connect(config: Config) -> Result<App> {
         // Only workers run media jobs: other roles do not start ffprobe. Looking for ffmpeg
         // takes longer than the rest of start-up, so it runs meanwhile.
-        let ffmpeg =
-            config.roles.has(Role::Worker).then(|| tokio::spawn(streamvault_ffmpeg::Ffmpeg::detect(config.media_nice)));
+        // The warning when it is missing is said once, from this task, at start.
+        let media_nice = config.media_nice;
+        let ffmpeg = config.roles.has(Role::Worker).then(|| {
+            tokio::spawn(async move {
+                let found = streamvault_ffmpeg::Ffmpeg::detect(media_nice).await;
+                if found.is_none() {
+                    tracing::warn!(
+                        "ffmpeg/ffprobe are not on the PATH: videos play as uploaded, without probing, thumbnails or HLS; install ffmpeg on every worker"
+                    );
+                }
+                found
+            })
+        });
         let metadata = MetadataStore::connect(&config.database_url, config.db_max_connections).await?;
         metadata.migrate().await?;
 
@@ -225,7 +236,6 @@ impl App {
             danmaku_key.as_bytes(),
         );
         // Start-up does not wait for ffmpeg: the first media job does.
-        let worker = config.roles.has(Role::Worker);
         let detecting = async move {
             let found = match ffmpeg {
                 Some(detecting) => detecting.await.unwrap_or_else(|e| {
@@ -234,11 +244,6 @@ impl App {
                 }),
                 None => None,
             };
-            if found.is_none() && worker {
-                tracing::warn!(
-                    "ffmpeg/ffprobe are not on the PATH: videos play as uploaded, without probing, thumbnails or HLS; install ffmpeg on every worker"
-                );
-            }
             found.map(|f| Arc::new(f) as Arc<dyn streamvault_core::ports::MediaTool>)
         };
         let media = Media::detecting(
@@ -248,11 +253,6 @@ impl App {
             config.data_dir.join("media-work"),
             MediaLimits { concurrency: config.media_concurrency as usize, time_limit: config.media_time_limit },
         );
-        if worker {
-            // Said at start (once), not at the first job.
-            let media = media.clone();
-            tokio::spawn(async move { media.detected().await });
-        }
         let cleanup = Cleanup::new(video_repo, file_repo, storage.clone());
         // Only for the roles this process does not serve itself.
         let gateway = match config.roles.has(Role::Web) {

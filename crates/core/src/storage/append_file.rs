@@ -149,10 +149,12 @@ impl AppendFile {
         Self::open_as(path, len, true)
     }
 
-    /// Opens `path` like [`AppendFile::open`], through the page cache: for a scratch file
+    /// Creates (or empties) `path` to append to through the page cache: for a scratch file
     /// that is read back at once.
-    pub fn open_cached(path: &Path, len: u64) -> io::Result<AppendFile> {
-        Self::open_as(path, len, false)
+    pub fn create_cached(path: &Path) -> io::Result<AppendFile> {
+        let file = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path)?;
+        let disk = Disk { path: path.into(), file, direct: false, cached: OnceLock::new() };
+        Ok(AppendFile { disk: Arc::new(disk), pos: 0, carry: Vec::new() })
     }
 
     fn open_as(path: &Path, len: u64, direct: bool) -> io::Result<AppendFile> {
@@ -187,8 +189,7 @@ impl AppendFile {
         self.pos + self.carry.len() as u64
     }
 
-    /// Starts a batch of appends of about `len` bytes. Nothing is written until the batch's
-    /// [`Block`]s are.
+    /// Starts a batch of appends. Nothing is written until the batch's [`Block`]s are.
     pub fn batch(&mut self) -> io::Result<Batch<'_>> {
         let mut buf = Aligned::take()?;
         buf.fill(&self.carry);

@@ -119,22 +119,15 @@ impl Place {
                 )
                 .await?;
                 let running = Some(RunningHash::restore(up.hash_state.as_deref())?);
-                Ok((
-                    Target { name, path, scratch: false },
-                    Sink { file, running, digest: None, written: Default::default() },
-                ))
+                Ok((Target { name, path, scratch: false }, Sink::new(file, running)))
             }
             Place::Segments => {
                 let path = storage.staging_path(&format!("tus-{}-{}-{holder}", up.id, up.offset));
                 let p = path.clone();
                 // Read back at once to be stored: through the page cache.
-                let file =
-                    blocking(move || File::create(&p).and_then(|_| AppendFile::open_cached(&p, 0)), "staging").await?;
+                let file = blocking(move || AppendFile::create_cached(&p), "staging").await?;
                 let name = Segment { start: up.offset, writer: holder.to_owned() }.name();
-                Ok((
-                    Target { name, path, scratch: true },
-                    Sink { file, running: None, digest: None, written: Default::default() },
-                ))
+                Ok((Target { name, path, scratch: true }, Sink::new(file, None)))
             }
         }
     }

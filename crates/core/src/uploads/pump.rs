@@ -66,6 +66,12 @@ pub(super) struct Sink {
     pub written: InFlight,
 }
 
+impl Sink {
+    pub fn new(file: AppendFile, running: Option<RunningHash>) -> Self {
+        Sink { file, running, digest: None, written: InFlight::default() }
+    }
+}
+
 /// The write of a batch's blocks. Waited for even when whatever holds it unwinds (a panic
 /// while the next batch is hashed): no write may outlive the append, since the lock goes next.
 #[derive(Default)]
@@ -356,15 +362,7 @@ mod tests {
     fn sink() -> (Sink, tempfile::NamedTempFile) {
         let tmp = tempfile::NamedTempFile::new().unwrap();
         let file = AppendFile::open(tmp.path(), 0).unwrap();
-        (
-            Sink {
-                file,
-                running: Some(RunningHash::restore(None).unwrap()),
-                digest: None,
-                written: InFlight::default(),
-            },
-            tmp,
-        )
+        (Sink::new(file, Some(RunningHash::restore(None).unwrap())), tmp)
     }
 
     #[tokio::test]
@@ -406,12 +404,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_write_is_reported_once_before_anything_else() {
         let tmp = tempfile::NamedTempFile::new().unwrap();
-        let sink = Sink {
-            file: AppendFile::open(tmp.path(), 0).unwrap(),
-            running: None,
-            digest: None,
-            written: InFlight::default(),
-        };
+        let sink = Sink::new(AppendFile::open(tmp.path(), 0).unwrap(), None);
         let mut writer = Writer::Idle(Box::new(sink));
         assert!(writer.failure().is_ok());
         writer
